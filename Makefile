@@ -1,0 +1,51 @@
+# The front door: `make run` and `make test` set up everything on a fresh machine.
+SHELL := /bin/bash
+PYTHON ?= python3.11
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+DEMO_PATIENTS ?= 600
+# The PostgreSQL run of the suite uses DATABASE_URL when set, else this server when it answers.
+PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+
+.PHONY: run test test-sqlite test-postgres bench lint chromium clean
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet -e '.[dev]'
+	touch $(STAMP)
+
+run: $(STAMP)
+	mkdir -p var
+	DEBUG=true $(BIN)/partner migrate --no-input
+	DEBUG=true $(BIN)/partner dictionary load
+	DEBUG=true $(BIN)/partner demo --patients $(DEMO_PATIENTS) --seed 1 --if-empty
+	DEBUG=true $(BIN)/partner demo --print-logins
+	DEBUG=true $(BIN)/partner runserver $(HOST):$(PORT)
+
+chromium:
+	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
+
+test: $(STAMP) chromium test-sqlite test-postgres
+
+test-sqlite: $(STAMP)
+	env -u DATABASE_URL $(BIN)/pytest
+
+test-postgres: $(STAMP)
+	@url="$${DATABASE_URL:-$(PG_URL)}"; \
+	if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
+		echo "== the suite on PostgreSQL ($${url%%@*}@...)"; DATABASE_URL="$$url" $(BIN)/pytest; \
+	elif [ -n "$$CI" ]; then echo "PostgreSQL does not answer at $$url: CI runs the suite on both databases"; exit 1; \
+	else echo "PostgreSQL does not answer at $$url: skipped the PostgreSQL run"; fi
+
+bench: $(STAMP)
+	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+lint: $(STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/mypy partner
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

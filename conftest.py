@@ -1,0 +1,13 @@
+"""Test-wide set-up: secrets for the settings (outside debug mode they are required)."""
+
+import os
+import secrets
+import tempfile
+from pathlib import Path
+
+_keys = Path(tempfile.mkdtemp(prefix="partner-test-keys-"))
+for _name, _variable in (("secret_key", "SECRET_KEY_FILE"), ("pseudonym_key", "PARTNER_PSEUDONYM_KEY_FILE")):
+    if not os.environ.get(_variable):
+        (_keys / _name).write_text(secrets.token_urlsafe(48))
+        os.environ[_variable] = str(_keys / _name)
+os.environ.setdefault("PARTNER_VAR_DIR", str(_keys / "var"))

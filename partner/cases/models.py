@@ -1,0 +1,106 @@
+"""Pseudonymous patients, their tumour cases and the form records entered for each case."""
+
+from __future__ import annotations
+
+from django.db import models
+from django.utils.translation import gettext_lazy as _
+from simple_history.models import HistoricalRecords
+
+from partner.accounts.models import Centre, Country
+from partner.dictionary.models import DictionaryVersion, EntityDefinition, FormDefinition
+
+from .scoping import CaseQuerySet, PatientQuerySet
+
+class Sex(models.TextChoices):
+    FEMALE = "female", _("female")
+    MALE = "male", _("male")
+    OTHER = "other", _("other")
+    UNKNOWN = "unknown", _("unknown")
+
+
+class Patient(models.Model):
+    """A child, known to the registry only by a keyed pseudonym: names are never stored."""
+
+    pseudonym = models.CharField(_("pseudonym"), max_length=64, unique=True)
+    sex = models.CharField(_("sex"), max_length=10, choices=Sex.choices)
+    date_of_birth = models.DateField(_("date of birth"))
+    country = models.ForeignKey(Country, on_delete=models.PROTECT, verbose_name=_("country"))
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, verbose_name=_("registering centre"))
+    created = models.DateTimeField(auto_now_add=True)
+    history = HistoricalRecords()
+
+    objects = PatientQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("patient")
+
+    def __str__(self) -> str:
+        return self.pseudonym[:12]
+
+
+class Status(models.TextChoices):
+    DRAFT = "draft", _("draft")
+    SUBMITTED = "submitted", _("submitted")
+    VALIDATED = "validated", _("validated")
+    LOCKED = "locked", _("locked")
+
+
+class TumourCase(models.Model):
+    patient = models.ForeignKey(Patient, on_delete=models.PROTECT, related_name="cases")
+    centre = models.ForeignKey(Centre, on_delete=models.PROTECT, related_name="cases")
+    dictionary_version = models.ForeignKey(DictionaryVersion, on_delete=models.PROTECT)
+    entity = models.ForeignKey(
+        EntityDefinition, on_delete=models.PROTECT, null=True, blank=True, verbose_name=_("VRT entity")
+    )
+    morphology = models.CharField(_("ICD-O-3 morphology"), max_length=6)
+    topography = models.CharField(_("ICD-O-3 topography"), max_length=5)
+    iccc_group = models.CharField(_("ICCC-3 group"), max_length=5, blank=True)
+    iccc_extended = models.CharField(_("ICCC-3 extended group"), max_length=3, blank=True)
+    diagnosis_date = models.DateField(_("date of diagnosis"))
+    status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
+    external_id = models.CharField(_("identifier at the source"), max_length=64, blank=True)
+    created = models.DateTimeField(auto_now_add=True)
+    updated = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    objects = CaseQuerySet.as_manager()
+
+    class Meta:
+        verbose_name = _("tumour case")
+        ordering = ["-diagnosis_date", "id"]
+        indexes = [models.Index(fields=["centre", "status"]), models.Index(fields=["entity"])]
+
+    def __str__(self) -> str:
+        return f"{self.patient} · {self.morphology} {self.topography} · {self.diagnosis_date:%Y-%m}"
+
+    @property
+    def country(self) -> Country:
+        return self.centre.country
+
+
+class FormRecord(models.Model):
+    """The values of one form (or one instance of a repeating form) of a case.
+
+    `values` holds field code -> value, checked against `form`, the immutable definition of the
+    dictionary version the record was entered under; `version` counts saves so a stale edit is
+    detected instead of silently overwriting a newer one.
+    """
+
+    case = models.ForeignKey(TumourCase, on_delete=models.CASCADE, related_name="records")
+    form = models.ForeignKey(FormDefinition, on_delete=models.PROTECT)
+    instance = models.PositiveIntegerField(default=1)
+    values = models.JSONField(default=dict)
+    version = models.PositiveIntegerField(default=1)
+    updated = models.DateTimeField(auto_now=True)
+    history = HistoricalRecords()
+
+    class Meta:
+        verbose_name = _("form record")
+        constraints = [
+            models.UniqueConstraint(fields=["case", "form", "instance"], name="one_record_per_instance")
+        ]
+        ordering = ["case", "form__position", "instance"]
+
+    def __str__(self) -> str:
+        return f"{self.form.code} #{self.instance}"
+
