@@ -12,7 +12,7 @@ import math
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from decimal import Decimal, InvalidOperation
+from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
 
 from partner.lib.icdo import CodeError, normalise_topography, parse_morphology
@@ -129,12 +129,14 @@ def _number(f: FieldDef, raw: Any) -> int | float:
         raise ValueError(f"{raw!r} is not a number") from None
     if not number.is_finite():
         raise ValueError(f"{raw!r} is not a finite number")
+    if not math.isfinite(float(number)):
+        raise ValueError(f"{raw!r} is too large")
     if f.type == "integer":
         if number != number.to_integral_value():
             raise ValueError(f"{raw!r} is not a whole number")
-        value: int | float = int(number)
-    else:
-        value = float(round(number, f.decimals) if f.decimals is not None else number)
+    elif f.decimals is not None:
+        number = number.quantize(Decimal(1).scaleb(-f.decimals), rounding=ROUND_HALF_UP)
+    value: int | float = int(number) if f.type == "integer" else float(number)
     unit = f" {f.unit}" if f.unit else ""
     if f.min is not None and value < f.min:
         raise ValueError(f"{value}{unit} is below the minimum {_fmt(f.min)}{unit}")

@@ -13,6 +13,7 @@ A comparison with a missing value (None) is false, so an unanswered field hides 
 from __future__ import annotations
 
 import ast
+import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from typing import Any
@@ -32,6 +33,7 @@ _COMPARE: dict[type, Callable[[Any, Any], bool]] = {
     ast.In: lambda a, b: a in b,
     ast.NotIn: lambda a, b: a not in b,
 }
+_FIELD_NAME = re.compile(r"^([a-z][a-z0-9_]*\.)?[a-z][a-z0-9_]*$")
 _SYMBOL = {ast.Eq: "=", ast.NotEq: "<>", ast.Lt: "<", ast.LtE: "<=", ast.Gt: ">", ast.GtE: ">="}
 
 
@@ -74,6 +76,8 @@ class Condition:
             raise ExpressionError(
                 f"{text!r}: only comparisons, and/or/not, constants and field names are allowed"
             )
+        else:
+            cls._check_name(node, text)
 
     @classmethod
     def _check_operand(cls, node: ast.AST, text: str) -> None:
@@ -89,6 +93,13 @@ class Condition:
                 return
         if _name(node) is None:
             raise ExpressionError(f"{text!r}: {ast.unparse(node)!r} is not a field or a constant")
+        cls._check_name(node, text)
+
+    @staticmethod
+    def _check_name(node: ast.AST, text: str) -> None:
+        name = _name(node) or ""
+        if not _FIELD_NAME.match(name):
+            raise ExpressionError(f"{text!r}: {name!r} is not a field code (form.field or field)")
 
     @property
     def names(self) -> set[str]:

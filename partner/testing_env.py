@@ -1,4 +1,4 @@
-"""Test-wide set-up: secrets for the settings (outside debug mode they are required)."""
+"""pytest plugin (loaded with -p, before Django reads its settings): secrets for the test run."""
 
 import os
 import secrets

@@ -1,0 +1,186 @@
+"""Creating cases from form values: one validator, one transaction, nothing half-written."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from django.db import transaction
+from simple_history.utils import bulk_create_with_history
+
+from partner.accounts.models import Centre, Country
+from partner.dictionary.loader import Dictionary
+from partner.dictionary.models import DictionaryVersion, EntityDefinition, FormDefinition
+from partner.dictionary.schema import FormDef
+from partner.dictionary.validation import validate_record
+
+from .models import FormRecord, Patient, Status, TumourCase
+
+FormValues = Mapping[str, Any] | Sequence[Mapping[str, Any]]
+
+
+@dataclass(frozen=True)
+class FormError:
+    form: str
+    instance: int
+    field: str
+    message: str
+
+    def __str__(self) -> str:
+        where = f"{self.form}[{self.instance}]" if self.instance > 1 else self.form
+        return f"{where}.{self.field}: {self.message}"
+
+
+class CaseInvalid(Exception):
+    def __init__(self, errors: list[FormError]):
+        self.errors = errors
+        super().__init__("; ".join(str(e) for e in errors))
+
+
+def age_in_years(born: dt.date, on: dt.date) -> float:
+    """Completed years and the fraction since the last birthday, as registries compute age."""
+    years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
+    last = _anniversary(born, born.year + years)
+    following = _anniversary(born, born.year + years + 1)
+    return round(years + (on - last).days / (following - last).days, 2)
+
+
+def _anniversary(born: dt.date, year: int) -> dt.date:
+    try:
+        return born.replace(year=year)
+    except ValueError:  # born on 29 February
+        return dt.date(year, 3, 1)
+
+
+def _instances(form: FormDef, given: FormValues | None) -> list[Mapping[str, Any]]:
+    if given is None:
+        return []
+    if isinstance(given, Mapping):
+        return [given]
+    if not form.repeating:
+        raise CaseInvalid([FormError(form.code, 1, "-", "this form is not repeating: give one set of values")])
+    return list(given)
+
+
+def _compute(form: FormDef, values: dict[str, Any], context: dict[str, Any], pseudonym: str) -> None:
+    born = context.get("registration.date_of_birth")
+    for f in form.fields:
+        if f.computed == "pseudonym":
+            values[f.code] = pseudonym
+        elif f.computed in ("age_at_diagnosis_years", "age_at_onset_years") and born:
+            source = "diagnosis_date" if f.computed == "age_at_diagnosis_years" else "onset_date"
+            when = values.get(source)
+            if when:
+                values[f.code] = age_in_years(dt.date.fromisoformat(born), dt.date.fromisoformat(when))
+
+
+def validate_case(
+    dictionary: Dictionary, forms: Mapping[str, FormValues], *, partial: bool = False, pseudonym: str = ""
+) -> tuple[dict[str, list[dict[str, Any]]], list[FormError]]:
+    """Validate every form of a case; returns cleaned values by form and all errors found."""
+    errors: list[FormError] = []
+    for code in forms:
+        if code not in dictionary.form_by_code:
+            errors.append(FormError(code, 1, "-", f"no form {code!r} in dictionary version {dictionary.number}"))
+    cleaned: dict[str, list[dict[str, Any]]] = {}
+    context: dict[str, Any] = {}
+    entity_code: str | None = None
+    for form in dictionary.forms:
+        if form.is_module and (entity_code is None or entity_code not in form.entities):
+            if form.code in forms:
+                errors.append(FormError(form.code, 1, "-", "this tumour module does not apply to the case's entity"))
+            continue
+        try:
+            instances = _instances(form, forms.get(form.code))
+        except CaseInvalid as exc:
+            errors.extend(exc.errors)
+            continue
+        out = []
+        for number, raw in enumerate(instances, start=1):
+            result = validate_record(form, raw, context=context, partial=partial)
+            errors.extend(FormError(form.code, number, e.field, e.message) for e in result.errors)
+            values = dict(result.values)
+            _compute(form, values, context, pseudonym)
+            out.append(values)
+        if not form.repeating and out:
+            context.update({f"{form.code}.{k}": v for k, v in out[0].items()})
+        cleaned[form.code] = out
+        if form.code == "diagnosis" and out:
+            entity_code = _classify(dictionary, out[0], context, errors)
+    return cleaned, errors
+
+
+def _classify(dictionary: Dictionary, diagnosis: dict[str, Any], context: dict[str, Any], errors: list[FormError]) -> str | None:
+    if not (diagnosis.get("morphology") and diagnosis.get("topography")):
+        return None
+    result = dictionary.classifier.classify(
+        diagnosis["morphology"], diagnosis["topography"], diagnosis.get("age_at_diagnosis")
+    )
+    context["case.entity"] = result.entity
+    context["case.iccc_group"] = result.iccc_group
+    context["case.iccc_extended"] = result.iccc_extended
+    return result.entity
+
+
+@transaction.atomic
+def create_case(
+    *,
+    dictionary: Dictionary,
+    centre: Centre,
+    pseudonym: str,
+    forms: Mapping[str, FormValues],
+    country: Country | None = None,
+    status: str = Status.DRAFT,
+    external_id: str = "",
+) -> TumourCase:
+    """Register a case (and its patient, when new) from the values of its forms."""
+    cleaned, errors = validate_case(dictionary, forms, partial=status == Status.DRAFT, pseudonym=pseudonym)
+    registration = (cleaned.get("registration") or [{}])[0]
+    diagnosis = (cleaned.get("diagnosis") or [{}])[0]
+    for form_code, field in (("registration", "date_of_birth"), ("registration", "sex"),
+                             ("diagnosis", "diagnosis_date"), ("diagnosis", "morphology"),
+                             ("diagnosis", "topography")):
+        source = registration if form_code == "registration" else diagnosis
+        if field not in source and not any(e.form == form_code and e.field == field for e in errors):
+            errors.append(FormError(form_code, 1, field, "required to register a case"))
+    if errors:
+        raise CaseInvalid(errors)
+    born = dt.date.fromisoformat(registration["date_of_birth"])
+    diagnosed = dt.date.fromisoformat(diagnosis["diagnosis_date"])
+    if diagnosed < born:
+        raise CaseInvalid([FormError("diagnosis", 1, "diagnosis_date", f"{diagnosed} is before the date of birth {born}")])
+    classification = dictionary.classifier.classify(diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed))
+    version = DictionaryVersion.objects.get(number=dictionary.number)
+    patient, _ = Patient.objects.get_or_create(
+        pseudonym=pseudonym,
+        defaults={"sex": registration["sex"], "date_of_birth": born, "country": country or centre.country, "centre": centre},
+    )
+    entity = (
+        EntityDefinition.objects.get(version=version, code=classification.entity) if classification.entity else None
+    )
+    case = TumourCase.objects.create(
+        patient=patient,
+        centre=centre,
+        dictionary_version=version,
+        entity=entity,
+        morphology=classification.morphology,
+        topography=classification.topography,
+        iccc_group=classification.iccc_group or "",
+        iccc_extended=classification.iccc_extended or "",
+        diagnosis_date=diagnosed,
+        status=status,
+        external_id=external_id,
+    )
+    rows = {f.code: f for f in FormDefinition.objects.filter(version=version)}
+    bulk_create_with_history(
+        [
+            FormRecord(case=case, form=rows[code], instance=i, values=values)
+            for code, instances in cleaned.items()
+            for i, values in enumerate(instances, start=1)
+        ],
+        FormRecord,
+    )
+    return case
+
