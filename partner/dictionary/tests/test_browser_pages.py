@@ -1,0 +1,60 @@
+from django.utils import translation
+
+from partner.testing import RegistryTestCase
+
+LANGUAGES = ("en", "it", "fr", "de", "pl")
+
+
+class DictionaryPageTests(RegistryTestCase):
+    def test_the_browser_shows_entities_and_forms_in_each_language(self):
+        acc = self.dictionary.entity_by_code["ACC"]
+        registration = self.dictionary.form_by_code["registration"]
+        for lang in LANGUAGES:
+            with self.subTest(lang=lang):
+                response = self.client.get("/dictionary/", headers={"accept-language": lang})
+                self.assertEqual(response.status_code, 200)
+                self.assertContains(response, acc.names.get(lang))
+                self.assertContains(response, registration.labels.get(lang))
+        translation.activate("en")
+
+    def test_the_entity_page_shows_codes_and_all_names(self):
+        response = self.client.get("/dictionary/entities/ACC/")
+        self.assertContains(response, "8370-8375")
+        self.assertContains(response, "ORPHA:1501")
+        for lang in LANGUAGES:
+            self.assertContains(response, self.dictionary.entity_by_code["ACC"].names.get(lang))
+
+    def test_the_form_page_shows_types_conditions_and_mappings(self):
+        response = self.client.get("/dictionary/forms/status/")
+        self.assertContains(response, "patient_status == &#x27;dead&#x27;")
+        self.assertContains(response, "EU CDE 3.2")
+
+    def test_the_filter_answers_htmx_with_the_table_alone(self):
+        response = self.client.get("/dictionary/", {"q": "melanom"}, headers={"hx-request": "true"})
+        self.assertNotContains(response, "<html")
+        self.assertContains(response, "MELANOMA")
+        self.assertNotContains(response, "PANCREATOBLASTOMA")
+
+    def test_an_unknown_entity_page_is_404(self):
+        self.assertEqual(self.client.get("/dictionary/entities/NOPE/").status_code, 404)
+
+
+class HomePageTests(RegistryTestCase):
+    def test_the_start_page_shows_the_dictionary_and_the_registry_counts(self):
+        for i in range(6):
+            self.register(self.padova, given=f"Child{i}")
+        self.register(self.paris, morphology="8720/3", topography="C44.5")
+        response = self.client.get("/")
+        self.assertContains(response, self.dictionary.row.label)
+        self.assertEqual(response.context["case_count"], 7)
+        rows = {r["code"]: r["n"] for r in response.context["entity_rows"]}
+        self.assertEqual(rows["ACC"], 6)
+        self.assertEqual(rows["MELANOMA"], "< 5")
+
+    def test_a_logged_in_user_sees_the_counts_of_their_scope(self):
+        self.register(self.padova)
+        self.register(self.paris, morphology="8720/3", topography="C44.5")
+        self.client.force_login(self.dm_paris)
+        response = self.client.get("/")
+        self.assertEqual(response.context["case_count"], 1)
+        self.assertEqual({r["code"]: r["n"] for r in response.context["entity_rows"]}, {"MELANOMA": 1})

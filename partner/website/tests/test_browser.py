@@ -1,0 +1,71 @@
+"""The start page and the dictionary browser in a real browser (Debian's chromium, headless)."""
+
+import os
+import shutil
+
+import pytest
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+
+from partner.dictionary.loader import load_bundled
+from partner.testing import RegistryTestCase
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+pytestmark = pytest.mark.browser
+
+
+@pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"), reason="chromium is not installed (make test installs it)")
+class BrowserTests(StaticLiveServerTestCase):
+    @classmethod
+    def setUpClass(cls):
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs its own loop
+        super().setUpClass()
+        from playwright.sync_api import sync_playwright
+
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+        )
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    def setUp(self):
+        load_bundled()
+        RegistryTestCase.setUpTestData.__func__(type(self))  # the same story users and centres
+        self.register = lambda *a, **k: RegistryTestCase.register.__func__(type(self), *a, **k)
+        self.page = self.browser.new_page()
+        self.errors = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+
+    def tearDown(self):
+        self.page.close()
+
+    def test_the_start_page_shows_the_counts_and_switches_language(self):
+        self.register(self.padova)
+        self.page.goto(self.live_server_url + "/")
+        self.assertIn("1", self.page.locator(".card .n").first.inner_text())
+        self.page.select_option("#language", "it")
+        self.page.wait_for_load_state()
+        self.assertEqual(self.page.locator("html").get_attribute("lang"), "it")
+        self.assertIn(self.dictionary.entity_by_code["ACC"].names.it, self.page.content())
+        self.assertEqual(self.errors, [])
+
+    def test_the_dictionary_filter_narrows_the_table_as_one_types(self):
+        self.page.goto(self.live_server_url + "/dictionary/")
+        rows = self.page.locator("#entities tbody tr")
+        total = rows.count()
+        self.assertGreaterEqual(total, 25)
+        self.page.fill("#q", "blastoma")
+        self.page.wait_for_function(f"document.querySelectorAll('#entities tbody tr').length < {total}")
+        texts = rows.all_inner_texts()
+        self.assertTrue(texts and all("blastoma" in t.lower() for t in texts), texts)
+        self.page.click("text=" + self.dictionary.entity_by_code["PPB"].names.en)
+        self.page.wait_for_url("**/dictionary/entities/PPB/**")
+        self.assertIn("8973", self.page.content())
+        self.assertEqual(self.errors, [])
