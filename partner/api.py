@@ -7,8 +7,7 @@ from partner.dictionary.api import router as dictionary_router
 api = NinjaAPI(
     title="PARTNER registry API",
     version="1",
-    description="Data dictionary, cases and registry services of the PARTNER registry of "
-    "paediatric very rare tumours.",
+    description="Data dictionary, cases and registry services of the PARTNER registry of paediatric very rare tumours.",
     urls_namespace="api",
 )
 api.add_router("/dictionary/", dictionary_router)

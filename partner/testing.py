@@ -38,11 +38,13 @@ def case_forms(
     return forms
 
 
-class RegistryTestCase(TestCase):
+class RegistryStory:
+    """The registry every test starts from; mixed into TestCase and the live-server tests."""
+
     dictionary: Dictionary
 
     @classmethod
-    def setUpTestData(cls) -> None:
+    def build_story(cls) -> None:
         load_bundled()
         cls.dictionary = get_dictionary()
         cls.italy = Country.objects.create(code="IT", name="Italy")
@@ -66,8 +68,22 @@ class RegistryTestCase(TestCase):
     @classmethod
     def register(cls, centre: Centre, given: str = "Giulia", family: str = "Rossi", **kwargs: Any) -> TumourCase:
         forms = case_forms(**kwargs)
-        identity = Identity(given, family, dt.date.fromisoformat(forms["registration"]["date_of_birth"]),
-                            forms["registration"]["sex"], centre.country.code)
-        return create_case(
-            dictionary=cls.dictionary, centre=centre, pseudonym=pseudonym(identity, settings.PSEUDONYM_KEY), forms=forms,
+        identity = Identity(
+            given,
+            family,
+            dt.date.fromisoformat(forms["registration"]["date_of_birth"]),
+            forms["registration"]["sex"],
+            centre.country.code,
         )
+        return create_case(
+            dictionary=cls.dictionary,
+            centre=centre,
+            pseudonym=pseudonym(identity, settings.PSEUDONYM_KEY),
+            forms=forms,
+        )
+
+
+class RegistryTestCase(RegistryStory, TestCase):
+    @classmethod
+    def setUpTestData(cls) -> None:
+        cls.build_story()

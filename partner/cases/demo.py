@@ -34,22 +34,66 @@ DEMO_PASSWORD = "demo-registry-2026"
 TODAY = dt.date(2026, 6, 30)  # fixed, so a seed gives the same registry on any day
 
 COUNTRIES = [
-    ("IT", "Italy", "TREP", "Tumori Rari in Età Pediatrica", [
-        ("IT-PD", "Paediatric Haematology-Oncology", "Padova"), ("IT-MI", "Paediatric Oncology Unit", "Milano"),
-        ("IT-RM", "Paediatric Oncology", "Roma"), ("IT-TO", "Paediatric Onco-Haematology", "Torino"),
-        ("IT-NA", "Paediatric Oncology", "Napoli")]),
-    ("FR", "France", "FRACTURE", "France Cancers de l'Enfant Très Rares", [
-        ("FR-PA", "Paediatric Oncology", "Paris"), ("FR-LY", "Paediatric Oncology", "Lyon"),
-        ("FR-MA", "Paediatric Haematology-Oncology", "Marseille"), ("FR-LI", "Paediatric Oncology", "Lille")]),
-    ("DE", "Germany", "STEP", "Seltene Tumorerkrankungen in der Pädiatrie", [
-        ("DE-HA", "Paediatric Haematology and Oncology", "Hannover"), ("DE-MU", "Paediatric Oncology", "München"),
-        ("DE-BE", "Paediatric Oncology", "Berlin"), ("DE-ES", "Paediatric Haematology and Oncology", "Essen")]),
-    ("PL", "Poland", "PPRTG", "Polish Paediatric Rare Tumours Study Group", [
-        ("PL-WA", "Paediatric Oncology", "Warszawa"), ("PL-KR", "Paediatric Oncology and Haematology", "Kraków"),
-        ("PL-GD", "Paediatric Haematology and Oncology", "Gdańsk")]),
-    ("GB", "United Kingdom", "CCLG-RT", "CCLG Rare Tumours Group", [
-        ("GB-LO", "Paediatric Oncology", "London"), ("GB-BI", "Paediatric Oncology", "Birmingham"),
-        ("GB-MA", "Paediatric Oncology", "Manchester"), ("GB-GL", "Paediatric Oncology", "Glasgow")]),
+    (
+        "IT",
+        "Italy",
+        "TREP",
+        "Tumori Rari in Età Pediatrica",
+        [
+            ("IT-PD", "Paediatric Haematology-Oncology", "Padova"),
+            ("IT-MI", "Paediatric Oncology Unit", "Milano"),
+            ("IT-RM", "Paediatric Oncology", "Roma"),
+            ("IT-TO", "Paediatric Onco-Haematology", "Torino"),
+            ("IT-NA", "Paediatric Oncology", "Napoli"),
+        ],
+    ),
+    (
+        "FR",
+        "France",
+        "FRACTURE",
+        "France Cancers de l'Enfant Très Rares",
+        [
+            ("FR-PA", "Paediatric Oncology", "Paris"),
+            ("FR-LY", "Paediatric Oncology", "Lyon"),
+            ("FR-MA", "Paediatric Haematology-Oncology", "Marseille"),
+            ("FR-LI", "Paediatric Oncology", "Lille"),
+        ],
+    ),
+    (
+        "DE",
+        "Germany",
+        "STEP",
+        "Seltene Tumorerkrankungen in der Pädiatrie",
+        [
+            ("DE-HA", "Paediatric Haematology and Oncology", "Hannover"),
+            ("DE-MU", "Paediatric Oncology", "München"),
+            ("DE-BE", "Paediatric Oncology", "Berlin"),
+            ("DE-ES", "Paediatric Haematology and Oncology", "Essen"),
+        ],
+    ),
+    (
+        "PL",
+        "Poland",
+        "PPRTG",
+        "Polish Paediatric Rare Tumours Study Group",
+        [
+            ("PL-WA", "Paediatric Oncology", "Warszawa"),
+            ("PL-KR", "Paediatric Oncology and Haematology", "Kraków"),
+            ("PL-GD", "Paediatric Haematology and Oncology", "Gdańsk"),
+        ],
+    ),
+    (
+        "GB",
+        "United Kingdom",
+        "CCLG-RT",
+        "CCLG Rare Tumours Group",
+        [
+            ("GB-LO", "Paediatric Oncology", "London"),
+            ("GB-BI", "Paediatric Oncology", "Birmingham"),
+            ("GB-MA", "Paediatric Oncology", "Manchester"),
+            ("GB-GL", "Paediatric Oncology", "Glasgow"),
+        ],
+    ),
 ]
 
 #: (username, role, centre code or country code or None)
@@ -83,11 +127,25 @@ def _bimodal(r: random.Random) -> float:
 
 
 PROFILES: dict[str | None, Profile] = {
-    "THYROID_CA": Profile(22, (("8260/3", "C73.9"), ("8340/3", "C73.9"), ("8330/3", "C73.9"), ("8345/3", "C73.9")), _uniform(8, 17.9), 0.75, 0.01),
-    "MELANOMA": Profile(14, (("8720/3", "C44.5"), ("8720/3", "C44.7"), ("8770/3", "C44.6"), ("8761/3", "C44.5")), _uniform(1, 17.9), 0.55, 0.1),
+    "THYROID_CA": Profile(
+        22,
+        (("8260/3", "C73.9"), ("8340/3", "C73.9"), ("8330/3", "C73.9"), ("8345/3", "C73.9")),
+        _uniform(8, 17.9),
+        0.75,
+        0.01,
+    ),
+    "MELANOMA": Profile(
+        14,
+        (("8720/3", "C44.5"), ("8720/3", "C44.7"), ("8770/3", "C44.6"), ("8761/3", "C44.5")),
+        _uniform(1, 17.9),
+        0.55,
+        0.1,
+    ),
     "NPC": Profile(9, (("8072/3", "C11.9"), ("8071/3", "C11.1"), ("8082/3", "C11.9")), _uniform(9, 17.9), 0.35, 0.2),
     "ACC": Profile(8, (("8370/3", "C74.0"),), _bimodal, 0.65, 0.3),
-    "COLORECTAL_CA": Profile(5, (("8140/3", "C18.7"), ("8480/3", "C20.9"), ("8490/3", "C18.2")), _uniform(10, 17.9), 0.45, 0.55),
+    "COLORECTAL_CA": Profile(
+        5, (("8140/3", "C18.7"), ("8480/3", "C20.9"), ("8490/3", "C18.2")), _uniform(10, 17.9), 0.45, 0.55
+    ),
     "APPENDIX_CA": Profile(4, (("8240/3", "C18.1"),), _uniform(8, 17.9), 0.6, 0.01),
     "SALIVARY_CA": Profile(4, (("8430/3", "C07.9"), ("8550/3", "C07.9")), _uniform(8, 17.9), 0.6, 0.05),
     "PPB": Profile(4, (("8973/3", "C34.1"), ("8973/3", "C38.4")), _uniform(0.1, 6), 0.5, 0.35),
@@ -106,8 +164,42 @@ PROFILES: dict[str | None, Profile] = {
     None: Profile(3, (("8960/3", "C64.9"), ("9500/3", "C74.9")), _uniform(0.2, 8), 0.5, 0.1),
 }
 
-GIVEN = ["Luca", "Giulia", "Camille", "Léa", "Jonas", "Mia", "Zofia", "Jakub", "Oliver", "Amelia", "Matteo", "Chloé", "Paul", "Hanna", "Maja", "Noah"]
-FAMILY = ["Rossi", "Bianchi", "Martin", "Bernard", "Müller", "Schmidt", "Nowak", "Kowalski", "Smith", "Jones", "Ferrari", "Dubois", "Wójcik", "Weber", "Taylor", "Romano"]
+GIVEN = [
+    "Luca",
+    "Giulia",
+    "Camille",
+    "Léa",
+    "Jonas",
+    "Mia",
+    "Zofia",
+    "Jakub",
+    "Oliver",
+    "Amelia",
+    "Matteo",
+    "Chloé",
+    "Paul",
+    "Hanna",
+    "Maja",
+    "Noah",
+]
+FAMILY = [
+    "Rossi",
+    "Bianchi",
+    "Martin",
+    "Bernard",
+    "Müller",
+    "Schmidt",
+    "Nowak",
+    "Kowalski",
+    "Smith",
+    "Jones",
+    "Ferrari",
+    "Dubois",
+    "Wójcik",
+    "Weber",
+    "Taylor",
+    "Romano",
+]
 
 ERRORS = ("treatment_before_diagnosis", "contact_before_diagnosis", "male_ovary", "onset_after_diagnosis")
 
@@ -136,7 +228,7 @@ class _Filler:
             hi = f.max if f.max is not None else max(lo + 10, 100)
             hi = min(hi, lo + 200) if f.max is None or hi - lo > 1000 else hi
             x = lo + (hi - lo) * r.betavariate(1.6, 3.5)
-            return int(round(x)) if f.type == "integer" else round(x, f.decimals if f.decimals is not None else 1)
+            return round(x) if f.type == "integer" else round(x, f.decimals if f.decimals is not None else 1)
         if f.type == "date":
             return _date(r, *self.dates).isoformat()
         if f.type == "boolean":
@@ -146,11 +238,20 @@ class _Filler:
         if f.type == "topography":
             return "C80.9"
         if f.type == "code":
-            return {"ORPHA": "ORPHA:1501", "HGNC": "TP53", "HGVS": "NM_000546.6:c.1010G>A", "HPO": "HP:0002664",
-                    "ICF": "b1440", "ISO3166": "IT", "UCUM": "mg"}[f.code_system or "UCUM"]
+            return {
+                "ORPHA": "ORPHA:1501",
+                "HGNC": "TP53",
+                "HGVS": "NM_000546.6:c.1010G>A",
+                "HPO": "HP:0002664",
+                "ICF": "b1440",
+                "ISO3166": "IT",
+                "UCUM": "mg",
+            }[f.code_system or "UCUM"]
         return "see clinical notes"
 
-    def fill(self, form: FormDef, given: dict[str, Any], context: dict[str, Any], optional: float = 0.5) -> dict[str, Any]:
+    def fill(
+        self, form: FormDef, given: dict[str, Any], context: dict[str, Any], optional: float = 0.5
+    ) -> dict[str, Any]:
         values = dict(given)
         for _ in range(3):  # a filled field can reveal fields that depend on it
             for f in form.fields:
@@ -169,7 +270,9 @@ class _Filler:
         return {k: v for k, v in values.items() if k not in hidden}
 
 
-def _core_forms(d: Dictionary, r: random.Random, entity: str | None, error: str | None) -> tuple[Identity, dict[str, Any]]:
+def _core_forms(
+    d: Dictionary, r: random.Random, entity: str | None, error: str | None
+) -> tuple[Identity, dict[str, Any]]:
     profile = PROFILES[entity]
     morphology, topography = r.choice(profile.codes)
     sex = "female" if r.random() < profile.female else "male"
@@ -197,8 +300,10 @@ def _core_forms(d: Dictionary, r: random.Random, entity: str | None, error: str 
     forms: dict[str, Any] = {
         "registration": {"date_of_birth": born.isoformat(), "sex": sex},
         "diagnosis": {
-            "diagnosis_date": diagnosed.isoformat(), "onset_date": onset.isoformat(),
-            "morphology": morphology, "topography": topography,
+            "diagnosis_date": diagnosed.isoformat(),
+            "onset_date": onset.isoformat(),
+            "morphology": morphology,
+            "topography": topography,
         },
         "status": {
             "patient_status": "dead" if dead else ("lost_to_follow_up" if r.random() < 0.04 else "alive"),
@@ -211,18 +316,26 @@ def _core_forms(d: Dictionary, r: random.Random, entity: str | None, error: str 
     return identity, forms
 
 
-def _lines(d: Dictionary, r: random.Random, filler: _Filler, forms: dict[str, Any], entity: str | None, error: str | None) -> None:
+def _lines(
+    d: Dictionary, r: random.Random, filler: _Filler, forms: dict[str, Any], entity: str | None, error: str | None
+) -> None:
     diagnosed, last_contact, dead = forms.pop("_dates")
     treatment = d.form_by_code.get("treatment")
     if treatment is not None:
-        kinds = ["surgery"] + (["chemotherapy"] if r.random() < 0.55 else []) + (["radiotherapy"] if entity == "NPC" or r.random() < 0.25 else [])
+        kinds = (
+            ["surgery"]
+            + (["chemotherapy"] if r.random() < 0.55 else [])
+            + (["radiotherapy"] if entity == "NPC" or r.random() < 0.25 else [])
+        )
         lines, start = [], diagnosed
         for kind in kinds:
             start = _date(r, start, min(start + dt.timedelta(days=60), max(start, last_contact)))
             if error == "treatment_before_diagnosis" and not lines:
                 start = diagnosed - dt.timedelta(days=r.randint(5, 40))
             filler.dates = (start, max(start, min(last_contact, start + dt.timedelta(days=200))))
-            lines.append(filler.fill(treatment, {"line_type": kind, "treatment_start_date": start.isoformat()}, {}, 0.6))
+            lines.append(
+                filler.fill(treatment, {"line_type": kind, "treatment_start_date": start.isoformat()}, {}, 0.6)
+            )
         forms["treatment"] = lines
     follow = d.form_by_code.get("follow_up")
     if follow is not None:
@@ -231,7 +344,9 @@ def _lines(d: Dictionary, r: random.Random, filler: _Filler, forms: dict[str, An
             when = _date(r, diagnosed + dt.timedelta(days=30), max(diagnosed + dt.timedelta(days=30), last_contact))
             kind = "relapse" if dead and not events else "response_assessment"
             filler.dates = (diagnosed, max(diagnosed, last_contact))
-            events.append(filler.fill(follow, {"event_type": kind, "event_date": min(when, TODAY).isoformat()}, {}, 0.4))
+            events.append(
+                filler.fill(follow, {"event_type": kind, "event_date": min(when, TODAY).isoformat()}, {}, 0.4)
+            )
         forms["follow_up"] = events
 
 
@@ -255,7 +370,8 @@ def build_reference(password: str = DEMO_PASSWORD) -> dict[str, Centre]:
             user.set_password(password)
             user.save()
             Membership.objects.create(
-                user=user, role=role,
+                user=user,
+                role=role,
                 centre=centres[scope] if role in (Role.DATA_MANAGER, Role.CLINICIAN) and scope else None,
                 country=countries[scope] if role == Role.NATIONAL_COORDINATOR and scope else None,
             )
@@ -294,8 +410,11 @@ def generate(d: Dictionary, *, patients: int, seed: int, key: str) -> Iterator[t
         context["diagnosis.age_at_diagnosis"] = age_in_years(born, diagnosed)
         status = r.choices(["validated", "submitted", "draft", "locked"], weights=[6, 2, 1, 1])[0]
         create_case(
-            dictionary=d, centre=centre, pseudonym=pseudonym(identity, key), forms=forms,
-            status=status, external_id=f"DEMO-{seed}-{number:06d}",
+            dictionary=d,
+            centre=centre,
+            pseudonym=pseudonym(identity, key),
+            forms=forms,
+            status=status,
+            external_id=f"DEMO-{seed}-{number:06d}",
         )
         yield number, error
-

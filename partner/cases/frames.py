@@ -74,8 +74,15 @@ def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: An
     cases = (queryset if queryset is not None else TumourCase.objects.all()).restrict(user)
     rows = list(
         cases.values_list(
-            "id", "patient_id", "centre__code", "centre__country__code", "status",
-            "entity__code", "iccc_group", "iccc_extended", "dictionary_version__number",
+            "id",
+            "patient_id",
+            "centre__code",
+            "centre__country__code",
+            "status",
+            "entity__code",
+            "iccc_group",
+            "iccc_extended",
+            "dictionary_version__number",
         ).order_by("id")
     )
     base = pd.DataFrame(rows, columns=list(CASE_COLUMNS)).astype(CASE_COLUMNS)
@@ -92,7 +99,9 @@ def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: An
     values_frame = pd.DataFrame.from_dict(single, orient="index") if single else pd.DataFrame()
     values_frame = values_frame.reindex(base["case_id"].astype("int64").tolist())
     values_frame.index = base.index
-    merged = pd.concat([base, values_frame.drop(columns=[c for c in values_frame if c in base], errors="ignore")], axis=1)
+    merged = pd.concat(
+        [base, values_frame.drop(columns=[c for c in values_frame if c in base], errors="ignore")], axis=1
+    )
     merged = _typed(merged, flat_fields)
     ordered = list(CASE_COLUMNS) + [f.code for f in flat_fields]
     frames = CaseFrames(merged[ordered + [c for c in merged if c not in ordered]])

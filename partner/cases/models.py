@@ -11,6 +11,7 @@ from partner.dictionary.models import DictionaryVersion, EntityDefinition, FormD
 
 from .scoping import CaseQuerySet, PatientQuerySet
 
+
 class Sex(models.TextChoices):
     FEMALE = "female", _("female")
     MALE = "male", _("male")
@@ -96,11 +97,8 @@ class FormRecord(models.Model):
 
     class Meta:
         verbose_name = _("form record")
-        constraints = [
-            models.UniqueConstraint(fields=["case", "form", "instance"], name="one_record_per_instance")
-        ]
+        constraints = [models.UniqueConstraint(fields=["case", "form", "instance"], name="one_record_per_instance")]
         ordering = ["case", "form__position", "instance"]
 
     def __str__(self) -> str:
         return f"{self.form.code} #{self.instance}"
-

@@ -112,7 +112,9 @@ def validate_case(
     return cleaned, errors
 
 
-def _classify(dictionary: Dictionary, diagnosis: dict[str, Any], context: dict[str, Any], errors: list[FormError]) -> str | None:
+def _classify(
+    dictionary: Dictionary, diagnosis: dict[str, Any], context: dict[str, Any], errors: list[FormError]
+) -> str | None:
     if not (diagnosis.get("morphology") and diagnosis.get("topography")):
         return None
     result = dictionary.classifier.classify(
@@ -139,9 +141,13 @@ def create_case(
     cleaned, errors = validate_case(dictionary, forms, partial=status == Status.DRAFT, pseudonym=pseudonym)
     registration = (cleaned.get("registration") or [{}])[0]
     diagnosis = (cleaned.get("diagnosis") or [{}])[0]
-    for form_code, field in (("registration", "date_of_birth"), ("registration", "sex"),
-                             ("diagnosis", "diagnosis_date"), ("diagnosis", "morphology"),
-                             ("diagnosis", "topography")):
+    for form_code, field in (
+        ("registration", "date_of_birth"),
+        ("registration", "sex"),
+        ("diagnosis", "diagnosis_date"),
+        ("diagnosis", "morphology"),
+        ("diagnosis", "topography"),
+    ):
         source = registration if form_code == "registration" else diagnosis
         if field not in source and not any(e.form == form_code and e.field == field for e in errors):
             errors.append(FormError(form_code, 1, field, "required to register a case"))
@@ -150,12 +156,21 @@ def create_case(
     born = dt.date.fromisoformat(registration["date_of_birth"])
     diagnosed = dt.date.fromisoformat(diagnosis["diagnosis_date"])
     if diagnosed < born:
-        raise CaseInvalid([FormError("diagnosis", 1, "diagnosis_date", f"{diagnosed} is before the date of birth {born}")])
-    classification = dictionary.classifier.classify(diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed))
+        raise CaseInvalid(
+            [FormError("diagnosis", 1, "diagnosis_date", f"{diagnosed} is before the date of birth {born}")]
+        )
+    classification = dictionary.classifier.classify(
+        diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed)
+    )
     version = DictionaryVersion.objects.get(number=dictionary.number)
     patient, _ = Patient.objects.get_or_create(
         pseudonym=pseudonym,
-        defaults={"sex": registration["sex"], "date_of_birth": born, "country": country or centre.country, "centre": centre},
+        defaults={
+            "sex": registration["sex"],
+            "date_of_birth": born,
+            "country": country or centre.country,
+            "centre": centre,
+        },
     )
     entity = (
         EntityDefinition.objects.get(version=version, code=classification.entity) if classification.entity else None
@@ -183,4 +198,3 @@ def create_case(
         FormRecord,
     )
     return case
-

@@ -141,10 +141,7 @@ def field_out(f: FieldDef, lang: str) -> dict[str, Any]:
         "min": f.min,
         "max": f.max,
         "code_system": f.code_system,
-        "choices": [
-            {"code": c.code, "label": c.labels.get(lang), "labels": c.labels.model_dump()}
-            for c in f.choices
-        ],
+        "choices": [{"code": c.code, "label": c.labels.get(lang), "labels": c.labels.model_dump()} for c in f.choices],
         "required": f.required,
         "required_if": f.required_if,
         "show_if": f.show_if,
@@ -194,13 +191,20 @@ def entity(request: HttpRequest, code: str, version: int | None = None, lang: st
     return entity_out(d, e, _lang(request, lang))
 
 
-@router.get("/forms", response={200: list[FormSummary], 404: Error}, summary="Forms of the common dataset and tumour modules")
+@router.get(
+    "/forms", response={200: list[FormSummary], 404: Error}, summary="Forms of the common dataset and tumour modules"
+)
 def forms(request: HttpRequest, version: int | None = None, lang: str | None = None) -> list[dict[str, Any]]:
     d = _dictionary(version)
     language = _lang(request, lang)
     return [
-        {"code": f.code, "label": f.labels.get(language), "repeating": f.repeating,
-         "entities": f.entities, "fields": len(f.fields)}
+        {
+            "code": f.code,
+            "label": f.labels.get(language),
+            "repeating": f.repeating,
+            "entities": f.entities,
+            "fields": len(f.fields),
+        }
         for f in d.forms
     ]
 

@@ -199,7 +199,12 @@ def _cross_checks(d: Definitions, root: Path, files: dict[FormDef, Path]) -> Ite
             yield Problem(ent, None, f"entities[{i}] ({entity.code})", "entity code appears twice")
         seen.add(entity.code)
         if entity.iccc_extended not in extended:
-            yield Problem(ent, None, f"entities[{i}] ({entity.code})", f"ICCC-3 extended group {entity.iccc_extended} does not exist")
+            yield Problem(
+                ent,
+                None,
+                f"entities[{i}] ({entity.code})",
+                f"ICCC-3 extended group {entity.iccc_extended} does not exist",
+            )
 
     field_home: dict[str, str] = {}
     forms_by_code = {f.code: f for f in d.forms}
@@ -214,13 +219,23 @@ def _cross_checks(d: Definitions, root: Path, files: dict[FormDef, Path]) -> Ite
         for f in form.fields:
             where = f"fields ({f.code})"
             if f.code in field_home:
-                yield Problem(rel, None, where, f"field code also used in form {field_home[f.code]!r}: field codes are unique across the dictionary")
+                yield Problem(
+                    rel,
+                    None,
+                    where,
+                    f"field code also used in form {field_home[f.code]!r}: "
+                    "field codes are unique across the dictionary",
+                )
             field_home[f.code] = form.code
             if f.mappings.eu_cde:
                 if form.is_module:
-                    yield Problem(rel, None, where, "EU common data elements belong to the common dataset, not a tumour module")
+                    yield Problem(
+                        rel, None, where, "EU common data elements belong to the common dataset, not a tumour module"
+                    )
                 if f.mappings.eu_cde in cde:
-                    yield Problem(rel, None, where, f"EU CDE {f.mappings.eu_cde} is already mapped by {cde[f.mappings.eu_cde]!r}")
+                    yield Problem(
+                        rel, None, where, f"EU CDE {f.mappings.eu_cde} is already mapped by {cde[f.mappings.eu_cde]!r}"
+                    )
                 cde[f.mappings.eu_cde] = f.code
     for form in d.forms:
         rel = str(files[form].relative_to(root.parent)) if form in files else form.code
@@ -251,7 +266,12 @@ def _check_condition(
             allowed = {c.code for c in target.choices}
             for literal in _literals_beside(condition, name):
                 if isinstance(literal, str) and literal not in allowed:
-                    yield Problem(rel, None, where, f"{literal!r} is not a choice of {name!r} (choices: {', '.join(sorted(allowed))})")
+                    yield Problem(
+                        rel,
+                        None,
+                        where,
+                        f"{literal!r} is not a choice of {name!r} (choices: {', '.join(sorted(allowed))})",
+                    )
 
 
 def _literals_beside(condition: Condition, name: str) -> list[Any]:

@@ -40,9 +40,7 @@ def load_definitions(definitions: Definitions) -> LoadResult:
         return LoadResult(existing, created=False)
     newest = DictionaryVersion.objects.order_by("-number").first()
     if newest is not None and newest.number > definitions.version:
-        raise VersionConflict(
-            f"version {definitions.version} is older than the loaded version {newest.number}"
-        )
+        raise VersionConflict(f"version {definitions.version} is older than the loaded version {newest.number}")
     release = definitions.release
     version = DictionaryVersion.objects.create(
         number=release.version,
@@ -161,11 +159,11 @@ def get_dictionary(number: int | None = None) -> Dictionary:
     row = qs.filter(number=wanted).first() if wanted is not None else qs.order_by("-number").first()
     if row is None:
         raise NoDictionary(
-            "no data dictionary is loaded" + (f" with version {wanted}" if wanted else "")
+            "no data dictionary is loaded"
+            + (f" with version {wanted}" if wanted else "")
             + ": run `partner dictionary load`"
         )
     with _lock:
         if row.number not in _cache or _cache[row.number].row.content_hash != row.content_hash:
             _cache[row.number] = Dictionary(row)
         return _cache[row.number]
-

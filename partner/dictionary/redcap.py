@@ -69,11 +69,7 @@ def _row(form: FormDef, f: FieldDef, language: str, variables: dict[str, str]) -
     choices = " | ".join(f"{c.code}, {c.labels.get(language)}" for c in f.choices)
     notes = [n for n in (f.unit, _NOTES.get(f.type), f.code_system and f"{f.code_system} code") if n]
     condition = f.show_if
-    branching = (
-        Condition.parse(condition).to_redcap(lambda name: variables[name.split(".")[-1]])
-        if condition
-        else ""
-    )
+    branching = Condition.parse(condition).to_redcap(lambda name: variables[name.split(".")[-1]]) if condition else ""
     annotations = []
     if f.computed:
         annotations.append("@READONLY")

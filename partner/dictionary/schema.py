@@ -14,10 +14,16 @@ Models here check each file on its own; `loader.check_dictionary` checks what sp
 from __future__ import annotations
 
 import datetime as dt
-
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, StringConstraints, field_validator, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    StringConstraints,
+    field_validator,
+    model_validator,
+)
 
 from partner.lib.expressions import Condition, ExpressionError
 from partner.lib.icdo import CodeError, histology_set, topography_set
@@ -213,11 +219,7 @@ class FieldDef(Strict):
         return self
 
     def conditions(self) -> dict[str, Condition]:
-        return {
-            key: Condition.parse(text)
-            for key in _CONDITION_FIELDS
-            if (text := getattr(self, key)) is not None
-        }
+        return {key: Condition.parse(text) for key in _CONDITION_FIELDS if (text := getattr(self, key)) is not None}
 
 
 class FormDef(Strict):
@@ -301,5 +303,3 @@ class IcccFile(Strict):
     subgroups: list[IcccSubgroup]
     extended: list[IcccExtended]
     rules: list[IcccRule]
-
-

@@ -25,8 +25,13 @@ def _lang(request: HttpRequest) -> str:
 
 
 def _summary(f: FormDef, lang: str) -> dict[str, object]:
-    return {"code": f.code, "label": f.labels.get(lang), "fields": len(f.fields),
-            "repeating": f.repeating, "entities": f.entities}
+    return {
+        "code": f.code,
+        "label": f.labels.get(lang),
+        "fields": len(f.fields),
+        "repeating": f.repeating,
+        "entities": f.entities,
+    }
 
 
 def index(request: HttpRequest) -> HttpResponse:
@@ -36,8 +41,11 @@ def index(request: HttpRequest) -> HttpResponse:
     rows = [entity_out(d, e, lang) for e in d.entities]
     if q:
         rows = [
-            r for r in rows
-            if q in r["name"].lower() or q in r["code"].lower() or q in r["iccc_group"].lower()
+            r
+            for r in rows
+            if q in r["name"].lower()
+            or q in r["code"].lower()
+            or q in r["iccc_group"].lower()
             or any(q in str(m.get("morphology", "")) for m in r["match"])
         ]
     context = {
@@ -60,9 +68,16 @@ def entity(request: HttpRequest, code: str) -> HttpResponse:
         raise Http404(f"no entity {code} in dictionary version {d.number}")
     lang = _lang(request)
     extended = next((x for x in d.iccc.extended if x.code == e.iccc_extended), None)
-    return render(request, "dictionary/entity.html", {
-        "d": d, "e": entity_out(d, e, lang), "names": e.names.model_dump(), "extended": extended,
-    })
+    return render(
+        request,
+        "dictionary/entity.html",
+        {
+            "d": d,
+            "e": entity_out(d, e, lang),
+            "names": e.names.model_dump(),
+            "extended": extended,
+        },
+    )
 
 
 def form(request: HttpRequest, code: str) -> HttpResponse:
@@ -75,7 +90,15 @@ def form(request: HttpRequest, code: str) -> HttpResponse:
     for row in fields:
         row["eu_cde_name"] = EU_CDE.get(row["mappings"]["eu_cde"] or "")
     entities = [entity_out(d, d.entity_by_code[c], lang) for c in f.entities]
-    return render(request, "dictionary/form.html", {
-        "d": d, "form": f, "label": f.labels.get(lang), "help": f.help.get(lang) if f.help else "",
-        "fields": fields, "entities": entities,
-    })
+    return render(
+        request,
+        "dictionary/form.html",
+        {
+            "d": d,
+            "form": f,
+            "label": f.labels.get(lang),
+            "help": f.help.get(lang) if f.help else "",
+            "fields": fields,
+            "entities": entities,
+        },
+    )

@@ -73,9 +73,7 @@ class Condition:
             for operand in [node.left, *node.comparators]:
                 cls._check_operand(operand, text)
         elif _name(node) is None:
-            raise ExpressionError(
-                f"{text!r}: only comparisons, and/or/not, constants and field names are allowed"
-            )
+            raise ExpressionError(f"{text!r}: only comparisons, and/or/not, constants and field names are allowed")
         else:
             cls._check_name(node, text)
 
@@ -88,9 +86,8 @@ class Condition:
                 if not isinstance(elt, ast.Constant):
                     raise ExpressionError(f"{text!r}: a list may hold constants only")
             return
-        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub):
-            if isinstance(node.operand, ast.Constant):
-                return
+        if isinstance(node, ast.UnaryOp) and isinstance(node.op, ast.USub) and isinstance(node.operand, ast.Constant):
+            return
         if _name(node) is None:
             raise ExpressionError(f"{text!r}: {ast.unparse(node)!r} is not a field or a constant")
         cls._check_name(node, text)
@@ -111,9 +108,7 @@ class Condition:
         return found
 
     def _inside_attribute(self, target: ast.Name) -> bool:
-        return any(
-            isinstance(n, ast.Attribute) and n.value is target for n in ast.walk(self.tree)
-        )
+        return any(isinstance(n, ast.Attribute) and n.value is target for n in ast.walk(self.tree))
 
     def evaluate(self, values: Mapping[str, Any]) -> bool:
         return bool(self._eval(self.tree.body, values))
@@ -167,9 +162,7 @@ class Condition:
         name = _name(node)
         return f"[{variable(name)}] <> ''" if name else "true"
 
-    def _redcap_compare(
-        self, left: ast.AST, op: ast.cmpop, right: ast.AST, variable: Callable[[str], str]
-    ) -> str:
+    def _redcap_compare(self, left: ast.AST, op: ast.cmpop, right: ast.AST, variable: Callable[[str], str]) -> str:
         if isinstance(op, (ast.In, ast.NotIn)) and isinstance(right, (ast.List, ast.Tuple)):
             lhs = self._redcap_operand(left, variable)
             eq = " = " if isinstance(op, ast.In) else " <> "

@@ -11,7 +11,14 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
-BEHAVIOURS = {0: "benign", 1: "uncertain", 2: "in situ", 3: "malignant", 6: "metastatic", 9: "uncertain primary or metastatic"}
+BEHAVIOURS = {
+    0: "benign",
+    1: "uncertain",
+    2: "in situ",
+    3: "malignant",
+    6: "metastatic",
+    9: "uncertain primary or metastatic",
+}
 
 _MORPHOLOGY = re.compile(r"^\s*(?P<hist>\d{4})\s*(?:/\s*(?P<beh>\d))?\s*$")
 _MORPHOLOGY_COMPACT = re.compile(r"^\s*(?P<hist>\d{4})(?P<beh>\d)\s*$")
@@ -44,9 +51,7 @@ def parse_morphology(text: str) -> Morphology:
     if not 8000 <= histology <= 9999:
         raise CodeError(f"morphology {value!r}: histology must lie between 8000 and 9999")
     if behaviour not in BEHAVIOURS:
-        raise CodeError(
-            f"morphology {value!r}: behaviour {behaviour} is not one of 0, 1, 2, 3, 6, 9"
-        )
+        raise CodeError(f"morphology {value!r}: behaviour {behaviour} is not one of 0, 1, 2, 3, 6, 9")
     return Morphology(histology, behaviour)
 
 

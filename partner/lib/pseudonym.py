@@ -13,7 +13,7 @@ import re
 import unicodedata
 from dataclasses import dataclass
 
-_SEPARATORS = re.compile(r"[\s\-'’.,]+")
+_SEPARATORS = re.compile(r"[\s\-'\u2019.,]+")
 
 
 def normalise_name(name: str) -> str:

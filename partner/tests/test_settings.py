@@ -13,8 +13,16 @@ def _start(env_overrides, tmp_path):
     env.update({"PARTNER_VAR_DIR": str(tmp_path / "var"), "DJANGO_SETTINGS_MODULE": "partner.settings"})
     env.update(env_overrides)
     return subprocess.run(
-        [sys.executable, "-c", "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)"],
-        cwd=ROOT, env=env, capture_output=True, text=True, timeout=60,
+        [
+            sys.executable,
+            "-c",
+            "import django; django.setup(); from django.conf import settings; print(settings.DEBUG)",
+        ],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -35,7 +43,10 @@ def test_it_refuses_a_secret_file_that_is_too_short(tmp_path):
 
 
 def test_it_names_a_secret_file_it_cannot_read(tmp_path):
-    run = _start({"SECRET_KEY_FILE": str(tmp_path / "missing"), "PARTNER_PSEUDONYM_KEY_FILE": str(tmp_path / "missing")}, tmp_path)
+    run = _start(
+        {"SECRET_KEY_FILE": str(tmp_path / "missing"), "PARTNER_PSEUDONYM_KEY_FILE": str(tmp_path / "missing")},
+        tmp_path,
+    )
     assert run.returncode != 0
     assert "cannot read the file" in run.stderr
 

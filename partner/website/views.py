@@ -23,9 +23,7 @@ def home(request: HttpRequest) -> HttpResponse:
         dictionary = None
     public = not request.user.is_authenticated
     cases = TumourCase.objects.all() if public else TumourCase.objects.restrict(request.user)
-    by_entity = list(
-        cases.values("entity__code").annotate(n=Count("id")).order_by("-n", "entity__code")
-    )
+    by_entity = list(cases.values("entity__code").annotate(n=Count("id")).order_by("-n", "entity__code"))
     names = {e.code: e.names for e in dictionary.entities} if dictionary else {}
     lang = getattr(request, "LANGUAGE_CODE", "en")
     top = max((row["n"] for row in by_entity), default=1)

@@ -9,7 +9,8 @@ class CaseFrameTests(RegistryTestCase):
     def setUpTestData(cls):
         super().setUpTestData()
         cls.acc = cls.register(
-            cls.padova, treatment=[
+            cls.padova,
+            treatment=[
                 {"line_type": "surgery", "treatment_start_date": "2024-02-20"},
                 {"line_type": "chemotherapy", "treatment_start_date": "2024-03-15"},
             ],
@@ -32,7 +33,10 @@ class CaseFrameTests(RegistryTestCase):
 
     def test_repeating_forms_are_their_own_frames_keyed_by_case(self):
         lines = case_frames(self.european).repeating["treatment"]
-        self.assertEqual(list(lines[["case_id", "instance"]].itertuples(index=False, name=None)), [(self.acc.id, 1), (self.acc.id, 2)])
+        self.assertEqual(
+            list(lines[["case_id", "instance"]].itertuples(index=False, name=None)),
+            [(self.acc.id, 1), (self.acc.id, 2)],
+        )
         self.assertEqual(list(lines["line_type"]), ["surgery", "chemotherapy"])
         self.assertTrue(pd.api.types.is_datetime64_any_dtype(lines["treatment_start_date"]))
 

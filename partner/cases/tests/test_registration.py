@@ -28,7 +28,9 @@ class CaseRegistrationTests(RegistryTestCase):
         module = self.dictionary.modules_for("ACC")[0]
         with self.assertRaises(CaseInvalid) as caught:
             create_case(
-                dictionary=self.dictionary, centre=self.padova, pseudonym="p" * 64,
+                dictionary=self.dictionary,
+                centre=self.padova,
+                pseudonym="p" * 64,
                 forms=case_forms(morphology="8720/3", topography="C44.5", **{module.code: {}}),
             )
         self.assertIn("does not apply to the case's entity", str(caught.exception))
@@ -37,7 +39,9 @@ class CaseRegistrationTests(RegistryTestCase):
         before = (TumourCase.objects.count(), FormRecord.objects.count())
         with self.assertRaises(CaseInvalid) as caught:
             create_case(
-                dictionary=self.dictionary, centre=self.padova, pseudonym="q" * 64,
+                dictionary=self.dictionary,
+                centre=self.padova,
+                pseudonym="q" * 64,
                 forms=case_forms(morphology="8370", status={"last_contact_date": "not a date"}),
             )
         messages = [str(e) for e in caught.exception.errors]
@@ -51,7 +55,9 @@ class CaseRegistrationTests(RegistryTestCase):
         self.assertIn("before the date of birth", str(caught.exception))
 
     def test_a_case_that_is_not_a_vrt_is_kept_with_its_iccc_group(self):
-        case = self.register(self.padova, morphology="8960/3", topography="C64.9", born="2020-01-01", diagnosed="2023-01-01")
+        case = self.register(
+            self.padova, morphology="8960/3", topography="C64.9", born="2020-01-01", diagnosed="2023-01-01"
+        )
         self.assertIsNone(case.entity)
         self.assertEqual(case.iccc_group, "VIa")
 

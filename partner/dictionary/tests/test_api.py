@@ -24,9 +24,13 @@ class DictionaryApiTests(RegistryTestCase):
         self.assertEqual(self.client.get("/api/dictionary/forms", {"version": 99}).status_code, 404)
 
     def test_it_classifies_codes(self):
-        response = self.client.get("/api/dictionary/classify", {"morphology": "8158/3", "topography": "C74.0", "age_years": 3})
+        response = self.client.get(
+            "/api/dictionary/classify", {"morphology": "8158/3", "topography": "C74.0", "age_years": 3}
+        )
         self.assertEqual(response.json()["entity"], "ACC")
-        response = self.client.get("/api/dictionary/classify", {"morphology": "8158/3", "topography": "C64.9", "age_years": 3})
+        response = self.client.get(
+            "/api/dictionary/classify", {"morphology": "8158/3", "topography": "C64.9", "age_years": 3}
+        )
         self.assertNotEqual(response.json()["entity"], "ACC")
 
     def test_a_bad_code_is_a_400_with_the_reason(self):
@@ -36,5 +40,10 @@ class DictionaryApiTests(RegistryTestCase):
 
     def test_the_openapi_description_lists_the_dictionary_endpoints(self):
         paths = self.client.get("/api/openapi.json").json()["paths"]
-        for path in ("/api/dictionary/entities", "/api/dictionary/forms/{code}", "/api/dictionary/classify", "/api/dictionary/versions"):
+        for path in (
+            "/api/dictionary/entities",
+            "/api/dictionary/forms/{code}",
+            "/api/dictionary/classify",
+            "/api/dictionary/versions",
+        ):
             self.assertIn(path, paths)

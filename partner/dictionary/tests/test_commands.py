@@ -36,7 +36,7 @@ def test_check_names_file_line_location_and_reason(broken):
     path = broken / "forms" / "diagnosis.yaml"
     text = path.read_text()
     path.write_text(text.replace("type: date", "type: dat", 1))
-    line = next(i for i, l in enumerate(path.read_text().splitlines(), 1) if "type: dat" in l)
+    line = next(i for i, text_line in enumerate(path.read_text().splitlines(), 1) if "type: dat" in text_line)
     err = io.StringIO()
     with pytest.raises(CommandError):
         call_command("dictionary", "check", str(broken), stdout=io.StringIO(), stderr=err)
@@ -139,15 +139,40 @@ def test_classify_a_csv_keeps_the_rows_and_flags_the_bad_ones(tmp_path):
     )
     out_path = tmp_path / "out.csv"
     with pytest.raises(CommandError, match="2 row"):
-        call_command("dictionary", "classify", "--csv", str(source), "--out", str(out_path), stdout=io.StringIO(), stderr=io.StringIO())
+        call_command(
+            "dictionary",
+            "classify",
+            "--csv",
+            str(source),
+            "--out",
+            str(out_path),
+            stdout=io.StringIO(),
+            stderr=io.StringIO(),
+        )
     rows = list(csv.DictReader(out_path.open(encoding="utf-8")))
     assert [r["local_id"] for r in rows] == ["A1", "A2", "A3", "A4", "A5"]
-    assert (rows[0]["iccc_group"], rows[0]["iccc_extended"], rows[0]["entity"], rows[0]["vrt"]) == ("XIa", "093", "ACC", "yes")
+    assert (rows[0]["iccc_group"], rows[0]["iccc_extended"], rows[0]["entity"], rows[0]["vrt"]) == (
+        "XIa",
+        "093",
+        "ACC",
+        "yes",
+    )
     assert (rows[1]["iccc_group"], rows[1]["entity"]) == ("XIb", "THYROID_CA")
     assert rows[2]["reason"].startswith("error:") and rows[2]["entity"] == ""
     assert rows[3]["iccc_group"] == "VIa" and rows[3]["vrt"] == "no"
     assert "abc" in rows[4]["reason"]
-    assert list(rows[0]) == ["morphology", "topography", "age_years", "local_id", "iccc_group", "iccc_extended", "entity", "vrt", "expert_scope", "reason"]
+    assert list(rows[0]) == [
+        "morphology",
+        "topography",
+        "age_years",
+        "local_id",
+        "iccc_group",
+        "iccc_extended",
+        "entity",
+        "vrt",
+        "expert_scope",
+        "reason",
+    ]
 
 
 @pytest.mark.django_db
@@ -209,7 +234,9 @@ def test_load_twice_changes_nothing_and_a_changed_version_is_refused(broken):
     assert "loaded" in out
     out, _ = run("load")
     assert "already loaded, unchanged" in out
-    (broken / "dictionary.yaml").write_text((broken / "dictionary.yaml").read_text().replace("pancreatoblastoma.", "pancreatoblastoma. Changed."))
+    (broken / "dictionary.yaml").write_text(
+        (broken / "dictionary.yaml").read_text().replace("pancreatoblastoma.", "pancreatoblastoma. Changed.")
+    )
     with pytest.raises(CommandError, match="already loaded with different content"):
         run("load", str(broken))
 

@@ -1,6 +1,12 @@
 from partner.dictionary.definitions import read_definitions
 from partner.dictionary.loader import get_dictionary, load_bundled
-from partner.dictionary.models import DictionaryVersion, EntityDefinition, FieldDefinition, FormDefinition, ImmutableError
+from partner.dictionary.models import (
+    DictionaryVersion,
+    EntityDefinition,
+    FieldDefinition,
+    FormDefinition,
+    ImmutableError,
+)
 from partner.dictionary.schema import EU_CDE
 from partner.testing import RegistryTestCase
 
@@ -11,7 +17,9 @@ class DictionaryRowsTests(RegistryTestCase):
         version = DictionaryVersion.objects.get(number=d.version)
         self.assertEqual(version.entities.count(), len(d.entities))
         self.assertEqual(version.forms.count(), len(d.forms))
-        self.assertEqual(FieldDefinition.objects.filter(form__version=version).count(), sum(len(f.fields) for f in d.forms))
+        self.assertEqual(
+            FieldDefinition.objects.filter(form__version=version).count(), sum(len(f.fields) for f in d.forms)
+        )
         self.assertEqual(version.content_hash, d.content_hash)
 
     def test_a_loaded_row_cannot_be_changed_or_deleted(self):
@@ -40,7 +48,9 @@ class DictionaryRowsTests(RegistryTestCase):
 
 def test_the_common_dataset_covers_all_16_eu_common_data_elements():
     d = read_definitions()
-    mapped = {f.mappings.eu_cde: f.code for form in d.forms if not form.is_module for f in form.fields if f.mappings.eu_cde}
+    mapped = {
+        f.mappings.eu_cde: f.code for form in d.forms if not form.is_module for f in form.fields if f.mappings.eu_cde
+    }
     assert set(mapped) == set(EU_CDE)
     assert len(EU_CDE) == 16
 

@@ -22,8 +22,19 @@ FORM = FormDef.model_validate(
             {"code": "weight_g", "labels": L, "type": "decimal", "unit": "g", "min": 1, "max": 5000, "decimals": 1},
             {"code": "weiss", "labels": L, "type": "integer", "min": 0, "max": 9},
             {"code": "vital", "labels": L, "type": "choice", "choices": _choices("alive", "dead"), "required": True},
-            {"code": "death_date", "labels": L, "type": "date", "show_if": "vital == 'dead'", "required_if": "vital == 'dead'"},
-            {"code": "secretion", "labels": L, "type": "multichoice", "choices": _choices("cortisol", "androgens", "none")},
+            {
+                "code": "death_date",
+                "labels": L,
+                "type": "date",
+                "show_if": "vital == 'dead'",
+                "required_if": "vital == 'dead'",
+            },
+            {
+                "code": "secretion",
+                "labels": L,
+                "type": "multichoice",
+                "choices": _choices("cortisol", "androgens", "none"),
+            },
             {"code": "rupture", "labels": L, "type": "boolean"},
             {"code": "morphology", "labels": L, "type": "morphology"},
             {"code": "topography", "labels": L, "type": "topography"},
@@ -41,21 +52,46 @@ def _errors(raw, **kw):
 def test_it_types_every_kind_of_value():
     result = validate_record(
         FORM,
-        {"diagnosis_date": "2020-03-01", "weight_g": "120,45", "weiss": "4", "vital": "Alive",
-         "secretion": "cortisol|androgens", "rupture": "yes", "morphology": "83703",
-         "topography": "c740", "orpha": "1501", "note": " short "},
+        {
+            "diagnosis_date": "2020-03-01",
+            "weight_g": "120,45",
+            "weiss": "4",
+            "vital": "Alive",
+            "secretion": "cortisol|androgens",
+            "rupture": "yes",
+            "morphology": "83703",
+            "topography": "c740",
+            "orpha": "1501",
+            "note": " short ",
+        },
     )
     assert result.ok, result.errors
     assert result.values == {
-        "diagnosis_date": "2020-03-01", "weight_g": 120.5, "weiss": 4, "vital": "alive",
-        "secretion": ["cortisol", "androgens"], "rupture": True, "morphology": "8370/3",
-        "topography": "C74.0", "orpha": "ORPHA:1501", "note": "short",
+        "diagnosis_date": "2020-03-01",
+        "weight_g": 120.5,
+        "weiss": 4,
+        "vital": "alive",
+        "secretion": ["cortisol", "androgens"],
+        "rupture": True,
+        "morphology": "8370/3",
+        "topography": "C74.0",
+        "orpha": "ORPHA:1501",
+        "note": "short",
     }
 
 
 def test_it_names_each_bad_field_with_the_reason():
-    errors = _errors({"diagnosis_date": "01/03/2020", "weiss": "4.5", "vital": "gone", "weight_g": "9000",
-                      "morphology": "8370", "orpha": "abc", "note": "far too long a note"})
+    errors = _errors(
+        {
+            "diagnosis_date": "01/03/2020",
+            "weiss": "4.5",
+            "vital": "gone",
+            "weight_g": "9000",
+            "morphology": "8370",
+            "orpha": "abc",
+            "note": "far too long a note",
+        }
+    )
     assert "YYYY-MM-DD" in errors["diagnosis_date"]
     assert "whole number" in errors["weiss"]
     assert "alive, dead" in errors["vital"]

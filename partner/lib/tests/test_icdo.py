@@ -18,7 +18,13 @@ def test_it_reads_a_morphology_in_its_usual_spellings(text):
 
 @pytest.mark.parametrize(
     "text, fragment",
-    [("8370", "behaviour digit"), ("837/3", "four digits"), ("8370/4", "behaviour 4"), ("7999/3", "8000 and 9999"), ("", "expected")],
+    [
+        ("8370", "behaviour digit"),
+        ("837/3", "four digits"),
+        ("8370/4", "behaviour 4"),
+        ("7999/3", "8000 and 9999"),
+        ("", "expected"),
+    ],
 )
 def test_it_rejects_a_bad_morphology_naming_the_value(text, fragment):
     with pytest.raises(CodeError, match=fragment):

@@ -6,15 +6,17 @@ import shutil
 import pytest
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 
-from partner.dictionary.loader import load_bundled
-from partner.testing import RegistryTestCase
+from partner.testing import RegistryStory
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 
-@pytest.mark.skipif(not os.path.exists(CHROMIUM) and not os.environ.get("CI"), reason="chromium is not installed (make test installs it)")
-class BrowserTests(StaticLiveServerTestCase):
+@pytest.mark.skipif(
+    not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
+    reason="chromium is not installed (make test installs it)",
+)
+class BrowserTests(RegistryStory, StaticLiveServerTestCase):
     @classmethod
     def setUpClass(cls):
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs its own loop
@@ -24,8 +26,15 @@ class BrowserTests(StaticLiveServerTestCase):
         cls.playwright = sync_playwright().start()
         cls.browser = cls.playwright.chromium.launch(
             executable_path=CHROMIUM,
-            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-                  "--disable-component-update", "--disable-sync", "--no-first-run"],
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
         )
 
     @classmethod
@@ -35,9 +44,7 @@ class BrowserTests(StaticLiveServerTestCase):
         super().tearDownClass()
 
     def setUp(self):
-        load_bundled()
-        RegistryTestCase.setUpTestData.__func__(type(self))  # the same story users and centres
-        self.register = lambda *a, **k: RegistryTestCase.register.__func__(type(self), *a, **k)
+        self.build_story()
         self.page = self.browser.new_page()
         self.errors = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))

@@ -30,7 +30,9 @@ class Command(BaseCommand):
         if options["print_logins"]:
             return self._logins()
         if not settings.DEBUG and not options["force"]:
-            raise CommandError("the demo creates users with a published password: run it with DEBUG=true (make run) or --force")
+            raise CommandError(
+                "the demo creates users with a published password: run it with DEBUG=true (make run) or --force"
+            )
         if options["patients"] < 0:
             raise CommandError("--patients must be zero or more")
         try:
@@ -42,9 +44,13 @@ class Command(BaseCommand):
             return None
         build_reference()
         errors = 0
-        progress = tqdm(total=options["patients"], desc="demo registry", unit="patient", disable=not sys.stderr.isatty())
+        progress = tqdm(
+            total=options["patients"], desc="demo registry", unit="patient", disable=not sys.stderr.isatty()
+        )
         try:
-            for _, error in generate(dictionary, patients=options["patients"], seed=options["seed"], key=settings.PSEUDONYM_KEY):
+            for _, error in generate(
+                dictionary, patients=options["patients"], seed=options["seed"], key=settings.PSEUDONYM_KEY
+            ):
                 errors += error is not None
                 progress.update()
         except CaseInvalid as exc:
@@ -58,6 +64,6 @@ class Command(BaseCommand):
         return None
 
     def _logins(self) -> None:
-        self.stdout.write("Demo logins (password for all: %s)" % DEMO_PASSWORD)
+        self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for username, role, scope in [*DEMO_USERS, ("admin", "administrator", None)]:
-            self.stdout.write(f"  {username:<18} {str(getattr(role, 'label', role)):<24} {scope or 'all'}")
+            self.stdout.write(f"  {username:<18} {getattr(role, 'label', role)!s:<24} {scope or 'all'}")

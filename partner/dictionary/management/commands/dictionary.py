@@ -97,7 +97,9 @@ class Command(BaseCommand):
             raise CommandError(str(exc)) from None
         v = result.version
         verb = "loaded" if result.created else "already loaded, unchanged:"
-        self.stdout.write(f"dictionary version {v.number} {verb} ({v.entities.count()} entities, {v.forms.count()} forms)")
+        self.stdout.write(
+            f"dictionary version {v.number} {verb} ({v.entities.count()} entities, {v.forms.count()} forms)"
+        )
 
     # --- classify ---------------------------------------------------------------------------------
 
@@ -106,7 +108,9 @@ class Command(BaseCommand):
             return get_dictionary(version).classifier
         except (NoDictionary, DatabaseError):
             if version is not None:
-                raise CommandError(f"dictionary version {version} is not loaded: run `partner dictionary load`") from None
+                raise CommandError(
+                    f"dictionary version {version} is not loaded: run `partner dictionary load`"
+                ) from None
         from django.conf import settings
 
         d = self._read(None)
@@ -159,12 +163,16 @@ class Command(BaseCommand):
         header = [h.strip().lower() for h in (reader.fieldnames or [])]
         missing = [c for c in CLASSIFY_IN[:2] if c not in header]
         if missing:
-            raise CommandError(f"{source}: row 1 (header): missing column(s) {', '.join(missing)}; expected {', '.join(CLASSIFY_IN)}")
+            raise CommandError(
+                f"{source}: row 1 (header): missing column(s) {', '.join(missing)}; expected {', '.join(CLASSIFY_IN)}"
+            )
         reader.fieldnames = header
         rows = list(reader)
         problems: list[str] = []
         out_rows = []
-        for number, row in enumerate(tqdm(rows, desc="classifying", unit="row", disable=not sys.stderr.isatty()), start=2):
+        for number, row in enumerate(
+            tqdm(rows, desc="classifying", unit="row", disable=not sys.stderr.isatty()), start=2
+        ):
             if None in row:
                 problems.append(f"{source}: row {number}: more cells than columns")
                 row.pop(None)  # type: ignore[call-overload]
@@ -177,14 +185,21 @@ class Command(BaseCommand):
                 field = "morphology"
                 c = classifier.classify(row.get("morphology") or "", row.get("topography") or "", age)
             except (CodeError, ValueError) as exc:
-                message = str(exc) if field != "age_years" or isinstance(exc, CodeError) else f"{row.get('age_years')!r} is not a number of years"
+                message = (
+                    str(exc)
+                    if field != "age_years" or isinstance(exc, CodeError)
+                    else f"{row.get('age_years')!r} is not a number of years"
+                )
                 problems.append(f"{source}: row {number}: {message}")
                 result_cells["reason"] = f"error: {message}"
             else:
                 result_cells.update(
-                    iccc_group=c.iccc_group or "", iccc_extended=c.iccc_extended or "",
-                    entity=c.entity or "", vrt="yes" if c.vrt else "no",
-                    expert_scope="yes" if c.expert_scope else "no", reason=c.reason,
+                    iccc_group=c.iccc_group or "",
+                    iccc_extended=c.iccc_extended or "",
+                    entity=c.entity or "",
+                    vrt="yes" if c.vrt else "no",
+                    expert_scope="yes" if c.expert_scope else "no",
+                    reason=c.reason,
                 )
             out_rows.append({**row, **result_cells})
         columns = header + [c for c in CLASSIFY_OUT if c not in header]
@@ -213,8 +228,9 @@ class Command(BaseCommand):
         if options["format"] == "redcap":
             _write_atomically(out, redcap.to_csv(d.forms, options["language"]))
             n = sum(len(f.fields) for f in d.forms) + 1
-            self.stdout.write(f"REDCap data dictionary of version {d.number}: {n} fields in {len(d.forms)} instruments -> {out}")
+            self.stdout.write(
+                f"REDCap data dictionary of version {d.number}: {n} fields in {len(d.forms)} instruments -> {out}"
+            )
         else:
             _write_atomically(out, json.dumps({"version": d.number, **d.row.definition}, ensure_ascii=False, indent=2))
             self.stdout.write(f"dictionary version {d.number} as JSON -> {out}")
-
