@@ -1,11 +1,14 @@
 """pytest plugin (loaded with -p, before Django reads its settings): secrets for the test run."""
 
+import atexit
 import os
 import secrets
+import shutil
 import tempfile
 from pathlib import Path
 
 _keys = Path(tempfile.mkdtemp(prefix="partner-test-keys-"))
+atexit.register(shutil.rmtree, _keys, ignore_errors=True)
 for _name, _variable in (("secret_key", "SECRET_KEY_FILE"), ("pseudonym_key", "PARTNER_PSEUDONYM_KEY_FILE")):
     if not os.environ.get(_variable):
         (_keys / _name).write_text(secrets.token_urlsafe(48))
