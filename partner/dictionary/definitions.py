@@ -180,16 +180,17 @@ def read_definitions(path: Path | str | None = None) -> Definitions:
     if problems:
         raise DefinitionErrors(problems)
     entities = entity_file.entities
+    paths = {form.code: path for form, path in zip(forms, form_files, strict=True)}
     forms.sort(key=lambda f: (f.order, f.code))
     files = [root / "dictionary.yaml", root / "iccc3.yaml", root / "entities.yaml", *form_files]
     definitions = Definitions(root, release, iccc, entities, forms, _hash(root, files))
-    problems.extend(_cross_checks(definitions, root, dict(zip(forms, form_files, strict=False))))
+    problems.extend(_cross_checks(definitions, root, paths))
     if problems:
         raise DefinitionErrors(problems)
     return definitions
 
 
-def _cross_checks(d: Definitions, root: Path, files: dict[FormDef, Path]) -> Iterator[Problem]:
+def _cross_checks(d: Definitions, root: Path, files: dict[str, Path]) -> Iterator[Problem]:
     """What no single file can check: references between files, uniqueness, coverage."""
     ent = f"{root.name}/entities.yaml"
     extended = {e.code for e in d.iccc.extended}
@@ -212,7 +213,7 @@ def _cross_checks(d: Definitions, root: Path, files: dict[FormDef, Path]) -> Ite
         yield Problem(root.name, None, "forms", "two forms share a code")
     cde: dict[str, str] = {}
     for form in d.forms:
-        rel = str(files[form].relative_to(root.parent)) if form in files else form.code
+        rel = str(files[form.code].relative_to(root.parent)) if form.code in files else form.code
         for code in form.entities:
             if code not in seen:
                 yield Problem(rel, None, "entities", f"entity {code!r} is not defined in entities.yaml")
@@ -238,7 +239,7 @@ def _cross_checks(d: Definitions, root: Path, files: dict[FormDef, Path]) -> Ite
                     )
                 cde[f.mappings.eu_cde] = f.code
     for form in d.forms:
-        rel = str(files[form].relative_to(root.parent)) if form in files else form.code
+        rel = str(files[form.code].relative_to(root.parent)) if form.code in files else form.code
         own = {f.code: f for f in form.fields}
         for f in form.fields:
             for key, condition in f.conditions().items():
