@@ -14,9 +14,9 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from partner.dictionary.classify import Classifier  # noqa: E402
-from partner.dictionary.definitions import read_definitions  # noqa: E402
-from partner.lib.icdo import histology_set, parse_morphology, topography_key, topography_set  # noqa: E402
+from partner.dictionary.classify import Classifier
+from partner.dictionary.definitions import read_definitions
+from partner.lib.icdo import histology_set, parse_morphology, topography_key, topography_set
 
 N = 300_000
 PEER_N = 20_000

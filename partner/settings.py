@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
+import logging
 import os
 import secrets
-import warnings
 from pathlib import Path
 
 import dj_database_url
@@ -46,7 +46,7 @@ if _secret_key is None or _pseudonym_key is None:
             "(e.g. SECRET_KEY_FILE=/etc/partner/secret_key). `make run` sets DEBUG=true and "
             "creates development keys under var/."
         )
-    warnings.warn(f"DEBUG: using development keys under var/ for {', '.join(missing)}", stacklevel=1)
+    logging.getLogger("partner").warning("DEBUG: development keys under var/dev-secrets/ stand in for %s", ", ".join(missing))
 
 SECRET_KEY = _secret_key or _development_secret("secret_key")
 PSEUDONYM_KEY = _pseudonym_key or _development_secret("pseudonym_key")
@@ -145,6 +145,7 @@ USE_TZ = True
 
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
+STATICFILES_DIRS = [BASE_DIR / "partner" / "static"]
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -14,3 +14,4 @@ for _name, _variable in (("secret_key", "SECRET_KEY_FILE"), ("pseudonym_key", "P
         (_keys / _name).write_text(secrets.token_urlsafe(48))
         os.environ[_variable] = str(_keys / _name)
 os.environ.setdefault("PARTNER_VAR_DIR", str(_keys / "var"))
+(Path(os.environ["PARTNER_VAR_DIR"]) / "static").mkdir(parents=True, exist_ok=True)

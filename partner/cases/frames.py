@@ -89,7 +89,7 @@ def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: An
     single: dict[int, dict[str, Any]] = defaultdict(dict)
     repeated: dict[str, list[dict[str, Any]]] = defaultdict(list)
     repeating_forms = {f.code for f in d.forms if f.repeating}
-    records = FormRecord.objects.filter(case__in=cases).values_list("case_id", "form__code", "instance", "values")
+    records = FormRecord.objects.filter(case__in=cases).values_list("case_id", "form__code", "number", "values")
     for case_id, form_code, instance, values in records.iterator(chunk_size=5000):
         if form_code in repeating_forms:
             repeated[form_code].append({"case_id": case_id, "instance": instance, **values})

@@ -89,7 +89,7 @@ class FormRecord(models.Model):
 
     case = models.ForeignKey(TumourCase, on_delete=models.CASCADE, related_name="records")
     form = models.ForeignKey(FormDefinition, on_delete=models.PROTECT)
-    instance = models.PositiveIntegerField(default=1)
+    number = models.PositiveIntegerField(default=1, help_text="1, 2, ... for the lines or events of a repeating form")
     values = models.JSONField(default=dict)
     version = models.PositiveIntegerField(default=1)
     updated = models.DateTimeField(auto_now=True)
@@ -97,8 +97,8 @@ class FormRecord(models.Model):
 
     class Meta:
         verbose_name = _("form record")
-        constraints = [models.UniqueConstraint(fields=["case", "form", "instance"], name="one_record_per_instance")]
-        ordering = ["case", "form__position", "instance"]
+        constraints = [models.UniqueConstraint(fields=["case", "form", "number"], name="one_record_per_form_number")]
+        ordering = ["case", "form__position", "number"]
 
     def __str__(self) -> str:
-        return f"{self.form.code} #{self.instance}"
+        return f"{self.form.code} #{self.number}"

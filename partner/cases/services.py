@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
@@ -44,7 +45,8 @@ def age_in_years(born: dt.date, on: dt.date) -> float:
     years = on.year - born.year - ((on.month, on.day) < (born.month, born.day))
     last = _anniversary(born, born.year + years)
     following = _anniversary(born, born.year + years + 1)
-    return round(years + (on - last).days / (following - last).days, 2)
+    # Floored, not rounded: a child the day before a birthday has not reached that age.
+    return math.floor(100 * (years + (on - last).days / (following - last).days)) / 100
 
 
 def _anniversary(born: dt.date, year: int) -> dt.date:
@@ -108,13 +110,18 @@ def validate_case(
             context.update({f"{form.code}.{k}": v for k, v in out[0].items()})
         cleaned[form.code] = out
         if form.code == "diagnosis" and out:
-            entity_code = _classify(dictionary, out[0], context, errors)
+            born = context.get("registration.date_of_birth")
+            before_birth = [
+                key for key in ("onset_date", "diagnosis_date") if born and out[0].get(key) and out[0][key] < born
+            ]
+            for key in before_birth:
+                errors.append(FormError("diagnosis", 1, key, f"{out[0][key]} is before the date of birth {born}"))
+            if not before_birth:
+                entity_code = _classify(dictionary, out[0], context)
     return cleaned, errors
 
 
-def _classify(
-    dictionary: Dictionary, diagnosis: dict[str, Any], context: dict[str, Any], errors: list[FormError]
-) -> str | None:
+def _classify(dictionary: Dictionary, diagnosis: dict[str, Any], context: dict[str, Any]) -> str | None:
     if not (diagnosis.get("morphology") and diagnosis.get("topography")):
         return None
     result = dictionary.classifier.classify(
@@ -191,7 +198,7 @@ def create_case(
     rows = {f.code: f for f in FormDefinition.objects.filter(version=version)}
     bulk_create_with_history(
         [
-            FormRecord(case=case, form=rows[code], instance=i, values=values)
+            FormRecord(case=case, form=rows[code], number=i, values=values)
             for code, instances in cleaned.items()
             for i, values in enumerate(instances, start=1)
         ],

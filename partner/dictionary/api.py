@@ -6,7 +6,7 @@ from typing import Any
 
 from django.http import HttpRequest
 from django.utils.translation import get_language
-from ninja import Router, Schema
+from ninja import Router, Schema, Status
 from ninja.errors import HttpError
 
 from partner.lib.icdo import CodeError
@@ -234,4 +234,4 @@ def classify(
     try:
         return d.classifier.classify(morphology, topography, age_years)
     except CodeError as exc:
-        return 400, {"detail": str(exc)}
+        return Status(400, {"detail": str(exc)})

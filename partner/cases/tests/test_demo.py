@@ -50,7 +50,7 @@ class DemoRegistryTests(TestCase):
         d = get_dictionary()
         computed = {f.code for form in d.forms for f in form.fields if f.computed}
         forms = defaultdict(lambda: defaultdict(list))
-        for record in FormRecord.objects.select_related("form").order_by("instance"):
+        for record in FormRecord.objects.select_related("form").order_by("number"):
             forms[record.case_id][record.form.code].append({k: v for k, v in record.values.items() if k not in computed})
         for case in TumourCase.objects.all():
             given = {code: (rows if d.form_by_code[code].repeating else rows[0]) for code, rows in forms[case.id].items()}

@@ -57,8 +57,8 @@ class BrowserTests(RegistryStory, StaticLiveServerTestCase):
         self.register(self.padova)
         self.page.goto(self.live_server_url + "/")
         self.assertIn("1", self.page.locator(".card .n").first.inner_text())
-        self.page.select_option("#language", "it")
-        self.page.wait_for_load_state()
+        with self.page.expect_navigation():
+            self.page.select_option("#language", "it")
         self.assertEqual(self.page.locator("html").get_attribute("lang"), "it")
         self.assertIn(self.dictionary.entity_by_code["ACC"].names.it, self.page.content())
         self.assertEqual(self.errors, [])
