@@ -398,6 +398,8 @@ def generate(d: Dictionary, *, patients: int, seed: int, key: str) -> Iterator[t
         diagnosed = dt.date.fromisoformat(forms["diagnosis"]["diagnosis_date"])
         filler = _Filler(r, (diagnosed, TODAY))
         _lines(d, r, filler, forms, entity, error)
+        diagnosis = forms["diagnosis"]
+        entity = d.classifier.classify(diagnosis["morphology"], diagnosis["topography"]).entity  # the modules follow the codes
         centre = centres[r.choices(codes, weights=[weights[c] for c in codes])[0]]
         context: dict[str, Any] = {}
         born = dt.date.fromisoformat(forms["registration"]["date_of_birth"])

@@ -32,7 +32,7 @@ def home(request: HttpRequest) -> HttpResponse:
             "code": row["entity__code"],
             "name": names[row["entity__code"]].get(lang) if row["entity__code"] in names else None,
             "n": _suppress(row["n"], public),
-            "width": round(100 * row["n"] / top),
+            "width": 0 if public and row["n"] < PUBLIC_MIN_COUNT else round(100 * row["n"] / top),
         }
         for row in by_entity
     ]
