@@ -45,7 +45,7 @@ bench: $(STAMP)
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
-	$(BIN)/mypy partner
+	DEBUG=true $(BIN)/mypy partner
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

@@ -46,7 +46,9 @@ if _secret_key is None or _pseudonym_key is None:
             "(e.g. SECRET_KEY_FILE=/etc/partner/secret_key). `make run` sets DEBUG=true and "
             "creates development keys under var/."
         )
-    logging.getLogger("partner").warning("DEBUG: development keys under var/dev-secrets/ stand in for %s", ", ".join(missing))
+    logging.getLogger("partner").warning(
+        "DEBUG: development keys under var/dev-secrets/ stand in for %s", ", ".join(missing)
+    )
 
 SECRET_KEY = _secret_key or _development_secret("secret_key")
 PSEUDONYM_KEY = _pseudonym_key or _development_secret("pseudonym_key")

@@ -42,6 +42,17 @@ class RegistryStory:
     """The registry every test starts from; mixed into TestCase and the live-server tests."""
 
     dictionary: Dictionary
+    italy: Country
+    france: Country
+    padova: Centre
+    milano: Centre
+    paris: Centre
+    dm_padova: Any
+    dm_paris: Any
+    nc_italy: Any
+    european: Any
+    expert: Any
+    researcher: Any
 
     @classmethod
     def build_story(cls) -> None:

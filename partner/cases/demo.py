@@ -327,7 +327,8 @@ def _lines(
             + (["chemotherapy"] if r.random() < 0.55 else [])
             + (["radiotherapy"] if entity == "NPC" or r.random() < 0.25 else [])
         )
-        lines, start = [], diagnosed
+        lines: list[dict[str, Any]] = []
+        start = diagnosed
         for kind in kinds:
             start = _date(r, start, min(start + dt.timedelta(days=60), max(start, last_contact)))
             if error == "treatment_before_diagnosis" and not lines:
@@ -339,7 +340,7 @@ def _lines(
         forms["treatment"] = lines
     follow = d.form_by_code.get("follow_up")
     if follow is not None:
-        events = []
+        events: list[dict[str, Any]] = []
         for _ in range(r.randint(1, 3)):
             when = _date(r, diagnosed + dt.timedelta(days=30), max(diagnosed + dt.timedelta(days=30), last_contact))
             kind = "relapse" if dead and not events else "response_assessment"
@@ -399,7 +400,9 @@ def generate(d: Dictionary, *, patients: int, seed: int, key: str) -> Iterator[t
         filler = _Filler(r, (diagnosed, TODAY))
         _lines(d, r, filler, forms, entity, error)
         diagnosis = forms["diagnosis"]
-        entity = d.classifier.classify(diagnosis["morphology"], diagnosis["topography"]).entity  # the modules follow the codes
+        entity = d.classifier.classify(
+            diagnosis["morphology"], diagnosis["topography"]
+        ).entity  # the modules follow the codes
         centre = centres[r.choices(codes, weights=[weights[c] for c in codes])[0]]
         context: dict[str, Any] = {}
         born = dt.date.fromisoformat(forms["registration"]["date_of_birth"])

@@ -51,9 +51,13 @@ class DemoRegistryTests(TestCase):
         computed = {f.code for form in d.forms for f in form.fields if f.computed}
         forms = defaultdict(lambda: defaultdict(list))
         for record in FormRecord.objects.select_related("form").order_by("number"):
-            forms[record.case_id][record.form.code].append({k: v for k, v in record.values.items() if k not in computed})
+            forms[record.case_id][record.form.code].append(
+                {k: v for k, v in record.values.items() if k not in computed}
+            )
         for case in TumourCase.objects.all():
-            given = {code: (rows if d.form_by_code[code].repeating else rows[0]) for code, rows in forms[case.id].items()}
+            given = {
+                code: (rows if d.form_by_code[code].repeating else rows[0]) for code, rows in forms[case.id].items()
+            }
             _, errors = validate_case(d, given, partial=case.status == Status.DRAFT)
             self.assertEqual([str(e) for e in errors], [], case)
 
