@@ -20,6 +20,14 @@ def run(*args):
     return out.getvalue(), err.getvalue()
 
 
+def check_problems(path):
+    """Run `dictionary check` on a broken folder; it must fail, and its report is returned."""
+    err = io.StringIO()
+    with pytest.raises(CommandError):
+        call_command("dictionary", "check", str(path), stdout=io.StringIO(), stderr=err)
+    return err.getvalue()
+
+
 @pytest.fixture
 def broken(tmp_path):
     copy = tmp_path / "v1"
@@ -37,10 +45,8 @@ def test_check_names_file_line_location_and_reason(broken):
     text = path.read_text()
     path.write_text(text.replace("type: date", "type: dat", 1))
     line = next(i for i, text_line in enumerate(path.read_text().splitlines(), 1) if "type: dat" in text_line)
-    err = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command("dictionary", "check", str(broken), stdout=io.StringIO(), stderr=err)
-    message = err.getvalue()
+    err = check_problems(broken)
+    message = err
     assert f"v1/forms/diagnosis.yaml:{line}: fields[" in message
     assert ".type: Input should be" in message
 
@@ -50,10 +56,8 @@ def test_check_reports_yaml_syntax_errors_with_the_line(broken):
     lines = path.read_text().splitlines()
     lines.insert(3, "  - code: [unclosed")
     path.write_text("\n".join(lines))
-    err = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command("dictionary", "check", str(broken), stdout=io.StringIO(), stderr=err)
-    assert "v1/entities.yaml:" in err.getvalue() and "not valid YAML" in err.getvalue()
+    err = check_problems(broken)
+    assert "v1/entities.yaml:" in err and "not valid YAML" in err
 
 
 def test_check_finds_a_module_naming_an_unknown_entity(broken):
@@ -64,10 +68,8 @@ def test_check_finds_a_module_naming_an_unknown_entity(broken):
     data = yaml.safe_load(text)
     data["entities"] = ["NO_SUCH_ENTITY"]
     module.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    err = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command("dictionary", "check", str(broken), stdout=io.StringIO(), stderr=err)
-    assert "entity 'NO_SUCH_ENTITY' is not defined in entities.yaml" in err.getvalue()
+    err = check_problems(broken)
+    assert "entity 'NO_SUCH_ENTITY' is not defined in entities.yaml" in err
 
 
 def test_check_finds_a_condition_on_an_unknown_field(broken):
@@ -77,10 +79,8 @@ def test_check_finds_a_condition_on_an_unknown_field(broken):
     data = yaml.safe_load(path.read_text())
     data["fields"][1]["show_if"] = "patient_sttus == 'dead'"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    err = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command("dictionary", "check", str(broken), stdout=io.StringIO(), stderr=err)
-    assert "'patient_sttus' is not a field of form 'this form'" in err.getvalue()
+    err = check_problems(broken)
+    assert "'patient_sttus' is not a field of form 'this form'" in err
 
 
 def test_check_refuses_a_condition_that_tries_to_run_code(broken):
@@ -90,10 +90,8 @@ def test_check_refuses_a_condition_that_tries_to_run_code(broken):
     data = yaml.safe_load(path.read_text())
     data["fields"][1]["show_if"] = "__import__('os').system('true')"
     path.write_text(yaml.safe_dump(data, allow_unicode=True, sort_keys=False))
-    err = io.StringIO()
-    with pytest.raises(CommandError):
-        call_command("dictionary", "check", str(broken), stdout=io.StringIO(), stderr=err)
-    assert "only comparisons" in err.getvalue() or "not a field or a constant" in err.getvalue()
+    err = check_problems(broken)
+    assert "only comparisons" in err or "not a field or a constant" in err
 
 
 def test_check_of_a_missing_folder_is_an_error(tmp_path):
