@@ -73,3 +73,42 @@ def test_the_common_dataset_has_repeating_treatment_lines_and_follow_up_events()
     d = read_definitions()
     assert d.form("treatment").repeating and d.form("follow_up").repeating
     assert not d.form("registration").repeating
+
+
+class NewVersionTests(RegistryTestCase):
+    def _version_two(self, tmp: str) -> str:
+        import shutil
+        from pathlib import Path
+
+        from partner.dictionary.definitions import bundled_versions
+
+        folder = Path(tmp) / "v2"
+        shutil.copytree(bundled_versions()[-1], folder)
+        release = folder / "dictionary.yaml"
+        release.write_text(release.read_text().replace("version: 1", "version: 2", 1))
+        status = folder / "forms" / "status.yaml"
+        status.write_text(status.read_text().replace("code: last_contact_date", "code: last_contact", 1))
+        return str(folder)
+
+    def test_a_new_version_is_added_beside_the_old_one_which_stays_as_it_was(self):
+        import tempfile
+
+        before = list(FieldDefinition.objects.filter(form__version__number=1).values_list("id", "code"))
+        with tempfile.TemporaryDirectory() as tmp:
+            result = load_bundled(self._version_two(tmp))
+        self.assertTrue(result.created)
+        self.assertEqual(list(FieldDefinition.objects.filter(form__version__number=1).values_list("id", "code")), before)
+        self.assertTrue(FieldDefinition.objects.filter(form__version__number=2, code="last_contact").exists())
+        self.assertFalse(FieldDefinition.objects.filter(form__version__number=1, code="last_contact").exists())
+        self.assertEqual(get_dictionary().number, 2)
+        self.assertEqual(get_dictionary(1).number, 1)
+
+    def test_a_case_keeps_the_version_it_was_entered_under(self):
+        import tempfile
+
+        case = self.register(self.padova)
+        with tempfile.TemporaryDirectory() as tmp:
+            load_bundled(self._version_two(tmp))
+        case.refresh_from_db()
+        self.assertEqual(case.dictionary_version.number, 1)
+        self.assertEqual({r.form.version.number for r in case.records.all()}, {1})
