@@ -97,7 +97,9 @@ class NewVersionTests(RegistryTestCase):
         with tempfile.TemporaryDirectory() as tmp:
             result = load_bundled(self._version_two(tmp))
         self.assertTrue(result.created)
-        self.assertEqual(list(FieldDefinition.objects.filter(form__version__number=1).values_list("id", "code")), before)
+        self.assertEqual(
+            list(FieldDefinition.objects.filter(form__version__number=1).values_list("id", "code")), before
+        )
         self.assertTrue(FieldDefinition.objects.filter(form__version__number=2, code="last_contact").exists())
         self.assertFalse(FieldDefinition.objects.filter(form__version__number=1, code="last_contact").exists())
         self.assertEqual(get_dictionary().number, 2)
