@@ -7,7 +7,9 @@ Peer, measured in the same run: the obvious ORM loop, case by case and record by
 
 from __future__ import annotations
 
+import atexit
 import os
+import shutil
 import sys
 import tempfile
 import time
@@ -15,6 +17,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 workdir = Path(tempfile.mkdtemp(prefix="partner-bench-"))
+atexit.register(shutil.rmtree, workdir, ignore_errors=True)
 os.environ.update({"DEBUG": "true", "PARTNER_VAR_DIR": str(workdir), "SQLITE_PATH": str(workdir / "bench.sqlite3")})
 os.environ.pop("DATABASE_URL", None)
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partner.settings")
