@@ -7,6 +7,7 @@ from partner.api import api
 urlpatterns = [
     path("", include("partner.website.urls")),
     path("dictionary/", include("partner.dictionary.urls")),
+    path("cases/", include("partner.cases.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("i18n/", include("django.conf.urls.i18n")),

@@ -102,3 +102,42 @@ class FormRecord(models.Model):
 
     def __str__(self) -> str:
         return f"{self.form.code} #{self.number}"
+
+
+class AccessLogQuerySet(models.QuerySet):
+    def update(self, **kwargs: object) -> int:
+        raise PermissionError("the access log is append-only")
+
+    def delete(self) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the access log is append-only")
+
+
+class AccessLog(models.Model):
+    """Every read of a case by a person or a token; rows are only ever added."""
+
+    class Channel(models.TextChoices):
+        WEB = "web", _("web")
+        API = "api", _("API")
+
+    when = models.DateTimeField(auto_now_add=True, db_index=True)
+    user = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="case_reads")
+    case = models.ForeignKey(TumourCase, on_delete=models.PROTECT, related_name="reads")
+    channel = models.CharField(max_length=10, choices=Channel.choices)
+    what = models.CharField(max_length=40, help_text="the page or endpoint read")
+
+    objects = AccessLogQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-when", "-id"]
+        verbose_name = _("case read")
+
+    def __str__(self) -> str:
+        return f"{self.when:%Y-%m-%d %H:%M} {self.user} read case {self.case_id} ({self.what}, {self.channel})"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("the access log is append-only")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("the access log is append-only")

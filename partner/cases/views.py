@@ -1,0 +1,117 @@
+"""Case list, case page and case history: every read goes through `restrict` and into the access log."""
+
+from __future__ import annotations
+
+from typing import Any, cast
+
+from django.contrib.auth.decorators import login_required
+from django.core.paginator import Paginator
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, render
+
+from partner.dictionary.loader import get_dictionary
+from partner.dictionary.schema import FieldDef
+
+from .models import AccessLog, FormRecord, Status, TumourCase
+
+#: Case columns whose changes the history page shows beside the form values.
+CASE_FIELD_LABELS = {
+    name: TumourCase._meta.get_field(name).verbose_name  # type: ignore[union-attr]
+    for name in ("status", "entity", "morphology", "topography", "diagnosis_date")
+}
+
+
+def visible_case(request: HttpRequest, pk: int, what: str) -> TumourCase:
+    """The case if the user may see it (else 404, never a hint that it exists), logged as read."""
+    case = get_object_or_404(
+        TumourCase.objects.restrict(request.user).select_related("patient", "centre__country", "entity"), pk=pk
+    )
+    AccessLog.objects.create(user_id=cast(int, request.user.pk), case=case, channel=AccessLog.Channel.WEB, what=what)
+    return case
+
+
+def _display(f: FieldDef, value: Any, lang: str) -> str:
+    if value is None or value == "" or value == []:
+        return ""
+    labels = {c.code: c.labels.get(lang) for c in f.choices}
+    if f.type == "multichoice":
+        return ", ".join(labels.get(v, v) for v in value)
+    if f.type == "choice":
+        return labels.get(value, value)
+    if f.type == "boolean":
+        return "✓" if value else "✗"
+    return f"{value} {f.unit}" if f.unit else str(value)
+
+
+@login_required
+def case_list(request: HttpRequest) -> HttpResponse:
+    cases = TumourCase.objects.restrict(request.user).select_related("patient", "centre", "entity")
+    status = request.GET.get("status", "")
+    if status in Status.values:
+        cases = cases.filter(status=status)
+    page = Paginator(cases.order_by("-diagnosis_date", "id"), 50).get_page(request.GET.get("page"))
+    return render(request, "cases/list.html", {"page": page, "statuses": Status.choices, "status": status})
+
+
+@login_required
+def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk, "case page")
+    d = get_dictionary(case.dictionary_version.number)
+    lang = getattr(request, "LANGUAGE_CODE", "en")[:2]
+    records: dict[str, list[FormRecord]] = {}
+    for record in case.records.select_related("form").order_by("number"):
+        records.setdefault(record.form.code, []).append(record)
+    forms = []
+    for form in d.forms:
+        if form.code not in records:
+            continue
+        instances = [
+            [(f.labels.get(lang), _display(f, r.values.get(f.code), lang)) for f in form.fields if f.code in r.values]
+            for r in records[form.code]
+        ]
+        forms.append({"label": form.labels.get(lang), "repeating": form.repeating, "instances": instances})
+    return render(request, "cases/detail.html", {"case": case, "forms": forms})
+
+
+@login_required
+def case_history(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk, "history")
+    d = get_dictionary(case.dictionary_version.number)
+    lang = getattr(request, "LANGUAGE_CODE", "en")[:2]
+    labels = {f.code: f.labels.get(lang) for form in d.forms for f in form.fields}
+    changes: list[dict[str, Any]] = []
+    for record in case.records.select_related("form"):
+        previous: dict[str, Any] = {}
+        for version in record.history.order_by("history_date", "history_id").select_related("history_user"):
+            for code in sorted(set(previous) | set(version.values)):
+                old, new = previous.get(code), version.values.get(code)
+                if old != new:
+                    changes.append(
+                        {
+                            "when": version.history_date,
+                            "who": version.history_user,
+                            "form": record.form.label,
+                            "number": record.number,
+                            "field": labels.get(code, code),
+                            "old": old,
+                            "new": new,
+                        }
+                    )
+            previous = version.values
+    for version in case.history.order_by("history_date", "history_id").select_related("history_user"):
+        delta = version.diff_against(version.prev_record) if version.prev_record else None
+        for change in delta.changes if delta else []:
+            if change.field in CASE_FIELD_LABELS:
+                changes.append(
+                    {
+                        "when": version.history_date,
+                        "who": version.history_user,
+                        "form": "",
+                        "number": 1,
+                        "field": CASE_FIELD_LABELS[change.field],
+                        "old": change.old,
+                        "new": change.new,
+                    }
+                )
+    changes.sort(key=lambda c: c["when"], reverse=True)
+    return render(request, "cases/history.html", {"case": case, "changes": changes})
