@@ -76,6 +76,20 @@ class RegistryStory:
         Membership.objects.create(user=user, role=role, **scope)
         return user
 
+    @staticmethod
+    def sign_in(client: Any, user: Any) -> None:
+        """Log in as `user`, with a confirmed second factor when the role asks for one."""
+        from django_otp.plugins.otp_totp.models import TOTPDevice
+
+        from partner.accounts.security import needs_second_factor
+
+        client.force_login(user)
+        if needs_second_factor(user):
+            device, _ = TOTPDevice.objects.get_or_create(user=user, name="test", defaults={"confirmed": True})
+            session = client.session
+            session["otp_device_id"] = device.persistent_id
+            session.save()
+
     @classmethod
     def register(cls, centre: Centre, given: str = "Giulia", family: str = "Rossi", **kwargs: Any) -> TumourCase:
         forms = case_forms(**kwargs)

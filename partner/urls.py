@@ -2,6 +2,7 @@ from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
+from partner.accounts import views as account_views
 from partner.api import api
 
 urlpatterns = [
@@ -10,6 +11,8 @@ urlpatterns = [
     path("cases/", include("partner.cases.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/second-factor/", account_views.verify, name="verify"),
+    path("accounts/second-factor/setup/", account_views.setup, name="second_factor_setup"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),

@@ -16,7 +16,7 @@ class CasePageScopeTests(RegistryTestCase):
         cls.paris_case = cls.register(cls.paris, given="Léa", family="Martin", morphology="8720/3", topography="C44.5")
 
     def _status(self, user, page, case):
-        self.client.force_login(user)
+        self.sign_in(self.client, user)
         return self.client.get(reverse(page, args=[case.pk])).status_code
 
     def test_each_role_sees_exactly_its_scope(self):
@@ -35,7 +35,7 @@ class CasePageScopeTests(RegistryTestCase):
                         self.assertEqual(self._status(getattr(self, user_name), page, getattr(self, case_name)), status)
 
     def test_the_list_shows_only_cases_in_scope(self):
-        self.client.force_login(self.dm_paris)
+        self.sign_in(self.client, self.dm_paris)
         response = self.client.get(reverse("cases:list"))
         self.assertEqual([c.pk for c in response.context["page"]], [self.paris_case.pk])
         self.assertNotContains(response, self.padova_case.patient.pseudonym[:12])
@@ -64,7 +64,7 @@ class CasePageScopeTests(RegistryTestCase):
         self.assertEqual(AccessLog.objects.count(), 1)
 
     def test_the_case_page_shows_labels_and_choice_labels_in_the_users_language(self):
-        self.client.force_login(self.dm_padova)
+        self.sign_in(self.client, self.dm_padova)
         response = self.client.get(
             reverse("cases:detail", args=[self.padova_case.pk]), headers={"accept-language": "it"}
         )
@@ -77,7 +77,7 @@ class CasePageScopeTests(RegistryTestCase):
         record.values = {**record.values, "diagnosis_date": "2024-02-11"}
         record._history_user = self.dm_padova
         record.save()
-        self.client.force_login(self.dm_padova)
+        self.sign_in(self.client, self.dm_padova)
         response = self.client.get(reverse("cases:history", args=[self.padova_case.pk]))
         change = next(c for c in response.context["changes"] if c["old"] == "2024-02-10")
         self.assertEqual((change["new"], change["who"]), ("2024-02-11", self.dm_padova))

@@ -54,7 +54,7 @@ class HomePageTests(RegistryTestCase):
     def test_a_logged_in_user_sees_the_counts_of_their_scope(self):
         self.register(self.padova)
         self.register(self.paris, morphology="8720/3", topography="C44.5")
-        self.client.force_login(self.dm_paris)
+        self.sign_in(self.client, self.dm_paris)
         response = self.client.get("/")
         self.assertEqual(response.context["case_count"], 1)
         self.assertEqual({r["code"]: r["n"] for r in response.context["entity_rows"]}, {"MELANOMA": 1})
