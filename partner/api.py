@@ -2,6 +2,7 @@
 
 from ninja import NinjaAPI
 
+from partner.cases.api import router as cases_router
 from partner.dictionary.api import router as dictionary_router
 
 api = NinjaAPI(
@@ -11,3 +12,4 @@ api = NinjaAPI(
     urls_namespace="api",
 )
 api.add_router("/dictionary/", dictionary_router)
+api.add_router("/cases", cases_router)

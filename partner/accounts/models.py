@@ -92,3 +92,39 @@ class Membership(models.Model):
     def __str__(self) -> str:
         scope = self.centre or self.country or _("all")
         return f"{self.user} — {self.get_role_display()} ({scope})"
+
+
+class ApiToken(models.Model):
+    """A personal API token: only its SHA-256 is stored, so it is shown once, when created."""
+
+    PREFIX = "prt_"
+
+    user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(_("name"), max_length=80)
+    digest = models.CharField(max_length=64, unique=True)
+    hint = models.CharField(max_length=12, help_text="the first characters, to recognise the token")
+    created = models.DateTimeField(auto_now_add=True)
+    last_used = models.DateTimeField(null=True, blank=True)
+    revoked = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        verbose_name = _("API token")
+        ordering = ["-created"]
+
+    def __str__(self) -> str:
+        return f"{self.name} ({self.hint}…)"
+
+    @staticmethod
+    def digest_of(key: str) -> str:
+        import hashlib
+
+        return hashlib.sha256(key.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user: object, name: str) -> tuple[ApiToken, str]:
+        """Create a token; the returned key is never stored and cannot be shown again."""
+        import secrets
+
+        key = cls.PREFIX + secrets.token_urlsafe(32)
+        token = cls.objects.create(user=user, name=name, digest=cls.digest_of(key), hint=key[:10])
+        return token, key

@@ -205,3 +205,55 @@ def create_case(
         FormRecord,
     )
     return case
+
+
+class StaleVersion(Exception):
+    """The record changed since the editor read it: their save must not overwrite the newer one."""
+
+    def __init__(self, record: FormRecord):
+        self.record = record
+        super().__init__(f"{record.form.code} #{record.number} is at version {record.version}")
+
+
+class CaseLocked(Exception):
+    pass
+
+
+@transaction.atomic
+def update_record(
+    *,
+    dictionary: Dictionary,
+    case: TumourCase,
+    form_code: str,
+    number: int,
+    values: Mapping[str, Any],
+    version: int,
+    user: Any,
+) -> FormRecord:
+    """Save new values of one record if `version` is still current; one transaction, history kept."""
+    record = (
+        FormRecord.objects.select_for_update()
+        .select_related("form")
+        .get(case=case, form__code=form_code, number=number)
+    )
+    if case.status == Status.LOCKED:
+        raise CaseLocked(f"case {case.pk} is locked: ask the national coordinator to unlock it")
+    if record.version != version:
+        raise StaleVersion(record)
+    form = dictionary.form_by_code[form_code]
+    context: dict[str, Any] = {}
+    for other in case.records.select_related("form").exclude(pk=record.pk):
+        if not other.form.repeating:
+            context.update({f"{other.form.code}.{k}": v for k, v in other.values.items()})
+    computed = {f.code for f in form.fields if f.computed}
+    raw = {k: v for k, v in values.items() if k not in computed}
+    result = validate_record(form, raw, context=context, partial=case.status == Status.DRAFT)
+    if result.errors:
+        raise CaseInvalid([FormError(form_code, number, e.field, e.message) for e in result.errors])
+    new_values = {**{k: v for k, v in record.values.items() if k in computed}, **result.values}
+    _compute(form, new_values, context, case.patient.pseudonym)
+    record.values = new_values
+    record.version += 1
+    record._history_user = user  # type: ignore[attr-defined]
+    record.save()
+    return record
