@@ -14,7 +14,14 @@ from partner.accounts.auth import API_AUTH
 from partner.dictionary.loader import get_dictionary
 
 from .models import AccessLog, FormRecord, TumourCase
-from .services import CaseInvalid, CaseLocked, StaleVersion, update_record
+from .services import (
+    CaseInvalid,
+    CaseLocked,
+    StaleVersion,
+    TransitionRefused,
+    change_status,
+    update_record,
+)
 
 router = Router(tags=["cases"], auth=API_AUTH)
 
@@ -150,3 +157,33 @@ def patch_record(request: HttpRequest, case_id: int, form: str, number: int, pay
         errors = [{"form": e.form, "number": e.instance, "field": e.field, "message": e.message} for e in exc.errors]
         return Status(422, {"detail": "the values do not pass the dictionary's validation", "errors": errors})
     return Status(200, _record_out(record))
+
+
+class StatusChange(Schema):
+    status: str
+
+
+@router.post(
+    "/{case_id}/status",
+    response={200: CaseOut, 403: Error, 404: Error, 422: Invalid},
+    summary="Move a case: draft, submitted, validated (national coordinator), locked",
+)
+def post_status(request: HttpRequest, case_id: int, payload: StatusChange) -> Any:
+    case = _visible(request, case_id, "api status change")
+    try:
+        case = change_status(
+            dictionary=get_dictionary(case.dictionary_version.number), case=case, to=payload.status, user=request.user
+        )
+    except TransitionRefused as exc:
+        return Status(403, {"detail": str(exc)})
+    except CaseInvalid as exc:
+        errors = [{"form": e.form, "number": e.instance, "field": e.field, "message": e.message} for e in exc.errors]
+        return Status(422, {"detail": "the case is not complete", "errors": errors})
+    return Status(
+        200,
+        _case_out(
+            TumourCase.objects.select_related("patient", "centre__country", "entity", "dictionary_version").get(
+                pk=case.pk
+            )
+        ),
+    )

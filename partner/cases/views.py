@@ -4,15 +4,19 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import get_object_or_404, render
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
 
 from partner.dictionary.loader import get_dictionary
 from partner.dictionary.schema import FieldDef
 
 from .models import AccessLog, FormRecord, Status, TumourCase
+from .services import CaseInvalid, TransitionRefused, allowed_transitions, change_status
 
 #: Case columns whose changes the history page shows beside the form values.
 CASE_FIELD_LABELS = {
@@ -70,7 +74,24 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             for r in records[form.code]
         ]
         forms.append({"label": form.labels.get(lang), "repeating": form.repeating, "instances": instances})
-    return render(request, "cases/detail.html", {"case": case, "forms": forms})
+    transitions = [(to, Status(to).label) for to in allowed_transitions(case, request.user)]
+    return render(request, "cases/detail.html", {"case": case, "forms": forms, "transitions": transitions})
+
+
+@login_required
+@require_POST
+def case_status(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk, "status change")
+    to = request.POST.get("to", "")
+    try:
+        change_status(dictionary=get_dictionary(case.dictionary_version.number), case=case, to=to, user=request.user)
+    except TransitionRefused as exc:
+        messages.error(request, str(exc))
+    except CaseInvalid as exc:
+        messages.error(request, _("The case cannot be submitted yet: %(problems)s") % {"problems": exc})
+    else:
+        messages.success(request, _("The case is now %(status)s.") % {"status": Status(to).label})
+    return redirect("cases:detail", pk=case.pk)
 
 
 @login_required
