@@ -5,6 +5,7 @@ from . import views
 app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
+    path("new/", views.case_new, name="new"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/history/", views.case_history, name="history"),
     path("<int:pk>/status/", views.case_status, name="status"),

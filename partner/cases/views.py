@@ -4,19 +4,24 @@ from __future__ import annotations
 
 from typing import Any, cast
 
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from partner.accounts.models import CENTRE_ROLES, Centre
 from partner.dictionary.loader import get_dictionary
 from partner.dictionary.schema import FieldDef
+from partner.lib.pseudonym import Identity, pseudonym
 
+from .forms import DictionaryForm, IdentityForm
 from .models import AccessLog, FormRecord, Status, TumourCase
-from .services import CaseInvalid, TransitionRefused, allowed_transitions, change_status
+from .services import CaseInvalid, TransitionRefused, allowed_transitions, change_status, create_case
 
 #: Case columns whose changes the history page shows beside the form values.
 CASE_FIELD_LABELS = {
@@ -54,7 +59,9 @@ def case_list(request: HttpRequest) -> HttpResponse:
     if status in Status.values:
         cases = cases.filter(status=status)
     page = Paginator(cases.order_by("-diagnosis_date", "id"), 50).get_page(request.GET.get("page"))
-    return render(request, "cases/list.html", {"page": page, "statuses": Status.choices, "status": status})
+    can_register = request.user.memberships.filter(role__in=CENTRE_ROLES).exists()  # type: ignore[union-attr]
+    context = {"page": page, "statuses": Status.choices, "status": status, "can_register": can_register}
+    return render(request, "cases/list.html", context)
 
 
 @login_required
@@ -136,3 +143,54 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
                 )
     changes.sort(key=lambda c: c["when"], reverse=True)
     return render(request, "cases/history.html", {"case": case, "changes": changes})
+
+
+#: The forms of a new case's page; repeating forms and tumour modules are added on the case page.
+NEW_CASE_FORMS = ("registration", "diagnosis", "status", "consent")
+
+
+@login_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    centres = list(
+        Centre.objects.filter(
+            membership__user_id=cast(int, request.user.pk), membership__role__in=CENTRE_ROLES
+        ).distinct()
+    )
+    if not centres:
+        raise PermissionDenied(_("Only a centre's data managers and clinicians register cases."))
+    d = get_dictionary()
+    lang = getattr(request, "LANGUAGE_CODE", "en")[:2]
+    data = request.POST if request.method == "POST" else None
+    identity = IdentityForm(data, prefix="identity")
+    skip = {"date_of_birth", "sex"}  # typed once, in the identity section
+    forms = [DictionaryForm(d.form_by_code[c], lang, data, skip=skip) for c in NEW_CASE_FORMS if c in d.form_by_code]
+    problems: list[str] = []
+    if data is not None and identity.is_valid():
+        who = identity.cleaned_data
+        values: dict[str, Any] = {form.definition.code: form.raw_values() for form in forms}
+        values["registration"] = {
+            **values.get("registration", {}),
+            "date_of_birth": who["date_of_birth"],
+            "sex": who["sex"],
+        }
+        key = Identity(
+            who["given_names"], who["family_names"], who["date_of_birth"], who["sex"], who["country_of_birth"]
+        )
+        try:
+            case = create_case(
+                dictionary=d,
+                centre=centres[0],
+                pseudonym=pseudonym(key, settings.PSEUDONYM_KEY),
+                forms=values,
+            )
+        except CaseInvalid as exc:
+            for error in exc.errors:
+                form = next((f for f in forms if f.definition.code == error.form), None)
+                if form is not None and error.field in form.fields:
+                    form.add_error(error.field, error.message)
+                else:
+                    problems.append(str(error))
+        else:
+            messages.success(request, _("Case registered as a draft."))
+            return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/new.html", {"identity": identity, "forms": forms, "problems": problems})

@@ -142,6 +142,30 @@ class Condition:
         assert name is not None  # guaranteed by _check
         return values.get(name)
 
+    def to_json(self) -> Any:
+        """The condition as a small JSON tree, for the browser to show and hide fields as one types."""
+        return self._json(self.tree.body)
+
+    def _json(self, node: ast.AST) -> Any:
+        if isinstance(node, ast.BoolOp):
+            return ["and" if isinstance(node.op, ast.And) else "or", *[self._json(v) for v in node.values]]
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                return ["not", self._json(node.operand)]
+            return ["const", -node.operand.value]  # type: ignore[attr-defined]
+        if isinstance(node, ast.Compare):
+            parts = []
+            left = node.left
+            for op, right in zip(node.ops, node.comparators, strict=True):
+                parts.append(["cmp", type(op).__name__, self._json(left), self._json(right)])
+                left = right
+            return parts[0] if len(parts) == 1 else ["and", *parts]
+        if isinstance(node, ast.Constant):
+            return ["const", node.value]
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return ["list", [self._json(e) for e in node.elts]]
+        return ["name", _name(node)]
+
     def to_redcap(self, variable: Callable[[str], str] = lambda n: n.split(".")[-1]) -> str:
         """The same condition in REDCap's branching-logic syntax ([field] = 'value')."""
         return self._redcap(self.tree.body, variable)

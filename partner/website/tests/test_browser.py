@@ -76,3 +76,22 @@ class BrowserTests(RegistryStory, StaticLiveServerTestCase):
         self.page.wait_for_url("**/dictionary/entities/PPB/**")
         self.assertIn("8973", self.page.content())
         self.assertEqual(self.errors, [])
+
+    def test_the_new_case_form_shows_a_conditional_field_only_when_its_condition_holds(self):
+        from django.conf import settings
+        from django.test import Client
+
+        client = Client()
+        self.sign_in(client, self.dm_padova)
+        cookie = client.cookies[settings.SESSION_COOKIE_NAME].value
+        self.page.context.add_cookies(
+            [{"name": settings.SESSION_COOKIE_NAME, "value": cookie, "url": self.live_server_url}]
+        )
+        self.page.goto(self.live_server_url + "/cases/new/")
+        death = self.page.locator('[name="status-date_of_death"]')
+        self.assertFalse(death.is_visible())
+        self.page.select_option('[name="status-patient_status"]', "dead")
+        self.assertTrue(death.is_visible())
+        self.page.select_option('[name="status-patient_status"]', "alive")
+        self.assertFalse(death.is_visible())
+        self.assertEqual(self.errors, [])

@@ -1,0 +1,88 @@
+"""Web forms generated from the dictionary; validation stays with the dictionary's one validator."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from django import forms
+from django.utils.translation import gettext_lazy as _
+
+from partner.dictionary.schema import FieldDef, FormDef
+
+from .models import Sex
+
+
+class IdentityForm(forms.Form):
+    """What the centre types to derive the pseudonym; none of it is stored."""
+
+    given_names = forms.CharField(label=_("Given names"), max_length=200)
+    family_names = forms.CharField(label=_("Family names"), max_length=200)
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}))
+    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
+    country_of_birth = forms.CharField(
+        label=_("Country of birth"), max_length=2, min_length=2, help_text=_("ISO 3166 code, e.g. IT")
+    )
+
+
+def _widget(f: FieldDef, lang: str) -> tuple[forms.Field, str]:
+    """A form field that only collects text; `validate_record` then types and checks it."""
+    attrs: dict[str, Any] = {"data-field": f.code}
+    choices = [("", "—")] + [(c.code, c.labels.get(lang)) for c in f.choices]
+    if f.type == "choice":
+        return forms.ChoiceField(choices=choices, required=False, widget=forms.Select(attrs=attrs)), "choice"
+    if f.type == "multichoice":
+        widget = forms.CheckboxSelectMultiple(attrs=attrs)
+        return forms.MultipleChoiceField(choices=choices[1:], required=False, widget=widget), "multi"
+    if f.type == "boolean":
+        return forms.ChoiceField(
+            choices=[("", "—"), ("yes", _("yes")), ("no", _("no"))], required=False, widget=forms.Select(attrs=attrs)
+        ), "choice"
+    if f.type == "date":
+        return forms.CharField(required=False, widget=forms.DateInput(attrs={**attrs, "type": "date"})), "date"
+    if f.type in ("integer", "decimal"):
+        attrs |= {"type": "number", "step": "1" if f.type == "integer" else "any"}
+        attrs |= {k: v for k, v in (("min", f.min), ("max", f.max)) if v is not None}
+        return forms.CharField(required=False, widget=forms.TextInput(attrs=attrs)), "number"
+    placeholder = {"morphology": "8370/3", "topography": "C74.0"}.get(f.type, "")
+    return forms.CharField(required=False, widget=forms.TextInput(attrs={**attrs, "placeholder": placeholder})), "text"
+
+
+class DictionaryForm(forms.Form):
+    def __init__(self, definition: FormDef, lang: str, data: Any = None, *, skip: set[str] | None = None):
+        super().__init__(data, prefix=definition.code)
+        self.definition = definition
+        self.label = definition.labels.get(lang)
+        self.rows: list[dict[str, Any]] = []
+        for f in definition.fields:
+            if f.computed or (skip and f.code in skip):
+                continue
+            field, kind = _widget(f, lang)
+            field.label = f.labels.get(lang) + (f" ({f.unit})" if f.unit else "")
+            field.help_text = f.help.get(lang) if f.help else ""
+            self.fields[f.code] = field
+            show_if = f.conditions().get("show_if")
+            self.rows.append(
+                {
+                    "name": f.code,
+                    "kind": kind,
+                    "required": f.required,
+                    "section": f.section.get(lang) if f.section else "",
+                    "show_if": json.dumps(show_if.to_json()) if show_if else "",
+                }
+            )
+
+    def raw_values(self) -> dict[str, Any]:
+        """What the user typed, blank fields left out, for the dictionary's validator."""
+        out: dict[str, Any] = {}
+        kinds = {row["name"]: row["kind"] for row in self.rows}
+        for name in self.fields:
+            key = self.add_prefix(name)
+            data: Any = self.data  # a QueryDict when bound
+            value = data.getlist(key) if kinds[name] == "multi" else data.get(key, "")
+            if value not in ("", None, []):
+                out[name] = value
+        return out
+
+    def bound_rows(self) -> list[dict[str, Any]]:
+        return [{**row, "field": self[row["name"]]} for row in self.rows]
