@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
+from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from partner.accounts.models import Centre, Country
@@ -92,7 +93,7 @@ def validate_case(
     for form in dictionary.forms:
         if form.is_module and (entity_code is None or entity_code not in form.entities):
             if form.code in forms:
-                errors.append(FormError(form.code, 1, "-", "this tumour module does not apply to the case's entity"))
+                errors.append(FormError(form.code, 1, "-", _("this tumour module does not apply to the case's entity")))
             continue
         try:
             instances = _instances(form, forms.get(form.code))
@@ -115,7 +116,14 @@ def validate_case(
                 key for key in ("onset_date", "diagnosis_date") if born and out[0].get(key) and out[0][key] < born
             ]
             for key in before_birth:
-                errors.append(FormError("diagnosis", 1, key, f"{out[0][key]} is before the date of birth {born}"))
+                errors.append(
+                    FormError(
+                        "diagnosis",
+                        1,
+                        key,
+                        _("%(date)s is before the date of birth %(born)s") % {"date": out[0][key], "born": born},
+                    )
+                )
             if not before_birth:
                 entity_code = _classify(dictionary, out[0], context)
     return cleaned, errors
@@ -157,20 +165,27 @@ def create_case(
     ):
         source = registration if form_code == "registration" else diagnosis
         if field not in source and not any(e.form == form_code and e.field == field for e in errors):
-            errors.append(FormError(form_code, 1, field, "required to register a case"))
+            errors.append(FormError(form_code, 1, field, _("required to register a case")))
     if errors:
         raise CaseInvalid(errors)
     born = dt.date.fromisoformat(registration["date_of_birth"])
     diagnosed = dt.date.fromisoformat(diagnosis["diagnosis_date"])
     if diagnosed < born:
         raise CaseInvalid(
-            [FormError("diagnosis", 1, "diagnosis_date", f"{diagnosed} is before the date of birth {born}")]
+            [
+                FormError(
+                    "diagnosis",
+                    1,
+                    "diagnosis_date",
+                    _("%(date)s is before the date of birth %(born)s") % {"date": diagnosed, "born": born},
+                )
+            ]
         )
     classification = dictionary.classifier.classify(
         diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed)
     )
     version = DictionaryVersion.objects.get(number=dictionary.number)
-    patient, _ = Patient.objects.get_or_create(
+    patient, _created = Patient.objects.get_or_create(
         pseudonym=pseudonym,
         defaults={
             "sex": registration["sex"],

@@ -1,4 +1,4 @@
-"""The one validator of form values, generated from the dictionary (no Django).
+"""The one validator of form values, generated from the dictionary.
 
 Web forms, the API and imports all call `validate_record`; it turns raw values (strings from a
 form or a CSV cell, or JSON) into typed values and reports every problem by field code.
@@ -14,6 +14,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from decimal import ROUND_HALF_UP, Decimal, InvalidOperation
 from typing import Any
+
+from django.utils.translation import gettext as _
 
 from partner.lib.icdo import CodeError, normalise_topography, parse_morphology
 
@@ -75,7 +77,7 @@ def coerce(f: FieldDef, raw: Any) -> Any:
     if f.type == "text":
         text = str(raw).strip()
         if f.max_length and len(text) > f.max_length:
-            raise ValueError(f"at most {f.max_length} characters (got {len(text)})")
+            raise ValueError(_("at most %(max)s characters (got %(n)s)") % {"max": f.max_length, "n": len(text)})
         return text
     if f.type in ("integer", "decimal"):
         return _number(f, raw)
@@ -89,7 +91,7 @@ def coerce(f: FieldDef, raw: Any) -> Any:
             return True
         if text in _FALSE:
             return False
-        raise ValueError(f"{raw!r} is not yes or no")
+        raise ValueError(_("%(value)r is not yes or no") % {"value": raw})
     if f.type == "choice":
         return _choice(f, raw)
     if f.type == "multichoice":
@@ -114,34 +116,43 @@ def coerce(f: FieldDef, raw: Any) -> Any:
         if f.code_system == "ISO3166":
             text = text.upper()
         if not _CODE_PATTERNS[f.code_system].match(text):
-            raise ValueError(f"{raw!r} is not a {f.code_system} code (e.g. {_CODE_EXAMPLES[f.code_system]})")
+            raise ValueError(
+                _("%(value)r is not a %(system)s code (e.g. %(example)s)")
+                % {"value": raw, "system": f.code_system, "example": _CODE_EXAMPLES[f.code_system]}
+            )
         return text
     raise ValueError(f"unknown field type {f.type}")  # the schema makes this unreachable
 
 
 def _number(f: FieldDef, raw: Any) -> int | float:
     if isinstance(raw, bool):
-        raise ValueError(f"{raw!r} is not a number")
+        raise ValueError(_("%(value)r is not a number") % {"value": raw})
     text = str(raw).strip().replace(",", ".") if isinstance(raw, str) else raw
     try:
         number = Decimal(str(text))
     except InvalidOperation:
-        raise ValueError(f"{raw!r} is not a number") from None
+        raise ValueError(_("%(value)r is not a number") % {"value": raw}) from None
     if not number.is_finite():
-        raise ValueError(f"{raw!r} is not a finite number")
+        raise ValueError(_("%(value)r is not a finite number") % {"value": raw})
     if not math.isfinite(float(number)):
-        raise ValueError(f"{raw!r} is too large")
+        raise ValueError(_("%(value)r is too large") % {"value": raw})
     if f.type == "integer":
         if number != number.to_integral_value():
-            raise ValueError(f"{raw!r} is not a whole number")
+            raise ValueError(_("%(value)r is not a whole number") % {"value": raw})
     elif f.decimals is not None:
         number = number.quantize(Decimal(1).scaleb(-f.decimals), rounding=ROUND_HALF_UP)
     value: int | float = int(number) if f.type == "integer" else float(number)
     unit = f" {f.unit}" if f.unit else ""
     if f.min is not None and value < f.min:
-        raise ValueError(f"{value}{unit} is below the minimum {_fmt(f.min)}{unit}")
+        raise ValueError(
+            _("%(value)s%(unit)s is below the minimum %(min)s%(unit)s")
+            % {"value": value, "unit": unit, "min": _fmt(f.min)}
+        )
     if f.max is not None and value > f.max:
-        raise ValueError(f"{value}{unit} is above the maximum {_fmt(f.max)}{unit}")
+        raise ValueError(
+            _("%(value)s%(unit)s is above the maximum %(max)s%(unit)s")
+            % {"value": value, "unit": unit, "max": _fmt(f.max)}
+        )
     return value
 
 
@@ -158,7 +169,7 @@ def _date(raw: Any) -> dt.date:
     try:
         return dt.date.fromisoformat(text[:10]) if len(text) >= 10 else dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"{raw!r} is not a date written YYYY-MM-DD") from None
+        raise ValueError(_("%(value)r is not a date written YYYY-MM-DD") % {"value": raw}) from None
 
 
 def _choice(f: FieldDef, raw: Any) -> str:
@@ -170,7 +181,7 @@ def _choice(f: FieldDef, raw: Any) -> str:
         if text.lower() == c.code.lower():
             return c.code
     allowed = ", ".join(c.code for c in f.choices)
-    raise ValueError(f"{raw!r} is not one of the allowed values ({allowed})")
+    raise ValueError(_("%(value)r is not one of the allowed values (%(allowed)s)") % {"value": raw, "allowed": allowed})
 
 
 def validate_record(
@@ -191,7 +202,7 @@ def validate_record(
     known = {f.code: f for f in form.fields}
     for key in raw:
         if key not in known:
-            result.errors.append(FieldError(key, f"not a field of form {form.code!r}"))
+            result.errors.append(FieldError(key, _("not a field of form %(form)r") % {"form": form.code}))
     for f in form.fields:
         if f.computed or f.code not in raw or is_empty(raw[f.code]):
             continue
@@ -208,16 +219,16 @@ def validate_record(
         shown = conditions["show_if"].evaluate(scope) if "show_if" in conditions else True
         present = f.code in result.values
         if not shown and present:
-            result.errors.append(FieldError(f.code, f"must be empty unless {f.show_if}"))
+            result.errors.append(FieldError(f.code, _("must be empty unless %(condition)s") % {"condition": f.show_if}))
             continue
         if partial or present or not shown:
             continue
         if f.required:
-            result.errors.append(FieldError(f.code, "required"))
+            result.errors.append(FieldError(f.code, _("required")))
         elif "required_if" in conditions and conditions["required_if"].evaluate(scope):
-            result.errors.append(FieldError(f.code, f"required when {f.required_if}"))
+            result.errors.append(FieldError(f.code, _("required when %(condition)s") % {"condition": f.required_if}))
     today = today or dt.date.today()
     for f in form.fields:
         if f.type == "date" and f.code in result.values and result.values[f.code] > today.isoformat():
-            result.errors.append(FieldError(f.code, f"{result.values[f.code]} is in the future"))
+            result.errors.append(FieldError(f.code, _("%(date)s is in the future") % {"date": result.values[f.code]}))
     return result

@@ -55,7 +55,7 @@ class NewCaseTests(RegistryTestCase):
         )
         self.assertEqual(response.status_code, 200)
         form = next(f for f in response.context["forms"] if f.definition.code == "diagnosis")
-        self.assertIn("before the date of birth", form.errors["diagnosis_date"][0])
+        self.assertEqual(form.errors["diagnosis_date"][0], "2010-01-01 è precedente alla data di nascita 2011-04-03")
         self.assertEqual(TumourCase.objects.count(), 0)
 
     def test_only_centre_staff_register_cases(self):
