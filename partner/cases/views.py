@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any, cast
 
 from django.conf import settings
@@ -11,6 +12,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
+from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -194,3 +196,38 @@ def case_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Case registered as a draft."))
             return redirect("cases:detail", pk=case.pk)
     return render(request, "cases/new.html", {"identity": identity, "forms": forms, "problems": problems})
+
+
+@login_required
+def reconsent_due(request: HttpRequest) -> HttpResponse:
+    """Patients in scope who have turned 18 and whose own consent is not yet recorded."""
+    today = timezone.localdate()
+    try:
+        adult_born_before = today.replace(year=today.year - 18)
+    except ValueError:  # 29 February
+        adult_born_before = today.replace(year=today.year - 18, day=28)
+    cases = (
+        TumourCase.objects.restrict(request.user)
+        .filter(patient__date_of_birth__lte=adult_born_before)
+        .select_related("patient", "centre", "entity")
+        .order_by("patient__date_of_birth")
+    )
+    consents = dict(FormRecord.objects.filter(case__in=cases, form__code="consent").values_list("case_id", "values"))
+    rows = [
+        {
+            "case": case,
+            "turned_18": _eighteenth(case.patient.date_of_birth),
+            "reconsent": consents.get(case.pk, {}).get("reconsent_at_18"),
+        }
+        for case in cases
+        if consents.get(case.pk, {}).get("reconsent_at_18") != "obtained"
+        and consents.get(case.pk, {}).get("consent_reuse") != "withdrawn"
+    ]
+    return render(request, "cases/reconsent.html", {"rows": rows})
+
+
+def _eighteenth(born: dt.date) -> dt.date:
+    try:
+        return born.replace(year=born.year + 18)
+    except ValueError:
+        return dt.date(born.year + 18, 3, 1)
