@@ -3,10 +3,9 @@
 from __future__ import annotations
 
 import datetime as dt
-from typing import Any, cast
+from typing import Any
 
 from django.http import HttpRequest
-from django.shortcuts import get_object_or_404
 from ninja import Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
 
@@ -22,6 +21,7 @@ from .services import (
     change_status,
     update_record,
 )
+from .views import visible_case
 
 router = Router(tags=["cases"], auth=API_AUTH)
 
@@ -100,14 +100,7 @@ def _record_out(record: FormRecord) -> dict[str, Any]:
 
 
 def _visible(request: HttpRequest, pk: int, what: str) -> TumourCase:
-    case = get_object_or_404(
-        TumourCase.objects.restrict(request.user).select_related(
-            "patient", "centre__country", "entity", "dictionary_version"
-        ),
-        pk=pk,
-    )
-    AccessLog.objects.create(user_id=cast(int, request.user.pk), case=case, channel=AccessLog.Channel.API, what=what)
-    return case
+    return visible_case(request, pk, what, channel=AccessLog.Channel.API, related=("dictionary_version",))
 
 
 @router.get("", response=list[CaseOut], summary="Cases in your scope")

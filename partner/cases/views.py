@@ -32,12 +32,15 @@ CASE_FIELD_LABELS = {
 }
 
 
-def visible_case(request: HttpRequest, pk: int, what: str) -> TumourCase:
+def visible_case(
+    request: HttpRequest, pk: int, what: str, channel: str = AccessLog.Channel.WEB, related: tuple[str, ...] = ()
+) -> TumourCase:
     """The case if the user may see it (else 404, never a hint that it exists), logged as read."""
     case = get_object_or_404(
-        TumourCase.objects.restrict(request.user).select_related("patient", "centre__country", "entity"), pk=pk
+        TumourCase.objects.restrict(request.user).select_related("patient", "centre__country", "entity", *related),
+        pk=pk,
     )
-    AccessLog.objects.create(user_id=cast(int, request.user.pk), case=case, channel=AccessLog.Channel.WEB, what=what)
+    AccessLog.objects.create(user_id=cast(int, request.user.pk), case=case, channel=channel, what=what)
     return case
 
 
