@@ -7,10 +7,13 @@ for Italy, a European coordinator, an expert, a researcher.
 from __future__ import annotations
 
 import datetime as dt
+import os
+import shutil
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
+from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 from django.test import TestCase
 
 from partner.accounts.models import Centre, Country, Membership, Role
@@ -18,6 +21,9 @@ from partner.cases.models import TumourCase
 from partner.cases.services import create_case
 from partner.dictionary.loader import Dictionary, get_dictionary, load_bundled
 from partner.lib.pseudonym import Identity, pseudonym
+
+#: The password of every user of the test registry.
+PASSWORD = "correct horse battery staple"
 
 
 def case_forms(
@@ -72,7 +78,7 @@ class RegistryStory:
 
     @classmethod
     def _user(cls, username: str, role: str, **scope: Any) -> Any:
-        user = get_user_model().objects.create_user(username, password="correct horse battery staple")
+        user = get_user_model().objects.create_user(username, password=PASSWORD)
         Membership.objects.create(user=user, role=role, **scope)
         return user
 
@@ -112,3 +118,54 @@ class RegistryTestCase(RegistryStory, TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         cls.build_story()
+
+
+CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
+
+
+class BrowserTestCase(RegistryStory, StaticLiveServerTestCase):
+    """The registry served live and driven by Debian's chromium, headless, through Playwright."""
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs its own loop
+        super().setUpClass()
+        from playwright.sync_api import sync_playwright
+
+        cls.playwright = sync_playwright().start()
+        cls.browser = cls.playwright.chromium.launch(
+            executable_path=CHROMIUM,
+            args=[
+                "--headless",
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+                "--no-first-run",
+            ],
+        )
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        cls.browser.close()
+        cls.playwright.stop()
+        super().tearDownClass()
+
+    def setUp(self) -> None:
+        self.build_story()
+        self.page = self.browser.new_page()
+        self.errors: list[str] = []
+        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
+        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+
+    def tearDown(self) -> None:
+        self.page.close()
+
+    def log_in(self, page: Any, user: Any, password: str = PASSWORD) -> None:
+        """Sign in through the real log-in page."""
+        page.goto(self.live_server_url + "/accounts/login/")
+        page.fill('[name="username"]', user.username)
+        page.fill('[name="password"]', password)
+        with page.expect_navigation():
+            page.click("main form button.primary")

@@ -48,9 +48,26 @@ def _widget(f: FieldDef, lang: str) -> tuple[forms.Field, str]:
     return forms.CharField(required=False, widget=forms.TextInput(attrs={**attrs, "placeholder": placeholder})), "text"
 
 
+def _initial(f: FieldDef, value: Any) -> Any:
+    """A stored value as its widget shows it."""
+    if f.type == "boolean" and isinstance(value, bool):
+        return "yes" if value else "no"
+    return value
+
+
 class DictionaryForm(forms.Form):
-    def __init__(self, definition: FormDef, lang: str, data: Any = None, *, skip: set[str] | None = None):
-        super().__init__(data, prefix=definition.code)
+    def __init__(
+        self,
+        definition: FormDef,
+        lang: str,
+        data: Any = None,
+        *,
+        skip: set[str] | None = None,
+        prefix: str | None = None,
+        values: dict[str, Any] | None = None,
+    ):
+        initial = {f.code: _initial(f, values[f.code]) for f in definition.fields if values and f.code in values}
+        super().__init__(data, prefix=prefix or definition.code, initial=initial)
         self.definition = definition
         self.label = definition.labels.get(lang)
         self.rows: list[dict[str, Any]] = []
@@ -86,3 +103,35 @@ class DictionaryForm(forms.Form):
 
     def bound_rows(self) -> list[dict[str, Any]]:
         return [{**row, "field": self[row["name"]]} for row in self.rows]
+
+
+class RepeatingForm:
+    """The rows of a repeating form (treatment lines, follow-up events) on a case's page.
+
+    Each row posts `<form>-row` (a key unique on the page) and, for a stored record, `<form>-<key>-number`;
+    its fields carry the prefix `<form>-<key>`. Rows added in the browser are clones of `template`.
+    """
+
+    def __init__(self, definition: FormDef, lang: str, data: Any = None, records: list[Any] | None = None):
+        self.definition = definition
+        self.label = definition.labels.get(lang)
+        self.help = definition.help.get(lang) if definition.help else ""
+        code = definition.code
+        self.rows: list[tuple[str, int | None, DictionaryForm]] = []
+        if data is not None:
+            stored = {str(r.number) for r in records or []}
+            for key in data.getlist(f"{code}-row"):
+                if not key.isdigit() and not key.startswith("new"):
+                    continue
+                number = data.get(f"{code}-{key}-number", "")
+                self.rows.append(
+                    (key, int(number) if number in stored else None, DictionaryForm(definition, lang, data, prefix=f"{code}-{key}"))
+                )
+        else:
+            for record in records or []:
+                key = str(record.number)
+                self.rows.append((key, record.number, DictionaryForm(definition, lang, prefix=f"{code}-{key}", values=record.values)))
+        self.template = DictionaryForm(definition, lang, prefix=f"{code}-__row__")
+
+    def bound(self) -> list[dict[str, Any]]:
+        return [{"key": key, "number": number, "form": form} for key, number, form in self.rows]

@@ -124,16 +124,18 @@ def validate_case(
                         _("%(date)s is before the date of birth %(born)s") % {"date": out[0][key], "born": born},
                     )
                 )
-            if not before_birth:
-                entity_code = _classify(dictionary, out[0], context)
+            # Dates before birth give no age; the codes still decide the entity (and its module).
+            entity_code = _classify(dictionary, out[0], context, with_age=not before_birth)
     return cleaned, errors
 
 
-def _classify(dictionary: Dictionary, diagnosis: dict[str, Any], context: dict[str, Any]) -> str | None:
+def _classify(
+    dictionary: Dictionary, diagnosis: dict[str, Any], context: dict[str, Any], *, with_age: bool = True
+) -> str | None:
     if not (diagnosis.get("morphology") and diagnosis.get("topography")):
         return None
     result = dictionary.classifier.classify(
-        diagnosis["morphology"], diagnosis["topography"], diagnosis.get("age_at_diagnosis")
+        diagnosis["morphology"], diagnosis["topography"], diagnosis.get("age_at_diagnosis") if with_age else None
     )
     context["case.entity"] = result.entity
     context["case.iccc_group"] = result.iccc_group
@@ -151,6 +153,7 @@ def create_case(
     country: Country | None = None,
     status: str = Status.DRAFT,
     external_id: str = "",
+    user: Any = None,
 ) -> TumourCase:
     """Register a case (and its patient, when new) from the values of its forms."""
     cleaned, errors = validate_case(dictionary, forms, partial=status == Status.DRAFT, pseudonym=pseudonym)
@@ -185,19 +188,23 @@ def create_case(
         diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed)
     )
     version = DictionaryVersion.objects.get(number=dictionary.number)
-    patient, _created = Patient.objects.get_or_create(
-        pseudonym=pseudonym,
-        defaults={
-            "sex": registration["sex"],
-            "date_of_birth": born,
-            "country": country or centre.country,
-            "centre": centre,
-        },
-    )
+    author = user if user is not None and user.is_authenticated else None
+    patient = Patient.objects.filter(pseudonym=pseudonym).first()
+    if patient is None:
+        patient = Patient(
+            pseudonym=pseudonym,
+            sex=registration["sex"],
+            date_of_birth=born,
+            country=country or centre.country,
+            centre=centre,
+        )
+        if author is not None:
+            patient._history_user = author  # type: ignore[attr-defined]
+        patient.save()
     entity = (
         EntityDefinition.objects.get(version=version, code=classification.entity) if classification.entity else None
     )
-    case = TumourCase.objects.create(
+    case = TumourCase(
         patient=patient,
         centre=centre,
         dictionary_version=version,
@@ -210,6 +217,9 @@ def create_case(
         status=status,
         external_id=external_id,
     )
+    if author is not None:
+        case._history_user = author  # type: ignore[attr-defined]
+    case.save()
     rows = {f.code: f for f in FormDefinition.objects.filter(version=version)}
     bulk_create_with_history(
         [
@@ -218,6 +228,7 @@ def create_case(
             for i, values in enumerate(instances, start=1)
         ],
         FormRecord,
+        default_user=author,
     )
     return case
 

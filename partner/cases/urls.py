@@ -1,13 +1,15 @@
 from django.urls import path
 
-from . import views
+from . import entry, views
 
 app_name = "cases"
 urlpatterns = [
     path("", views.case_list, name="list"),
-    path("new/", views.case_new, name="new"),
+    path("new/", entry.case_new, name="new"),
+    path("module/", entry.module, name="module"),
     path("reconsent/", views.reconsent_due, name="reconsent"),
     path("<int:pk>/", views.case_detail, name="detail"),
+    path("<int:pk>/edit/", entry.case_edit, name="edit"),
     path("<int:pk>/history/", views.case_history, name="history"),
     path("<int:pk>/status/", views.case_status, name="status"),
 ]

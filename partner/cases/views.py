@@ -12,12 +12,13 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partner.accounts.models import CENTRE_ROLES, Centre
 from partner.dictionary.loader import get_dictionary
+from partner.dictionary.models import EntityDefinition
 from partner.dictionary.schema import FieldDef
 from partner.lib.pseudonym import Identity, pseudonym
 
@@ -54,7 +55,26 @@ def _display(f: FieldDef, value: Any, lang: str) -> str:
         return labels.get(value, value)
     if f.type == "boolean":
         return "✓" if value else "✗"
-    return f"{value} {f.unit}" if f.unit else str(value)
+    if f.type == "date" and isinstance(value, str):
+        try:
+            text = formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
+        except ValueError:
+            text = value
+    elif f.type in ("integer", "decimal") and isinstance(value, int | float):
+        text = formats.number_format(value, use_l10n=True)
+    else:
+        text = str(value)
+    return f"{text} {f.unit}" if f.unit else text
+
+
+def _case_value(field: str, value: Any) -> Any:
+    """A case column's value as a reader knows it: the status in their language, the entity by name."""
+    if field == "status" and value in Status.values:
+        return Status(value).label
+    if field == "entity" and value:
+        entity = EntityDefinition.objects.filter(pk=value).first()
+        return entity.name if entity else value
+    return value
 
 
 @login_required
@@ -111,7 +131,7 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk, "history")
     d = get_dictionary(case.dictionary_version.number)
     lang = getattr(request, "LANGUAGE_CODE", "en")[:2]
-    labels = {f.code: f.labels.get(lang) for form in d.forms for f in form.fields}
+    fields = {(form.code, f.code): f for form in d.forms for f in form.fields}
     changes: list[dict[str, Any]] = []
     for record in case.records.select_related("form"):
         previous: dict[str, Any] = {}
@@ -119,15 +139,16 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
             for code in sorted(set(previous) | set(version.values)):
                 old, new = previous.get(code), version.values.get(code)
                 if old != new:
+                    f = fields.get((record.form.code, code))
                     changes.append(
                         {
                             "when": version.history_date,
                             "who": version.history_user,
                             "form": record.form.label,
                             "number": record.number,
-                            "field": labels.get(code, code),
-                            "old": old,
-                            "new": new,
+                            "field": f.labels.get(lang) if f else code,
+                            "old": _display(f, old, lang) if f else old,
+                            "new": _display(f, new, lang) if f else new,
                         }
                     )
             previous = version.values
@@ -142,63 +163,12 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
                         "form": "",
                         "number": 1,
                         "field": CASE_FIELD_LABELS[change.field],
-                        "old": change.old,
-                        "new": change.new,
+                        "old": _case_value(change.field, change.old),
+                        "new": _case_value(change.field, change.new),
                     }
                 )
     changes.sort(key=lambda c: c["when"], reverse=True)
     return render(request, "cases/history.html", {"case": case, "changes": changes})
-
-
-#: The forms of a new case's page; repeating forms and tumour modules are added on the case page.
-NEW_CASE_FORMS = ("registration", "diagnosis", "status", "consent")
-
-
-@login_required
-def case_new(request: HttpRequest) -> HttpResponse:
-    centres = list(
-        Centre.objects.filter(
-            membership__user_id=cast(int, request.user.pk), membership__role__in=CENTRE_ROLES
-        ).distinct()
-    )
-    if not centres:
-        raise PermissionDenied(_("Only a centre's data managers and clinicians register cases."))
-    d = get_dictionary()
-    lang = getattr(request, "LANGUAGE_CODE", "en")[:2]
-    data = request.POST if request.method == "POST" else None
-    identity = IdentityForm(data, prefix="identity")
-    skip = {"date_of_birth", "sex"}  # typed once, in the identity section
-    forms = [DictionaryForm(d.form_by_code[c], lang, data, skip=skip) for c in NEW_CASE_FORMS if c in d.form_by_code]
-    problems: list[str] = []
-    if data is not None and identity.is_valid():
-        who = identity.cleaned_data
-        values: dict[str, Any] = {form.definition.code: form.raw_values() for form in forms}
-        values["registration"] = {
-            **values.get("registration", {}),
-            "date_of_birth": who["date_of_birth"],
-            "sex": who["sex"],
-        }
-        key = Identity(
-            who["given_names"], who["family_names"], who["date_of_birth"], who["sex"], who["country_of_birth"]
-        )
-        try:
-            case = create_case(
-                dictionary=d,
-                centre=centres[0],
-                pseudonym=pseudonym(key, settings.PSEUDONYM_KEY),
-                forms=values,
-            )
-        except CaseInvalid as exc:
-            for error in exc.errors:
-                form = next((f for f in forms if f.definition.code == error.form), None)
-                if form is not None and error.field in form.fields:
-                    form.add_error(error.field, error.message)
-                else:
-                    problems.append(str(error))
-        else:
-            messages.success(request, _("Case registered as a draft."))
-            return redirect("cases:detail", pk=case.pk)
-    return render(request, "cases/new.html", {"identity": identity, "forms": forms, "problems": problems})
 
 
 @login_required

@@ -78,7 +78,8 @@ class CasePageScopeTests(RegistryTestCase):
         record._history_user = self.dm_padova
         record.save()
         self.sign_in(self.client, self.dm_padova)
-        response = self.client.get(reverse("cases:history", args=[self.padova_case.pk]))
-        change = next(c for c in response.context["changes"] if c["old"] == "2024-02-10")
-        self.assertEqual((change["new"], change["who"]), ("2024-02-11", self.dm_padova))
+        url = reverse("cases:history", args=[self.padova_case.pk])
+        response = self.client.get(url, headers={"accept-language": "it"})
+        change = next(c for c in response.context["changes"] if c["old"] == "10/02/2024")  # in the user's locale
+        self.assertEqual((change["new"], change["who"]), ("11/02/2024", self.dm_padova))
         self.assertContains(response, "dm.padova")

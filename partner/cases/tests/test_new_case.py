@@ -54,7 +54,7 @@ class NewCaseTests(RegistryTestCase):
             headers={"accept-language": "it"},
         )
         self.assertEqual(response.status_code, 200)
-        form = next(f for f in response.context["forms"] if f.definition.code == "diagnosis")
+        form = next(f for f in response.context["page"].singles if f.definition.code == "diagnosis")
         self.assertEqual(form.errors["diagnosis_date"][0], "2010-01-01 è precedente alla data di nascita 2011-04-03")
         self.assertEqual(TumourCase.objects.count(), 0)
 

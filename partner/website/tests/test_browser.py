@@ -1,14 +1,11 @@
 """The start page and the dictionary browser in a real browser (Debian's chromium, headless)."""
 
 import os
-import shutil
 
 import pytest
-from django.contrib.staticfiles.testing import StaticLiveServerTestCase
 
-from partner.testing import RegistryStory
+from partner.testing import CHROMIUM, BrowserTestCase
 
-CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 pytestmark = pytest.mark.browser
 
 
@@ -16,43 +13,7 @@ pytestmark = pytest.mark.browser
     not os.path.exists(CHROMIUM) and not os.environ.get("CI"),
     reason="chromium is not installed (make test installs it)",
 )
-class BrowserTests(RegistryStory, StaticLiveServerTestCase):
-    @classmethod
-    def setUpClass(cls):
-        os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs its own loop
-        super().setUpClass()
-        from playwright.sync_api import sync_playwright
-
-        cls.playwright = sync_playwright().start()
-        cls.browser = cls.playwright.chromium.launch(
-            executable_path=CHROMIUM,
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-                "--no-first-run",
-            ],
-        )
-
-    @classmethod
-    def tearDownClass(cls):
-        cls.browser.close()
-        cls.playwright.stop()
-        super().tearDownClass()
-
-    def setUp(self):
-        self.build_story()
-        self.page = self.browser.new_page()
-        self.errors = []
-        self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
-
-    def tearDown(self):
-        self.page.close()
-
+class BrowserTests(BrowserTestCase):
     def test_the_start_page_shows_the_counts_and_switches_language(self):
         self.register(self.padova)
         self.page.goto(self.live_server_url + "/")

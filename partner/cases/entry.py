@@ -1,0 +1,316 @@
+"""The data-entry pages: registering a case, editing it, and the tumour module that follows its codes.
+
+Both pages are generated from the dictionary version of the case: single forms, repeating rows
+(treatment lines, follow-up events) added and removed in the browser, and the tumour module of the
+entity the ICD-O-3 codes classify to, swapped in by htmx as the codes are typed.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any, cast
+
+from django.conf import settings
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import HttpRequest, HttpResponse, QueryDict
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+
+from partner.accounts.models import CENTRE_ROLES, Centre
+from partner.dictionary.loader import Dictionary, get_dictionary
+from partner.dictionary.schema import FormDef
+from partner.lib.icdo import CodeError
+from partner.lib.pseudonym import Identity, pseudonym
+
+from .editing import EditConflict, Row, save_case
+from .forms import DictionaryForm, IdentityForm, RepeatingForm
+from .models import FormRecord, Status, TumourCase
+from .services import CaseInvalid, CaseLocked, age_in_years, create_case
+from .views import _display, visible_case
+
+#: Typed once, in the identity section, when a case is registered; fixed afterwards.
+IDENTITY_FIELDS = {"date_of_birth", "sex"}
+
+
+def _lang(request: HttpRequest) -> str:
+    return getattr(request, "LANGUAGE_CODE", "en")[:2]
+
+
+def _classify(d: Dictionary, morphology: str, topography: str, born: str, diagnosed: str) -> Any:
+    """The classification of typed codes, or None while they are incomplete or invalid."""
+    if not (morphology and topography):
+        return None
+    age = None
+    try:
+        age = age_in_years(dt.date.fromisoformat(born), dt.date.fromisoformat(diagnosed))
+    except ValueError:
+        pass
+    try:
+        return d.classifier.classify(morphology, topography, age if age is None or age >= 0 else None)
+    except CodeError:
+        return None
+
+
+def modules_for(d: Dictionary, entity: str | None) -> list[FormDef]:
+    return [f for f in d.forms if f.is_module and entity is not None and entity in f.entities]
+
+
+class CasePage:
+    """Every form of one case's page, bound to the POST when there is one."""
+
+    def __init__(
+        self,
+        d: Dictionary,
+        lang: str,
+        data: QueryDict | None,
+        *,
+        records: list[FormRecord] | None = None,
+        entity: str | None = None,
+        born: str = "",
+    ):
+        self.d = d
+        stored: dict[str, list[FormRecord]] = {}
+        for record in records or []:
+            stored.setdefault(record.form.code, []).append(record)
+        self.stored = stored
+        if data is not None:
+            diagnosis = "diagnosis-"
+            self.classification = _classify(
+                d,
+                data.get(diagnosis + "morphology", ""),
+                data.get(diagnosis + "topography", ""),
+                born or data.get("identity-date_of_birth", ""),
+                data.get(diagnosis + "diagnosis_date", ""),
+            )
+            entity = self.classification.entity if self.classification else None
+        else:
+            self.classification = None
+        self.entity = entity
+        self.singles: list[DictionaryForm] = []
+        self.repeating: list[RepeatingForm] = []
+        self.modules: list[DictionaryForm] = []
+        for form in d.forms:
+            if form.is_module and form not in modules_for(d, entity):
+                continue
+            if form.repeating:
+                self.repeating.append(RepeatingForm(form, lang, data, stored.get(form.code, [])))
+                continue
+            values = stored[form.code][0].values if form.code in stored else None
+            built = DictionaryForm(form, lang, data, skip=IDENTITY_FIELDS, values=values)
+            (self.modules if form.is_module else self.singles).append(built)
+
+    def sections(self) -> list[tuple[str, Any]]:
+        """The page in reading order: core forms, the module after the diagnosis, then the rest."""
+        out: list[tuple[str, Any]] = []
+        singles = {f.definition.code: f for f in self.singles}
+        for form in self.d.forms:
+            if form.code in singles:
+                out.append(("single", singles[form.code]))
+                if form.code == "diagnosis":
+                    out.append(("module", self.modules))
+            elif form.repeating:
+                out.append(("repeating", next(r for r in self.repeating if r.definition.code == form.code)))
+        return out
+
+    def submitted(self) -> dict[str, list[Row]]:
+        """What the editor typed, by form: rows left blank are not records."""
+        out: dict[str, list[Row]] = {}
+        for form in self.singles + self.modules:
+            values = form.raw_values()
+            exists = form.definition.code in self.stored
+            if values or exists:
+                out[form.definition.code] = [Row(1 if exists else None, values)]
+        for rep in self.repeating:
+            out[rep.definition.code] = [
+                Row(number, values) for _key, number, form in rep.rows if (values := form.raw_values()) or number
+            ]
+        return out
+
+    def show_errors(self, errors: list[Any]) -> list[str]:
+        """Put each error beside its field; returns those that belong to no field on the page."""
+        left: list[str] = []
+        forms: dict[tuple[str, int], DictionaryForm] = {(f.definition.code, 1): f for f in self.singles + self.modules}
+        for rep in self.repeating:
+            rows = [form for _key, _number, form in rep.rows if form.raw_values() or _number]
+            forms.update({(rep.definition.code, i): form for i, form in enumerate(rows, start=1)})
+        for error in errors:
+            form = forms.get((error.form, error.instance))
+            if form is not None and error.field in form.fields:
+                form.add_error(error.field, error.message)
+            else:
+                left.append(str(error))
+        return left
+
+
+def _module_context(page: CasePage, lang: str) -> dict[str, Any]:
+    c = page.classification
+    entity = page.d.entity_by_code.get(page.entity) if page.entity else None
+    return {
+        "modules": page.modules,
+        "entity": page.entity or "",
+        "entity_name": entity.names.get(lang) if entity else "",
+        "classified": c is not None,
+    }
+
+
+@login_required
+def case_new(request: HttpRequest) -> HttpResponse:
+    centres = list(
+        Centre.objects.filter(
+            membership__user_id=cast(int, request.user.pk), membership__role__in=CENTRE_ROLES
+        ).distinct()
+    )
+    if not centres:
+        raise PermissionDenied(_("Only a centre's data managers and clinicians register cases."))
+    d = get_dictionary()
+    lang = _lang(request)
+    data = request.POST if request.method == "POST" else None
+    identity = IdentityForm(data, prefix="identity")
+    page = CasePage(d, lang, data)
+    problems: list[str] = []
+    if data is not None and identity.is_valid():
+        who = identity.cleaned_data
+        forms: dict[str, Any] = {}
+        for code, rows in page.submitted().items():
+            form = d.form_by_code[code]
+            forms[code] = [dict(r.values) for r in rows] if form.repeating else dict(rows[0].values)
+        forms["registration"] = {
+            **forms.get("registration", {}),
+            "date_of_birth": who["date_of_birth"].isoformat(),
+            "sex": who["sex"],
+        }
+        key = Identity(
+            who["given_names"], who["family_names"], who["date_of_birth"], who["sex"], who["country_of_birth"]
+        )
+        try:
+            case = create_case(
+                dictionary=d,
+                centre=centres[0],
+                pseudonym=pseudonym(key, settings.PSEUDONYM_KEY),
+                forms=forms,
+                user=request.user,
+            )
+        except CaseInvalid as exc:
+            problems = page.show_errors(exc.errors)
+        else:
+            messages.success(request, _("Case registered as a draft."))
+            return redirect("cases:detail", pk=case.pk)
+    context = {"identity": identity, "page": page, "problems": problems, **_module_context(page, lang)}
+    return render(request, "cases/new.html", context)
+
+
+@login_required
+def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
+    case = visible_case(request, pk, "edit page", related=("dictionary_version",))
+    if case.status == Status.LOCKED:
+        messages.error(request, _("This case is locked: ask the national coordinator to unlock it before changing it."))
+        return redirect("cases:detail", pk=case.pk)
+    d = get_dictionary(case.dictionary_version.number)
+    lang = _lang(request)
+    records = list(case.records.select_related("form").order_by("form__position", "number"))
+    data = request.POST if request.method == "POST" else None
+    born = case.patient.date_of_birth.isoformat()
+    page = CasePage(d, lang, data, records=records, entity=case.entity.code if case.entity else None, born=born)
+    problems: list[str] = []
+    if data is not None:
+        seen = _seen(data)
+        try:
+            changed = save_case(dictionary=d, case=case, forms=page.submitted(), seen=seen, user=request.user)
+        except EditConflict as exc:
+            return _conflict(request, case, d, lang, exc)
+        except CaseLocked as exc:
+            messages.error(request, str(exc))
+            return redirect("cases:detail", pk=case.pk)
+        except CaseInvalid as exc:
+            problems = page.show_errors(exc.errors)
+        else:
+            if changed:
+                messages.success(request, _("Saved: %(records)s.") % {"records": ", ".join(changed)})
+            else:
+                messages.info(request, _("Nothing changed."))
+            return redirect("cases:detail", pk=case.pk)
+    seen_inputs = [f"{r.form.code}:{r.number}:{r.version}" for r in records]
+    if data is not None:
+        seen_inputs = data.getlist("seen")
+    context = {
+        "case": case,
+        "page": page,
+        "problems": problems,
+        "seen": seen_inputs,
+        "born": born,
+        **_module_context(page, lang),
+    }
+    return render(request, "cases/edit.html", context)
+
+
+def _seen(data: QueryDict) -> dict[tuple[str, int], int]:
+    seen: dict[tuple[str, int], int] = {}
+    for item in data.getlist("seen"):
+        code, _sep, rest = item.partition(":")
+        number, _sep, version = rest.partition(":")
+        if number.isdigit() and version.isdigit():
+            seen[(code, int(number))] = int(version)
+    return seen
+
+
+def _conflict(request: HttpRequest, case: TumourCase, d: Dictionary, lang: str, exc: EditConflict) -> HttpResponse:
+    """Both versions side by side; the editor chooses, nothing is saved until they do."""
+    clashes = []
+    for clash in exc.clashes:
+        form = d.form_by_code[clash.form]
+        saved = clash.saved.values if clash.saved else {}
+        mine = clash.mine or {}
+        last = clash.saved.history.select_related("history_user").first() if clash.saved else None
+        rows = []
+        for f in form.fields:
+            if f.computed or (f.code in IDENTITY_FIELDS and form.code == "registration"):
+                continue
+            theirs = _display(f, saved.get(f.code), lang)
+            yours = _display(f, _typed(f, mine.get(f.code)), lang) if clash.mine is not None else ""
+            if theirs or yours:
+                rows.append({"label": f.labels.get(lang), "mine": yours, "saved": theirs, "differs": theirs != yours})
+        clashes.append(
+            {
+                "label": form.labels.get(lang),
+                "number": clash.number,
+                "removed_by_me": clash.mine is None,
+                "deleted": clash.saved is None,
+                "who": last.history_user if last else None,
+                "when": last.history_date if last else None,
+                "rows": rows,
+            }
+        )
+    current = [f"{r.form.code}:{r.number}:{r.version}" for r in case.records.select_related("form")]
+    repost = [(k, v) for k, values in request.POST.lists() if k not in ("seen", "csrfmiddlewaretoken") for v in values]
+    context = {"case": case, "clashes": clashes, "repost": repost, "current": current}
+    return render(request, "cases/conflict.html", context, status=409)
+
+
+def _typed(f: Any, value: Any) -> Any:
+    """A typed value as stored, for display beside the saved one."""
+    if f.type == "boolean" and value in ("yes", "no"):
+        return value == "yes"
+    return value
+
+
+@login_required
+def module(request: HttpRequest) -> HttpResponse:
+    """The tumour module for the codes being typed (htmx); 204 while the entity stays the same."""
+    d = get_dictionary(request.GET.get("dictionary") or None)
+    lang = _lang(request)
+    data = request.GET.copy()
+    current = data.get("module-entity", "")
+    page = CasePage(d, lang, data, born=data.get("module-born", ""))
+    if (page.entity or "") == current:
+        return HttpResponse(status=204)
+    # Unbound fields for the new entity, with the values stored for the case being edited, if any.
+    stored: dict[str, dict[str, Any]] = {}
+    case = None
+    if data.get("module-case", "").isdigit():
+        case = visible_case(request, int(data["module-case"]), "module form")
+        stored = {r.form.code: r.values for r in case.records.select_related("form") if d.form_by_code[r.form.code].is_module}
+    page.modules = [DictionaryForm(f, lang, values=stored.get(f.code)) for f in modules_for(d, page.entity)]
+    context = _module_context(page, lang) | {"born": data.get("module-born", ""), "case": case}
+    return render(request, "cases/_module.html", context)
