@@ -3,6 +3,7 @@
 from ninja import NinjaAPI
 
 from partner.cases.api import router as cases_router
+from partner.cases.api_patients import router as patients_router
 from partner.dictionary.api import router as dictionary_router
 
 api = NinjaAPI(
@@ -13,3 +14,4 @@ api = NinjaAPI(
 )
 api.add_router("/dictionary/", dictionary_router)
 api.add_router("/cases", cases_router)
+api.add_router("/patients", patients_router)

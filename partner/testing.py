@@ -126,6 +126,10 @@ CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"
 class BrowserTestCase(RegistryStory, StaticLiveServerTestCase):
     """The registry served live and driven by Debian's chromium, headless, through Playwright."""
 
+    playwright: Any
+    browser: Any
+    page: Any
+
     @classmethod
     def setUpClass(cls) -> None:
         os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"  # Playwright's sync API runs its own loop
@@ -157,7 +161,7 @@ class BrowserTestCase(RegistryStory, StaticLiveServerTestCase):
         self.page = self.browser.new_page()
         self.errors: list[str] = []
         self.page.on("pageerror", lambda exc: self.errors.append(str(exc)))
-        self.page.on("console", lambda msg: msg.type == "error" and self.errors.append(msg.text))
+        self.page.on("console", lambda msg: self.errors.append(msg.text) if msg.type == "error" else None)
 
     def tearDown(self) -> None:
         self.page.close()

@@ -5,21 +5,30 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
 from django.http import HttpRequest
-from ninja import Router, Schema, Status
+from ninja import Field, Router, Schema, Status
 from ninja.pagination import LimitOffsetPagination, paginate
+from pydantic import field_validator, model_validator
 
 from partner.accounts.auth import API_AUTH
 from partner.dictionary.loader import get_dictionary
+from partner.lib.pseudonym import Identity, normalise_name, pseudonym
 
-from .models import AccessLog, FormRecord, TumourCase
+from .models import AccessLog, FormRecord, Patient, Sex, TumourCase
+from .scoping import registration_centres
 from .services import (
     CaseInvalid,
     CaseLocked,
+    FormError,
     StaleVersion,
     TransitionRefused,
+    add_record,
     change_status,
+    create_case,
+    delete_record,
     update_record,
+    validate_case,
 )
 from .views import visible_case
 
@@ -36,7 +45,7 @@ class CaseOut(Schema):
     topography: str
     iccc_group: str
     iccc_extended: str
-    diagnosis_date: dt.date
+    diagnosis_date: dt.date | None  # None once erased after a withdrawal of consent
     status: str
     dictionary_version: int
 
@@ -99,6 +108,15 @@ def _record_out(record: FormRecord) -> dict[str, Any]:
     return {"form": record.form.code, "number": record.number, "version": record.version, "values": record.values}
 
 
+def _detail(case: TumourCase) -> dict[str, Any]:
+    records = [_record_out(r) for r in case.records.select_related("form").order_by("form__position", "number")]
+    return {**_case_out(case), "records": records}
+
+
+def _problems(errors: list[FormError]) -> list[dict[str, Any]]:
+    return [{"form": e.form, "number": e.instance, "field": e.field, "message": e.message} for e in errors]
+
+
 def _visible(request: HttpRequest, pk: int, what: str) -> TumourCase:
     return visible_case(request, pk, what, channel=AccessLog.Channel.API, related=("dictionary_version",))
 
@@ -118,9 +136,7 @@ def list_cases(request: HttpRequest, status: str | None = None, entity: str | No
 
 @router.get("/{case_id}", response={200: CaseDetailOut, 404: Error}, summary="One case with its form records")
 def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
-    case = _visible(request, case_id, "api case")
-    records = [_record_out(r) for r in case.records.select_related("form").order_by("form__position", "number")]
-    return {**_case_out(case), "records": records}
+    return _detail(_visible(request, case_id, "api case"))
 
 
 @router.patch(
@@ -180,3 +196,152 @@ def post_status(request: HttpRequest, case_id: int, payload: StatusChange) -> An
             )
         ),
     )
+
+
+class IdentityIn(Schema):
+    """What identifies the child: turned into the pseudonym at once, never stored nor logged."""
+
+    given_names: str = Field(min_length=1, max_length=200)
+    family_names: str = Field(min_length=1, max_length=200)
+    date_of_birth: dt.date
+    sex: Sex
+    country_of_birth: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 code, e.g. IT")
+
+    @field_validator("given_names", "family_names")
+    @classmethod
+    def _has_letters(cls, value: str) -> str:
+        if not normalise_name(value):
+            raise ValueError("needs at least one letter")
+        return value
+
+
+def pseudonym_of(identity: IdentityIn) -> str:
+    key = Identity(
+        identity.given_names,
+        identity.family_names,
+        identity.date_of_birth,
+        identity.sex,
+        identity.country_of_birth,
+    )
+    return pseudonym(key, settings.PSEUDONYM_KEY)
+
+
+class CaseIn(Schema):
+    identity: IdentityIn | None = Field(None, description="the child's identifying data, for a child new to you")
+    pseudonym: str | None = Field(None, description="or the pseudonym of a patient already in your scope")
+    centre: str | None = Field(None, description="the registering centre's code; needed if you work at several")
+    forms: dict[str, dict[str, Any] | list[dict[str, Any]]] = Field(
+        description="form code -> field code -> value; a list of those for a repeating form"
+    )
+
+    @model_validator(mode="after")
+    def _one_patient(self) -> CaseIn:
+        if (self.identity is None) == (self.pseudonym is None):
+            raise ValueError("give either identity or pseudonym")
+        return self
+
+
+#: The registration fields that come from the patient, whatever the forms say.
+PATIENT_FIELDS = ("date_of_birth", "sex")
+
+
+@router.post(
+    "",
+    response={201: CaseDetailOut, 403: Error, 404: Error, 422: Invalid},
+    summary="Register a case at your centre, for a new child (identity) or one you know (pseudonym)",
+)
+def post_case(request: HttpRequest, payload: CaseIn) -> Any:
+    centres = list(registration_centres(request.user))
+    if not centres:
+        return Status(403, {"detail": "only a centre's data managers and clinicians register cases"})
+    codes = ", ".join(c.code for c in centres)
+    if payload.centre:
+        centre = next((c for c in centres if c.code.upper() == payload.centre.upper()), None)
+        if centre is None:
+            return Status(422, {"detail": f"you register cases at {codes}, not at {payload.centre}", "errors": []})
+    elif len(centres) > 1:
+        return Status(
+            422, {"detail": f"you register cases at several centres: give centre, one of {codes}", "errors": []}
+        )
+    else:
+        centre = centres[0]
+
+    if payload.identity is not None:
+        key = pseudonym_of(payload.identity)
+        fixed = {"date_of_birth": payload.identity.date_of_birth.isoformat(), "sex": payload.identity.sex.value}
+    else:
+        patient = Patient.objects.restrict(request.user).filter(pseudonym=payload.pseudonym).first()
+        if patient is None:
+            return Status(404, {"detail": "no patient with this pseudonym in your scope"})
+        key = patient.pseudonym
+        fixed = {"date_of_birth": patient.date_of_birth.isoformat(), "sex": patient.sex}
+    forms: dict[str, Any] = dict(payload.forms)
+    registration = forms.get("registration") or {}
+    clashes = []
+    if isinstance(registration, dict):
+        clashes = [
+            FormError("registration", 1, name, f"the patient's {name} is {fixed[name]}: leave it out or give the same")
+            for name in PATIENT_FIELDS
+            if registration.get(name) not in (None, "") and str(registration[name]).strip().lower() != fixed[name]
+        ]
+        forms["registration"] = {**registration, **fixed}
+    dictionary = get_dictionary()
+    refused = "the case was not registered: correct every field named"
+    if clashes:
+        others = validate_case(dictionary, forms, partial=True, pseudonym=key)[1]
+        return Status(422, {"detail": refused, "errors": _problems(clashes + others)})
+    try:
+        case = create_case(dictionary=dictionary, centre=centre, pseudonym=key, forms=forms, user=request.user)
+    except CaseInvalid as exc:
+        return Status(422, {"detail": refused, "errors": _problems(exc.errors)})
+    return Status(
+        201,
+        _detail(
+            TumourCase.objects.select_related("patient", "centre__country", "entity", "dictionary_version").get(
+                pk=case.pk
+            )
+        ),
+    )
+
+
+class RecordIn(Schema):
+    values: dict[str, Any]
+
+
+@router.post(
+    "/{case_id}/records/{form}",
+    response={201: RecordOut, 404: Error, 409: Conflict, 422: Invalid},
+    summary="Add a treatment line, a follow-up event or a form the case does not have yet",
+)
+def post_record(request: HttpRequest, case_id: int, form: str, payload: RecordIn) -> Any:
+    case = _visible(request, case_id, "api record add")
+    dictionary = get_dictionary(case.dictionary_version.number)
+    if form not in dictionary.form_by_code:
+        return Status(404, {"detail": f"no form {form} in dictionary version {dictionary.number}"})
+    try:
+        record = add_record(dictionary=dictionary, case=case, form_code=form, values=payload.values, user=request.user)
+    except CaseLocked as exc:
+        return Status(409, {"detail": str(exc)})
+    except CaseInvalid as exc:
+        return Status(422, {"detail": "the record was not added", "errors": _problems(exc.errors)})
+    return Status(201, _record_out(record))
+
+
+@router.delete(
+    "/{case_id}/records/{form}/{number}",
+    response={204: None, 404: Error, 409: Conflict, 422: Invalid},
+    summary="Remove a line or event of a repeating form; give the version you read, a stale one gets 409",
+)
+def remove_record(request: HttpRequest, case_id: int, form: str, number: int, version: int) -> Any:
+    case = _visible(request, case_id, "api record removal")
+    if not case.records.filter(form__code=form, number=number).exists():
+        return Status(404, {"detail": f"case {case_id} has no record {form} #{number}"})
+    try:
+        delete_record(case=case, form_code=form, number=number, version=version, user=request.user)
+    except StaleVersion as exc:
+        return Status(409, {"detail": f"{exc}: reload, compare and remove again", "current": _record_out(exc.record)})
+    except CaseLocked as exc:
+        return Status(409, {"detail": str(exc)})
+    except CaseInvalid as exc:
+        return Status(422, {"detail": "the record was not removed", "errors": _problems(exc.errors)})
+    return Status(204, None)

@@ -18,7 +18,7 @@ from django.utils.translation import gettext as _
 from partner.dictionary.loader import Dictionary
 from partner.dictionary.models import EntityDefinition, FormDefinition
 
-from .models import FormRecord, Status, TumourCase
+from .models import ConsentWithdrawal, FormRecord, Status, TumourCase
 from .services import CaseInvalid, CaseLocked, FormError, age_in_years, validate_case
 
 #: The identifying fields of the registration form are fixed at registration (the pseudonym is derived from them).
@@ -84,6 +84,8 @@ def save_case(
     case = TumourCase.objects.select_for_update().select_related("patient", "dictionary_version").get(pk=case.pk)
     if case.status == Status.LOCKED:
         raise CaseLocked(_("This case is locked: ask the national coordinator to unlock it before changing it."))
+    if ConsentWithdrawal.objects.filter(case=case).exists():
+        raise CaseLocked(_("Consent for this case was withdrawn: no new data are recorded."))
     stored = {(r.form.code, r.number): r for r in case.records.select_related("form").select_for_update()}
     submitted = {(code, row.number): row.values for code, rows in forms.items() for row in rows if row.number}
     clashes = []
@@ -104,10 +106,10 @@ def save_case(
         if code in forms:
             rows = [dict(row.values) for row in forms[code]]
             fixed = stored.get((code, 1))
-            for row in rows:
+            for typed in rows:
                 for name in FIXED_FIELDS.get(code, ()):
                     if fixed is not None and name in fixed.values:
-                        row[name] = fixed.values[name]
+                        typed[name] = fixed.values[name]
         elif form.is_module:
             # A stored module the page did not show: the corrected codes moved the case to another
             # entity. Its record stays (nothing typed is lost) but is no longer part of the case's checks.
@@ -124,11 +126,11 @@ def save_case(
 
     changed: list[str] = []
     definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version)}
-    for code, rows in forms.items():
+    for code, submitted_rows in forms.items():
         kept: set[int] = set()
         used = [n for (c, n) in stored if c == code]
         next_number = max(used, default=0) + 1
-        for row, clean in zip(rows, cleaned.get(code, []), strict=False):
+        for row, clean in zip(submitted_rows, cleaned.get(code, []), strict=False):
             if row.number is not None:
                 record = stored[(code, row.number)]
                 kept.add(row.number)

@@ -7,6 +7,7 @@ entity the ICD-O-3 codes classify to, swapped in by htmx as the codes are typed.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 from typing import Any, cast
 
@@ -24,8 +25,9 @@ from partner.dictionary.schema import FormDef
 from partner.lib.icdo import CodeError
 from partner.lib.pseudonym import Identity, pseudonym
 
+from .consent import withdraw_consent
 from .editing import EditConflict, Row, save_case
-from .forms import DictionaryForm, IdentityForm, RepeatingForm
+from .forms import DictionaryForm, IdentityForm, RepeatingForm, WithdrawalForm
 from .models import FormRecord, Status, TumourCase
 from .services import CaseInvalid, CaseLocked, age_in_years, create_case
 from .views import _display, visible_case
@@ -43,10 +45,8 @@ def _classify(d: Dictionary, morphology: str, topography: str, born: str, diagno
     if not (morphology and topography):
         return None
     age = None
-    try:
+    with contextlib.suppress(ValueError):
         age = age_in_years(dt.date.fromisoformat(born), dt.date.fromisoformat(diagnosed))
-    except ValueError:
-        pass
     try:
         return d.classifier.classify(morphology, topography, age if age is None or age >= 0 else None)
     except CodeError:
@@ -207,6 +207,9 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     if case.status == Status.LOCKED:
         messages.error(request, _("This case is locked: ask the national coordinator to unlock it before changing it."))
         return redirect("cases:detail", pk=case.pk)
+    if hasattr(case, "withdrawal"):
+        messages.error(request, _("Consent for this case was withdrawn: no new data are recorded."))
+        return redirect("cases:detail", pk=case.pk)
     d = get_dictionary(case.dictionary_version.number)
     lang = _lang(request)
     records = list(case.records.select_related("form").order_by("form__position", "number"))
@@ -297,20 +300,53 @@ def _typed(f: Any, value: Any) -> Any:
 
 @login_required
 def module(request: HttpRequest) -> HttpResponse:
-    """The tumour module for the codes being typed (htmx); 204 while the entity stays the same."""
-    d = get_dictionary(request.GET.get("dictionary") or None)
-    lang = _lang(request)
+    """The tumour module for the codes being typed (htmx); 204 while the entity stays the same.
+
+    On a case's edit page (`module-case`), the case's dictionary version and stored values are used.
+    """
     data = request.GET.copy()
-    current = data.get("module-entity", "")
-    page = CasePage(d, lang, data, born=data.get("module-born", ""))
-    if (page.entity or "") == current:
+    case_id = str(data.get("module-case", ""))
+    case = (
+        visible_case(request, int(case_id), "module form", related=("dictionary_version",))
+        if case_id.isdigit()
+        else None
+    )
+    d = get_dictionary(case.dictionary_version.number if case else None)
+    lang = _lang(request)
+    page = CasePage(d, lang, data, born=str(data.get("module-born", "")))
+    if (page.entity or "") == data.get("module-entity", ""):
         return HttpResponse(status=204)
-    # Unbound fields for the new entity, with the values stored for the case being edited, if any.
-    stored: dict[str, dict[str, Any]] = {}
-    case = None
-    if data.get("module-case", "").isdigit():
-        case = visible_case(request, int(data["module-case"]), "module form")
-        stored = {r.form.code: r.values for r in case.records.select_related("form") if d.form_by_code[r.form.code].is_module}
+    stored: dict[str, Any] = {}
+    if case is not None:
+        records = case.records.select_related("form")
+        stored = {r.form.code: r.values for r in records if d.form_by_code[r.form.code].is_module}
     page.modules = [DictionaryForm(f, lang, values=stored.get(f.code)) for f in modules_for(d, page.entity)]
     context = _module_context(page, lang) | {"born": data.get("module-born", ""), "case": case}
     return render(request, "cases/_module.html", context)
+
+
+@login_required
+def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    """Record the withdrawal of consent; the case then leaves exports and analyses."""
+    case = visible_case(request, pk, "consent withdrawal")
+    if hasattr(case, "withdrawal"):
+        messages.info(request, _("The consent for this case was already withdrawn."))
+        return redirect("cases:detail", pk=case.pk)
+    form = WithdrawalForm(request.POST or None, born=case.patient.date_of_birth)
+    if request.method == "POST" and form.is_valid():
+        withdrawal = withdraw_consent(
+            case=case,
+            withdrawn_on=form.cleaned_data["withdrawn_on"],
+            erase=form.cleaned_data["extent"] == "erase",
+            user=request.user,
+        )
+        if withdrawal.erased:
+            messages.success(
+                request,
+                _("Consent withdrawal recorded; erased: %(records)s.")
+                % {"records": ", ".join(withdrawal.erased_records) or "—"},
+            )
+        else:
+            messages.success(request, _("Consent withdrawal recorded: the case has left exports and analyses."))
+        return redirect("cases:detail", pk=case.pk)
+    return render(request, "cases/withdraw.html", {"case": case, "form": form})

@@ -125,13 +125,53 @@ class RepeatingForm:
                     continue
                 number = data.get(f"{code}-{key}-number", "")
                 self.rows.append(
-                    (key, int(number) if number in stored else None, DictionaryForm(definition, lang, data, prefix=f"{code}-{key}"))
+                    (
+                        key,
+                        int(number) if number in stored else None,
+                        DictionaryForm(definition, lang, data, prefix=f"{code}-{key}"),
+                    )
                 )
         else:
             for record in records or []:
                 key = str(record.number)
-                self.rows.append((key, record.number, DictionaryForm(definition, lang, prefix=f"{code}-{key}", values=record.values)))
+                self.rows.append(
+                    (key, record.number, DictionaryForm(definition, lang, prefix=f"{code}-{key}", values=record.values))
+                )
         self.template = DictionaryForm(definition, lang, prefix=f"{code}-__row__")
 
     def bound(self) -> list[dict[str, Any]]:
         return [{"key": key, "number": number, "form": form} for key, number, form in self.rows]
+
+
+class WithdrawalForm(forms.Form):
+    """What the centre records when a family or a patient withdraws consent."""
+
+    withdrawn_on = forms.DateField(
+        label=_("Date of withdrawal"),
+        widget=forms.DateInput(attrs={"type": "date"}),
+        help_text=_("The date on the signed withdrawal, as kept at the centre."),
+    )
+    extent = forms.ChoiceField(
+        label=_("What happens to the data already recorded"),
+        widget=forms.RadioSelect,
+        choices=[
+            ("keep", _("Keep them at the centre's registry, out of every export and analysis from now on")),
+            ("erase", _("Erase the clinical data and their history; keep only the registration and the consent")),
+        ],
+        help_text=_("Follow the consent form's scope and the national rules. Erasure cannot be undone."),
+    )
+    confirm = forms.BooleanField(label=_("I have the signed withdrawal in front of me"))
+
+    def __init__(self, *args: Any, born: Any = None, **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.born = born
+
+    def clean_withdrawn_on(self) -> Any:
+        import datetime as dt
+
+        value = self.cleaned_data["withdrawn_on"]
+        if value > dt.date.today():
+            raise forms.ValidationError(_("The date of withdrawal cannot be in the future."))
+        if self.born and value < self.born:
+            raise forms.ValidationError(_("The date of withdrawal cannot be before the date of birth."))
+        return value

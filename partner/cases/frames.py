@@ -71,7 +71,7 @@ def _typed(frame: pd.DataFrame, fields: list[FieldDef]) -> pd.DataFrame:
 def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: Any = None) -> CaseFrames:
     """The cases `user` may see (through `restrict`), as typed DataFrames."""
     d = dictionary or get_dictionary()
-    cases = (queryset if queryset is not None else TumourCase.objects.all()).restrict(user)
+    cases = (queryset if queryset is not None else TumourCase.objects.all()).restrict(user).for_analysis()
     rows = list(
         cases.values_list(
             "id",

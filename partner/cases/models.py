@@ -57,7 +57,7 @@ class TumourCase(models.Model):
     topography = models.CharField(_("ICD-O-3 topography"), max_length=5)
     iccc_group = models.CharField(_("ICCC-3 group"), max_length=5, blank=True)
     iccc_extended = models.CharField(_("ICCC-3 extended group"), max_length=3, blank=True)
-    diagnosis_date = models.DateField(_("date of diagnosis"))
+    diagnosis_date = models.DateField(_("date of diagnosis"), null=True, help_text="empty only once erased")
     status = models.CharField(_("status"), max_length=10, choices=Status.choices, default=Status.DRAFT)
     external_id = models.CharField(_("identifier at the source"), max_length=64, blank=True)
     created = models.DateTimeField(auto_now_add=True)
@@ -72,7 +72,8 @@ class TumourCase(models.Model):
         indexes = [models.Index(fields=["centre", "status"]), models.Index(fields=["entity"])]
 
     def __str__(self) -> str:
-        return f"{self.patient} · {self.morphology} {self.topography} · {self.diagnosis_date:%Y-%m}"
+        diagnosed = f"{self.diagnosis_date:%Y-%m}" if self.diagnosis_date else "—"
+        return f"{self.patient} · {self.morphology} {self.topography} · {diagnosed}"
 
     @property
     def country(self) -> Country:
@@ -141,3 +142,33 @@ class AccessLog(models.Model):
 
     def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
         raise PermissionError("the access log is append-only")
+
+
+class ConsentWithdrawal(models.Model):
+    """The withdrawal of consent for a case: from then on it leaves every export and analysis.
+
+    When the consent scope requires it the clinical records are erased with their history; this
+    row records what was erased, by whom and when. Rows are only ever added.
+    """
+
+    case = models.OneToOneField(TumourCase, on_delete=models.PROTECT, related_name="withdrawal")
+    withdrawn_on = models.DateField(_("date of withdrawal"))
+    erased = models.BooleanField(_("clinical data erased"))
+    erased_records = models.JSONField(default=list, help_text="the records erased, as 'form #n'")
+    erased_versions = models.PositiveIntegerField(default=0, help_text="historical versions erased with them")
+    recorded_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
+    recorded_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        verbose_name = _("consent withdrawal")
+
+    def __str__(self) -> str:
+        return f"case {self.case_id}: consent withdrawn on {self.withdrawn_on}"
+
+    def save(self, *args: object, **kwargs: object) -> None:
+        if not self._state.adding:
+            raise PermissionError("a recorded withdrawal is not changed")
+        super().save(*args, **kwargs)  # type: ignore[arg-type]
+
+    def delete(self, *args: object, **kwargs: object) -> tuple[int, dict[str, int]]:
+        raise PermissionError("a recorded withdrawal is not deleted")

@@ -12,7 +12,7 @@ from typing import Any
 
 from django.db import models
 
-from partner.accounts.models import Role
+from partner.accounts.models import CENTRE_ROLES, Centre, Role
 
 
 def _scope(user: Any, *, centre_field: str, country_field: str) -> models.Q | None:
@@ -37,8 +37,25 @@ class CaseQuerySet(models.QuerySet):
         query = _scope(user, centre_field="centre_id", country_field="centre__country_id")
         return self if query is None else self.filter(query)
 
+    def for_analysis(self) -> CaseQuerySet:
+        """Only cases whose consent still stands: a withdrawn case leaves exports and analyses."""
+        return self.filter(withdrawal__isnull=True)
+
 
 class PatientQuerySet(models.QuerySet):
     def restrict(self, user: Any) -> PatientQuerySet:
-        query = _scope(user, centre_field="centre_id", country_field="country_id")
-        return self if query is None else self.filter(query)
+        """Patients with at least one case in the user's scope: the case scope decides, nothing else.
+
+        A child registered in Padova whose relapse is treated in Paris is seen from both centres,
+        each seeing only its own cases of the child.
+        """
+        from .models import TumourCase  # the models module builds its managers from this one
+
+        return self.filter(pk__in=TumourCase.objects.restrict(user).values("patient_id"))
+
+
+def registration_centres(user: Any) -> models.QuerySet[Centre]:
+    """The centres where the user registers cases: those of their data manager and clinician roles."""
+    if user is None or not user.is_authenticated or not user.is_active:
+        return Centre.objects.none()
+    return Centre.objects.filter(membership__user=user, membership__role__in=CENTRE_ROLES).distinct()

@@ -18,7 +18,7 @@ from partner.dictionary.models import DictionaryVersion, EntityDefinition, FormD
 from partner.dictionary.schema import FormDef
 from partner.dictionary.validation import validate_record
 
-from .models import FormRecord, Patient, Status, TumourCase
+from .models import ConsentWithdrawal, FormRecord, Patient, Status, TumourCase
 
 FormValues = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
@@ -264,6 +264,8 @@ def update_record(
     )
     if case.status == Status.LOCKED:
         raise CaseLocked(f"case {case.pk} is locked: ask the national coordinator to unlock it")
+    if ConsentWithdrawal.objects.filter(case=case).exists():
+        raise CaseLocked(f"consent for case {case.pk} was withdrawn: no new data are recorded")
     if record.version != version:
         raise StaleVersion(record)
     form = dictionary.form_by_code[form_code]
@@ -333,3 +335,93 @@ def change_status(*, dictionary: Dictionary, case: TumourCase, to: str, user: An
     case._history_user = user  # type: ignore[attr-defined]
     case.save()
     return case
+
+
+def _record_context(case: TumourCase) -> dict[str, Any]:
+    """What the conditions of one record may look at: the case's single forms and its classification."""
+    context: dict[str, Any] = {
+        "case.entity": case.entity.code if case.entity else None,
+        "case.iccc_group": case.iccc_group or None,
+        "case.iccc_extended": case.iccc_extended or None,
+    }
+    for record in case.records.select_related("form"):
+        if not record.form.repeating:
+            context.update({f"{record.form.code}.{k}": v for k, v in record.values.items()})
+    return context
+
+
+def _changed(case: TumourCase, user: Any) -> None:
+    if case.status == Status.VALIDATED:
+        # The coordinator vouched for the case as it was: a line added or removed needs their eyes again.
+        case.status = Status.SUBMITTED
+        case._history_user = user  # type: ignore[attr-defined]
+        case.save()
+
+
+@transaction.atomic
+def add_record(
+    *, dictionary: Dictionary, case: TumourCase, form_code: str, values: Mapping[str, Any], user: Any
+) -> FormRecord:
+    """Add one instance of a form: the next treatment line or follow-up event, or a single form not yet filled."""
+    case = TumourCase.objects.select_for_update().select_related("patient").get(pk=case.pk)
+    if case.status == Status.LOCKED:
+        raise CaseLocked(_("This case is locked: ask the national coordinator to unlock it before changing it."))
+    form = dictionary.form_by_code.get(form_code)
+    if form is None:
+        missing = f"no form {form_code!r} in dictionary version {dictionary.number}"
+        raise CaseInvalid([FormError(form_code, 1, "-", missing)])
+    if form.is_module and (case.entity is None or case.entity.code not in form.entities):
+        raise CaseInvalid([FormError(form_code, 1, "-", _("this tumour module does not apply to the case's entity"))])
+    numbers = list(case.records.filter(form__code=form_code).values_list("number", flat=True))
+    if numbers and not form.repeating:
+        raise CaseInvalid(
+            [FormError(form_code, 1, "-", _("the case has this form already: change it rather than add another"))]
+        )
+    # A removed line's number is never given again: an editor still holding it must get a 404 or a 409,
+    # not overwrite the line that took its place.
+    history = FormRecord.history.filter(case_id=case.pk, form__code=form_code)
+    number = max([*numbers, *history.order_by("-number").values_list("number", flat=True)[:1]], default=0) + 1
+    context = _record_context(case)
+    computed = {f.code for f in form.fields if f.computed}
+    raw = {k: v for k, v in values.items() if k not in computed}
+    result = validate_record(form, raw, context=context, partial=case.status == Status.DRAFT)
+    if result.errors:
+        raise CaseInvalid([FormError(form_code, number, e.field, e.message) for e in result.errors])
+    new_values = dict(result.values)
+    _compute(form, new_values, context, case.patient.pseudonym)
+    record = FormRecord(
+        case=case,
+        form=FormDefinition.objects.get(version_id=case.dictionary_version_id, code=form_code),
+        number=number,
+        values=new_values,
+    )
+    record._history_user = user  # type: ignore[attr-defined]
+    record.save()
+    _changed(case, user)
+    return record
+
+
+@transaction.atomic
+def delete_record(*, case: TumourCase, form_code: str, number: int, version: int, user: Any) -> None:
+    """Remove one line or event of a repeating form if `version` is still current; the history keeps it.
+
+    The other instances keep their numbers, so an editor working on one of them is not redirected
+    to another record.
+    """
+    case = TumourCase.objects.select_for_update().get(pk=case.pk)
+    record = (
+        FormRecord.objects.select_for_update()
+        .select_related("form")
+        .get(case=case, form__code=form_code, number=number)
+    )
+    if case.status == Status.LOCKED:
+        raise CaseLocked(_("This case is locked: ask the national coordinator to unlock it before changing it."))
+    if not record.form.repeating:
+        raise CaseInvalid(
+            [FormError(form_code, number, "-", _("only a line or an event of a repeating form can be removed"))]
+        )
+    if record.version != version:
+        raise StaleVersion(record)
+    record._history_user = user  # type: ignore[attr-defined]
+    record.delete()
+    _changed(case, user)

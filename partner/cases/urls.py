@@ -10,6 +10,7 @@ urlpatterns = [
     path("reconsent/", views.reconsent_due, name="reconsent"),
     path("<int:pk>/", views.case_detail, name="detail"),
     path("<int:pk>/edit/", entry.case_edit, name="edit"),
+    path("<int:pk>/withdraw/", entry.case_withdraw, name="withdraw"),
     path("<int:pk>/history/", views.case_history, name="history"),
     path("<int:pk>/status/", views.case_status, name="status"),
 ]

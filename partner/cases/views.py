@@ -5,10 +5,8 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any, cast
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -16,15 +14,13 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partner.accounts.models import CENTRE_ROLES, Centre
+from partner.accounts.models import CENTRE_ROLES
 from partner.dictionary.loader import get_dictionary
 from partner.dictionary.models import EntityDefinition
 from partner.dictionary.schema import FieldDef
-from partner.lib.pseudonym import Identity, pseudonym
 
-from .forms import DictionaryForm, IdentityForm
-from .models import AccessLog, FormRecord, Status, TumourCase
-from .services import CaseInvalid, TransitionRefused, allowed_transitions, change_status, create_case
+from .models import AccessLog, ConsentWithdrawal, FormRecord, Status, TumourCase
+from .services import CaseInvalid, TransitionRefused, allowed_transitions, change_status
 
 #: Case columns whose changes the history page shows beside the form values.
 CASE_FIELD_LABELS = {
@@ -107,7 +103,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         ]
         forms.append({"label": form.labels.get(lang), "repeating": form.repeating, "instances": instances})
     transitions = [(to, Status(to).label) for to in allowed_transitions(case, request.user)]
-    return render(request, "cases/detail.html", {"case": case, "forms": forms, "transitions": transitions})
+    withdrawal = ConsentWithdrawal.objects.filter(case=case).select_related("recorded_by").first()
+    context = {"case": case, "forms": forms, "transitions": transitions, "withdrawal": withdrawal}
+    return render(request, "cases/detail.html", context)
 
 
 @login_required

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from django.db.models import Count
-from django.http import HttpRequest, HttpResponse
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from partner.accounts.models import Centre, Country
@@ -22,7 +22,10 @@ def home(request: HttpRequest) -> HttpResponse:
     except NoDictionary:
         dictionary = None
     public = not request.user.is_authenticated
-    cases = TumourCase.objects.all() if public else TumourCase.objects.restrict(request.user)
+    # The figures are an analysis: cases whose consent was withdrawn are not counted.
+    cases = TumourCase.objects.for_analysis()
+    if not public:
+        cases = cases.restrict(request.user)
     by_entity = list(cases.values("entity__code").annotate(n=Count("id")).order_by("-n", "entity__code"))
     names = {e.code: e.names for e in dictionary.entities} if dictionary else {}
     lang = getattr(request, "LANGUAGE_CODE", "en")
@@ -46,7 +49,7 @@ def home(request: HttpRequest) -> HttpResponse:
         "module_count": sum(1 for f in dictionary.forms if f.is_module) if dictionary else 0,
         "field_count": sum(len(f.fields) for f in dictionary.forms) if dictionary else 0,
         "case_count": cases.count(),
-        "patient_count": (Patient.objects.all() if public else Patient.objects.restrict(request.user)).count(),
+        "patient_count": Patient.objects.filter(cases__in=cases).distinct().count(),
         "centre_count": Centre.objects.count(),
         "country_count": Country.objects.filter(centres__isnull=False).distinct().count(),
         "entity_rows": entity_rows,
@@ -54,3 +57,8 @@ def home(request: HttpRequest) -> HttpResponse:
         "public": public,
     }
     return render(request, "website/home.html", context)
+
+
+def health(request: HttpRequest) -> JsonResponse:
+    """For a load balancer's probe: answers without the database, so it says the server is up, no more."""
+    return JsonResponse({"status": "ok"})

@@ -12,7 +12,7 @@ def page_data(response):
     page = response.context["page"]
     data = {"seen": response.context["seen"]}
     for form in page.singles + page.modules:
-        for name, field in form.fields.items():
+        for name, _field in form.fields.items():
             value = form[name].value()
             if value not in (None, "", []):
                 data[form.add_prefix(name)] = value
@@ -143,6 +143,8 @@ class ModuleTests(RegistryTestCase):
         response = self.client.get(url, {**codes, "module-entity": ""})
         self.assertContains(response, 'name="acc-acc_virilisation"')
         self.assertEqual(self.client.get(url, {**codes, "module-entity": "ACC"}).status_code, 204)
-        response = self.client.get(url, {"diagnosis-morphology": "8000/3", "diagnosis-topography": "C74.0", "module-entity": "ACC"})
+        response = self.client.get(
+            url, {"diagnosis-morphology": "8000/3", "diagnosis-topography": "C74.0", "module-entity": "ACC"}
+        )
         self.assertNotContains(response, 'name="acc-')
         self.assertContains(response, 'value=""')

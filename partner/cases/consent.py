@@ -1,0 +1,67 @@
+"""Withdrawal of consent: the case leaves exports and analyses, and is erased where the scope requires."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Any
+
+from django.db import transaction
+from django.utils.translation import gettext as _
+
+from .models import ConsentWithdrawal, FormRecord, TumourCase
+
+#: Forms kept when a case is erased: who the patient is to the registry, and what they withdrew.
+KEPT_ON_ERASURE = ("registration", "consent")
+
+
+class AlreadyWithdrawn(Exception):
+    pass
+
+
+@transaction.atomic
+def withdraw_consent(*, case: TumourCase, withdrawn_on: dt.date, erase: bool, user: Any) -> ConsentWithdrawal:
+    """Record a withdrawal; with `erase`, delete the clinical records and every earlier version of them.
+
+    The consent form records the withdrawal and its date. Erasure removes the records of every other
+    form but registration and consent, their historical versions, and the case's coded columns (and
+    their history): nothing clinical is left to leak. The withdrawal row says what was erased.
+    """
+    case = TumourCase.objects.select_for_update().select_related("dictionary_version").get(pk=case.pk)
+    if ConsentWithdrawal.objects.filter(case=case).exists():
+        raise AlreadyWithdrawn(_("The consent for this case was already withdrawn."))
+    consent = case.records.filter(form__code="consent").first()
+    values = {**(consent.values if consent else {}), "consent_reuse": "withdrawn"}
+    values["consent_withdrawal_date"] = withdrawn_on.isoformat()
+    if consent is None:
+        definition = case.dictionary_version.forms.get(code="consent")
+        consent = FormRecord(case=case, form=definition, number=1, values=values)
+    else:
+        consent.values = values
+        consent.version += 1
+    consent._history_user = user  # type: ignore[attr-defined]
+    consent.save()
+
+    erased: list[str] = []
+    versions = 0
+    if erase:
+        doomed = case.records.exclude(form__code__in=KEPT_ON_ERASURE).select_related("form")
+        erased = [f"{r.form.code} #{r.number}" for r in doomed.order_by("form__position", "number")]
+        doomed.delete()
+        # Then every version of them, the deletion's own included: the history would otherwise keep the values.
+        history = FormRecord.history.model.objects.filter(case_id=case.pk).exclude(form__code__in=KEPT_ON_ERASURE)
+        versions = history.delete()[0] - len(erased)  # the deletions' own rows are not earlier versions
+        # The case's own earlier versions hold the codes and the date of diagnosis.
+        versions += TumourCase.history.filter(id=case.pk).delete()[0]
+        case.entity = None
+        case.morphology = case.topography = case.iccc_group = case.iccc_extended = ""
+        case.diagnosis_date = None
+        case._history_user = user  # type: ignore[attr-defined]
+        case.save()
+    return ConsentWithdrawal.objects.create(
+        case=case,
+        withdrawn_on=withdrawn_on,
+        erased=erase,
+        erased_records=erased,
+        erased_versions=versions,
+        recorded_by=user,
+    )
