@@ -16,10 +16,10 @@ from django.db import transaction
 from django.utils.translation import gettext as _
 
 from partner.dictionary.loader import Dictionary
-from partner.dictionary.models import EntityDefinition, FormDefinition
+from partner.dictionary.models import FormDefinition
 
-from .models import ConsentWithdrawal, FormRecord, Status, TumourCase
-from .services import CaseInvalid, CaseLocked, FormError, age_in_years, validate_case
+from .models import FormRecord, Status, TumourCase
+from .services import CaseInvalid, FormError, classify_columns, ensure_writable, record_change, validate_case
 
 #: The identifying fields of the registration form are fixed at registration (the pseudonym is derived from them).
 FIXED_FIELDS = {"registration": ("date_of_birth", "sex")}
@@ -50,22 +50,6 @@ class EditConflict(Exception):
         super().__init__(", ".join(f"{c.form} #{c.number}" for c in clashes))
 
 
-def classify_columns(dictionary: Dictionary, case: TumourCase, diagnosis: Mapping[str, Any], born: dt.date) -> None:
-    """Set the case's coded columns (codes, ICCC-3, entity, date) from its diagnosis form."""
-    diagnosed = dt.date.fromisoformat(diagnosis["diagnosis_date"])
-    result = dictionary.classifier.classify(
-        diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed)
-    )
-    case.morphology = result.morphology
-    case.topography = result.topography
-    case.iccc_group = result.iccc_group or ""
-    case.iccc_extended = result.iccc_extended or ""
-    case.diagnosis_date = diagnosed
-    case.entity = (
-        EntityDefinition.objects.get(version=case.dictionary_version, code=result.entity) if result.entity else None
-    )
-
-
 @transaction.atomic
 def save_case(
     *,
@@ -82,10 +66,7 @@ def save_case(
     submit is deleted (a removed treatment line). Forms not submitted at all are left alone.
     """
     case = TumourCase.objects.select_for_update().select_related("patient", "dictionary_version").get(pk=case.pk)
-    if case.status == Status.LOCKED:
-        raise CaseLocked(_("This case is locked: ask the national coordinator to unlock it before changing it."))
-    if ConsentWithdrawal.objects.filter(case=case).exists():
-        raise CaseLocked(_("Consent for this case was withdrawn: no new data are recorded."))
+    ensure_writable(case)
     stored = {(r.form.code, r.number): r for r in case.records.select_related("form").select_for_update()}
     submitted = {(code, row.number): row.values for code, rows in forms.items() for row in rows if row.number}
     clashes = []
@@ -128,7 +109,9 @@ def save_case(
     definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version)}
     for code, submitted_rows in forms.items():
         kept: set[int] = set()
+        # A removed line's number is never given again (see add_record).
         used = [n for (c, n) in stored if c == code]
+        used += FormRecord.history.filter(case_id=case.pk, form__code=code).values_list("number", flat=True)
         next_number = max(used, default=0) + 1
         for row, clean in zip(submitted_rows, cleaned.get(code, []), strict=False):
             if row.number is not None:
@@ -158,11 +141,7 @@ def save_case(
         born = dt.date.fromisoformat(registration.get("date_of_birth") or case.patient.date_of_birth.isoformat())
         classify_columns(dictionary, case, diagnosis, born)
     if changed:
-        if case.status == Status.VALIDATED:
-            # The coordinator vouched for the values as they were: changed values need their eyes again.
-            case.status = Status.SUBMITTED
-        case._history_user = user  # type: ignore[attr-defined]
-        case.save()
+        record_change(case, user)
     return changed
 
 

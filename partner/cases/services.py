@@ -245,6 +245,14 @@ class CaseLocked(Exception):
     pass
 
 
+def ensure_writable(case: TumourCase) -> None:
+    """Refuse any change to a locked case or to one whose consent was withdrawn."""
+    if case.status == Status.LOCKED:
+        raise CaseLocked(_("This case is locked: ask the national coordinator to unlock it before changing it."))
+    if ConsentWithdrawal.objects.filter(case=case).exists():
+        raise CaseLocked(_("Consent for this case was withdrawn: no new data are recorded."))
+
+
 @transaction.atomic
 def update_record(
     *,
@@ -262,10 +270,7 @@ def update_record(
         .select_related("form")
         .get(case=case, form__code=form_code, number=number)
     )
-    if case.status == Status.LOCKED:
-        raise CaseLocked(f"case {case.pk} is locked: ask the national coordinator to unlock it")
-    if ConsentWithdrawal.objects.filter(case=case).exists():
-        raise CaseLocked(f"consent for case {case.pk} was withdrawn: no new data are recorded")
+    ensure_writable(case)
     if record.version != version:
         raise StaleVersion(record)
     form = dictionary.form_by_code[form_code]
@@ -284,7 +289,26 @@ def update_record(
     record.version += 1
     record._history_user = user  # type: ignore[attr-defined]
     record.save()
+    if form_code == "diagnosis" and {"diagnosis_date", "morphology", "topography"} <= new_values.keys():
+        classify_columns(dictionary, case, new_values, case.patient.date_of_birth)
+    record_change(case, user)
     return record
+
+
+def classify_columns(dictionary: Dictionary, case: TumourCase, diagnosis: Mapping[str, Any], born: dt.date) -> None:
+    """Set the case's coded columns (codes, ICCC-3, entity, date) from its diagnosis form."""
+    diagnosed = dt.date.fromisoformat(diagnosis["diagnosis_date"])
+    result = dictionary.classifier.classify(
+        diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed)
+    )
+    case.morphology = result.morphology
+    case.topography = result.topography
+    case.iccc_group = result.iccc_group or ""
+    case.iccc_extended = result.iccc_extended or ""
+    case.diagnosis_date = diagnosed
+    case.entity = (
+        EntityDefinition.objects.get(version=case.dictionary_version, code=result.entity) if result.entity else None
+    )
 
 
 class TransitionRefused(Exception):
@@ -350,12 +374,13 @@ def _record_context(case: TumourCase) -> dict[str, Any]:
     return context
 
 
-def _changed(case: TumourCase, user: Any) -> None:
+def record_change(case: TumourCase, user: Any) -> None:
+    """Save the case after a change to its records: a validated case goes back to submitted."""
     if case.status == Status.VALIDATED:
-        # The coordinator vouched for the case as it was: a line added or removed needs their eyes again.
+        # The coordinator vouched for the case as it was: changed values need their eyes again.
         case.status = Status.SUBMITTED
-        case._history_user = user  # type: ignore[attr-defined]
-        case.save()
+    case._history_user = user  # type: ignore[attr-defined]
+    case.save()
 
 
 @transaction.atomic
@@ -364,8 +389,7 @@ def add_record(
 ) -> FormRecord:
     """Add one instance of a form: the next treatment line or follow-up event, or a single form not yet filled."""
     case = TumourCase.objects.select_for_update().select_related("patient").get(pk=case.pk)
-    if case.status == Status.LOCKED:
-        raise CaseLocked(_("This case is locked: ask the national coordinator to unlock it before changing it."))
+    ensure_writable(case)
     form = dictionary.form_by_code.get(form_code)
     if form is None:
         missing = f"no form {form_code!r} in dictionary version {dictionary.number}"
@@ -397,7 +421,7 @@ def add_record(
     )
     record._history_user = user  # type: ignore[attr-defined]
     record.save()
-    _changed(case, user)
+    record_change(case, user)
     return record
 
 
@@ -414,8 +438,7 @@ def delete_record(*, case: TumourCase, form_code: str, number: int, version: int
         .select_related("form")
         .get(case=case, form__code=form_code, number=number)
     )
-    if case.status == Status.LOCKED:
-        raise CaseLocked(_("This case is locked: ask the national coordinator to unlock it before changing it."))
+    ensure_writable(case)
     if not record.form.repeating:
         raise CaseInvalid(
             [FormError(form_code, number, "-", _("only a line or an event of a repeating form can be removed"))]
@@ -424,4 +447,4 @@ def delete_record(*, case: TumourCase, form_code: str, number: int, version: int
         raise StaleVersion(record)
     record._history_user = user  # type: ignore[attr-defined]
     record.delete()
-    _changed(case, user)
+    record_change(case, user)

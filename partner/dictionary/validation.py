@@ -102,12 +102,12 @@ def coerce(f: FieldDef, raw: Any) -> Any:
         try:
             return str(parse_morphology(str(raw)))
         except CodeError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(_(exc.template) % exc.params if exc.params else _(exc.template)) from None
     if f.type == "topography":
         try:
             return normalise_topography(str(raw))
         except CodeError as exc:
-            raise ValueError(str(exc)) from None
+            raise ValueError(_(exc.template) % exc.params if exc.params else _(exc.template)) from None
     if f.type == "code":
         assert f.code_system is not None
         text = str(raw).strip()

@@ -11,6 +11,9 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+# Marks the messages users see for the catalogues; translating needs no configured Django.
+from django.utils.translation import gettext_noop
+
 BEHAVIOURS = {
     0: "benign",
     1: "uncertain",
@@ -26,7 +29,16 @@ _TOPOGRAPHY = re.compile(r"^\s*[Cc]\s*(?P<cat>\d{2})(?:\.?(?P<sub>\d))?\s*$")
 
 
 class CodeError(ValueError):
-    """A code that is not valid ICD-O-3; the message says what was expected."""
+    """A code that is not valid ICD-O-3; the message says what was expected.
+
+    `template` and `params` let a caller show the message in the user's language:
+    `gettext(exc.template) % exc.params` (the templates are in the translation catalogues).
+    """
+
+    def __init__(self, template: str, **params: object):
+        self.template = template
+        self.params = params
+        super().__init__(template % params if params else template)
 
 
 @dataclass(frozen=True, order=True)
@@ -44,14 +56,23 @@ def parse_morphology(text: str) -> Morphology:
     m = _MORPHOLOGY.match(value) or _MORPHOLOGY_COMPACT.match(value)
     if not m or m.group("beh") is None:
         raise CodeError(
-            f"morphology {value!r} is not an ICD-O-3 morphology: expected four digits, a slash "
-            "and the behaviour digit, e.g. 8370/3"
+            gettext_noop(
+                "morphology %(value)s is not an ICD-O-3 morphology: expected four digits, a slash "
+                "and the behaviour digit, e.g. 8370/3"
+            ),
+            value=repr(value),
         )
     histology, behaviour = int(m.group("hist")), int(m.group("beh"))
     if not 8000 <= histology <= 9999:
-        raise CodeError(f"morphology {value!r}: histology must lie between 8000 and 9999")
+        raise CodeError(
+            gettext_noop("morphology %(value)s: histology must lie between 8000 and 9999"), value=repr(value)
+        )
     if behaviour not in BEHAVIOURS:
-        raise CodeError(f"morphology {value!r}: behaviour {behaviour} is not one of 0, 1, 2, 3, 6, 9")
+        raise CodeError(
+            gettext_noop("morphology %(value)s: behaviour %(behaviour)s is not one of 0, 1, 2, 3, 6, 9"),
+            value=repr(value),
+            behaviour=behaviour,
+        )
     return Morphology(histology, behaviour)
 
 
@@ -61,12 +82,15 @@ def topography_key(text: str) -> int:
     m = _TOPOGRAPHY.match(value)
     if not m or m.group("sub") is None:
         raise CodeError(
-            f"topography {value!r} is not an ICD-O-3 topography: expected C, two digits, "
-            "a dot and the subsite digit, e.g. C74.0"
+            gettext_noop(
+                "topography %(value)s is not an ICD-O-3 topography: expected C, two digits, "
+                "a dot and the subsite digit, e.g. C74.0"
+            ),
+            value=repr(value),
         )
     key = int(m.group("cat")) * 10 + int(m.group("sub"))
     if key > 809:
-        raise CodeError(f"topography {value!r}: ICD-O-3 topography ends at C80.9")
+        raise CodeError(gettext_noop("topography %(value)s: ICD-O-3 topography ends at C80.9"), value=repr(value))
     return key
 
 

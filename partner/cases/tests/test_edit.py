@@ -148,3 +148,25 @@ class ModuleTests(RegistryTestCase):
         )
         self.assertNotContains(response, 'name="acc-')
         self.assertContains(response, 'value=""')
+
+
+class RecordUpdateTests(RegistryTestCase):
+    def test_new_codes_through_one_record_reclassify_the_case_and_reopen_validation(self):
+        from partner.cases.services import update_record
+
+        case = self.register(self.padova)
+        TumourCase.objects.filter(pk=case.pk).update(status=Status.VALIDATED)
+        case.refresh_from_db()
+        diagnosis = FormRecord.objects.get(case=case, form__code="diagnosis")
+        values = {**diagnosis.values, "morphology": "8720/3", "topography": "C44.5", "basis_of_diagnosis": "7"}
+        update_record(
+            dictionary=self.dictionary,
+            case=case,
+            form_code="diagnosis",
+            number=1,
+            values=values,
+            version=1,
+            user=self.nc_italy,
+        )
+        case.refresh_from_db()
+        self.assertEqual((case.entity.code, case.topography, case.status), ("MELANOMA", "C44.5", Status.SUBMITTED))
