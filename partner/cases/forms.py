@@ -104,6 +104,15 @@ class DictionaryForm(forms.Form):
     def bound_rows(self) -> list[dict[str, Any]]:
         return [{**row, "field": self[row["name"]]} for row in self.rows]
 
+    def bound_sections(self) -> list[dict[str, Any]]:
+        """The fields grouped under their section headings (a heading starts a new group)."""
+        groups: list[dict[str, Any]] = []
+        for row in self.bound_rows():
+            if row["section"] or not groups:
+                groups.append({"title": row["section"], "rows": []})
+            groups[-1]["rows"].append(row)
+        return groups
+
 
 class RepeatingForm:
     """The rows of a repeating form (treatment lines, follow-up events) on a case's page.

@@ -58,6 +58,12 @@
       wrapper.hidden = !shown;
       wrapper.querySelectorAll("input, select, textarea").forEach(function (i) { i.disabled = !shown; });
     });
+    // A section heading goes with its fields: hidden when none of them is shown.
+    form.querySelectorAll(".section").forEach(function (section) {
+      if (section.closest("template")) return;
+      var fields = section.querySelectorAll(":scope > .field");
+      section.hidden = fields.length > 0 && Array.prototype.every.call(fields, function (f) { return f.hidden; });
+    });
   }
   function renumber(group) {
     group.querySelectorAll(".rows > .row .row-title .n").forEach(function (n, i) { n.textContent = "#" + (i + 1); });
