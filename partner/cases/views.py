@@ -67,6 +67,8 @@ def _case_value(field: str, value: Any) -> Any:
     """A case column's value as a reader knows it: the status in their language, the entity by name."""
     if field == "status" and value in Status.values:
         return Status(value).label
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "SHORT_DATE_FORMAT")
     if field == "entity" and value:
         entity = EntityDefinition.objects.filter(pk=value).first()
         return entity.name if entity else value
@@ -158,7 +160,7 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
                     {
                         "when": version.history_date,
                         "who": version.history_user,
-                        "form": "",
+                        "form": _("Case"),
                         "number": 1,
                         "field": CASE_FIELD_LABELS[change.field],
                         "old": _case_value(change.field, change.old),

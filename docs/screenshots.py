@@ -1,0 +1,82 @@
+"""Take the README's screenshots from a running demo registry (`make run` in another terminal).
+
+    .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
+
+Uses Debian's chromium, headless. Pages are captured as the demo users see them; the script
+registers and edits a case of its own, so run it on the demo registry, never on real data.
+"""
+
+from __future__ import annotations
+
+import shutil
+import sys
+from pathlib import Path
+
+from playwright.sync_api import Page, sync_playwright
+
+OUT = Path(__file__).parent / "screenshots"
+PASSWORD = "demo-registry-2026"
+
+
+def log_in(page: Page, base: str, username: str) -> None:
+    page.goto(base + "/accounts/login/")
+    page.fill('[name="username"]', username)
+    page.fill('[name="password"]', PASSWORD)
+    with page.expect_navigation():
+        page.click("main form button.primary")
+
+
+def register_acc(page: Page, base: str) -> str:
+    """Register an adrenocortical carcinoma with one surgery; returns the case page's address."""
+    page.goto(base + "/cases/new/")
+    page.fill('[name="identity-given_names"]', "Screenshot")
+    page.fill('[name="identity-family_names"]', "Example")
+    page.fill('[name="identity-date_of_birth"]', "2011-04-03")
+    page.select_option('[name="identity-sex"]', "female")
+    page.fill('[name="identity-country_of_birth"]', "IT")
+    page.fill('[name="diagnosis-diagnosis_date"]', "2023-05-06")
+    page.fill('[name="diagnosis-morphology"]', "8370/3")
+    page.fill('[name="diagnosis-topography"]', "C74.0")
+    page.press('[name="diagnosis-topography"]', "Tab")
+    page.wait_for_selector('[name="acc-acc_virilisation"]')
+    treatment = page.locator('[data-rows="treatment"]')
+    treatment.locator("[data-add-row]").click()
+    row = treatment.locator(".rows > .row").first
+    row.locator('[data-field="line_type"]').select_option("surgery")
+    row.locator('[data-field="treatment_start_date"]').fill("2023-05-20")
+    row.locator('[data-field="surgery_type"]').select_option("resection_primary")
+    page.locator("#module .message").evaluate("e => e.scrollIntoView({block: 'start'})")
+    page.evaluate("window.scrollBy(0, -330)")
+    page.screenshot(path=OUT / "new-case-module.png")
+    with page.expect_navigation():
+        page.click("main form button.primary")
+    return page.url
+
+
+def main(base: str) -> None:
+    chromium = shutil.which("chromium") or "/usr/bin/chromium"
+    with sync_playwright() as p:
+        browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
+        first = browser.new_page(viewport={"width": 1200, "height": 860})
+        log_in(first, base, "dm.padova")
+        case_url = register_acc(first, base)
+        # Two people edit the same case: the second save meets the first one's values.
+        second = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        log_in(second, base, "clinician.padova")
+        first.goto(case_url + "edit/")
+        second.goto(case_url + "edit/")
+        second.fill('[name="diagnosis-diagnosis_date"]', "2023-05-08")
+        with second.expect_navigation():
+            second.click("main form button.primary")
+        first.fill('[name="diagnosis-diagnosis_date"]', "2023-05-09")
+        with first.expect_navigation():
+            first.click("main form button.primary")
+        first.screenshot(path=OUT / "conflict.png")
+        first.goto(case_url + "history/")
+        first.screenshot(path=OUT / "history.png")
+        browser.close()
+    print(f"screenshots written to {OUT}")
+
+
+if __name__ == "__main__":
+    main(sys.argv[1] if len(sys.argv) > 1 else "http://127.0.0.1:8000")
