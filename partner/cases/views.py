@@ -7,6 +7,7 @@ from typing import Any, cast
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
@@ -14,7 +15,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partner.accounts.models import CENTRE_ROLES
+from partner.accounts.models import CENTRE_ROLES, Role
 from partner.dictionary.loader import get_dictionary
 from partner.dictionary.models import EntityDefinition
 from partner.dictionary.schema import FieldDef
@@ -83,7 +84,13 @@ def case_list(request: HttpRequest) -> HttpResponse:
         cases = cases.filter(status=status)
     page = Paginator(cases.order_by("-diagnosis_date", "id"), 50).get_page(request.GET.get("page"))
     can_register = request.user.memberships.filter(role__in=CENTRE_ROLES).exists()  # type: ignore[union-attr]
-    context = {"page": page, "statuses": Status.choices, "status": status, "can_register": can_register}
+    context = {
+        "page": page,
+        "statuses": Status.choices,
+        "status": status,
+        "can_register": can_register,
+        "is_coordinator": _is_coordinator(request.user),
+    }
     return render(request, "cases/list.html", context)
 
 
@@ -106,7 +113,13 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         forms.append({"label": form.labels.get(lang), "repeating": form.repeating, "instances": instances})
     transitions = [(to, Status(to).label) for to in allowed_transitions(case, request.user)]
     withdrawal = ConsentWithdrawal.objects.filter(case=case).select_related("recorded_by").first()
-    context = {"case": case, "forms": forms, "transitions": transitions, "withdrawal": withdrawal}
+    context = {
+        "case": case,
+        "forms": forms,
+        "transitions": transitions,
+        "withdrawal": withdrawal,
+        "is_coordinator": _is_coordinator(request.user),
+    }
     return render(request, "cases/detail.html", context)
 
 
@@ -204,3 +217,26 @@ def _eighteenth(born: dt.date) -> dt.date:
         return born.replace(year=born.year + 18)
     except ValueError:
         return dt.date(born.year + 18, 3, 1)
+
+
+def _is_coordinator(user: Any) -> bool:
+    roles = {Role.NATIONAL_COORDINATOR, Role.EUROPEAN_COORDINATOR}
+    return bool(user.is_superuser or user.memberships.filter(role__in=roles).exists())
+
+
+@login_required
+def access_log(request: HttpRequest, pk: int | None = None) -> HttpResponse:
+    """Who read which case, when and how: for coordinators, over the cases in their scope."""
+    if not _is_coordinator(request.user):
+        raise PermissionDenied(_("The access log is for national and European coordinators."))
+    case = visible_case(request, pk, "access log") if pk is not None else None
+    reads = AccessLog.objects.filter(case__in=TumourCase.objects.restrict(request.user)).select_related(
+        "user", "case__centre"
+    )
+    if case is not None:
+        reads = reads.filter(case=case)
+    who = request.GET.get("user", "").strip()
+    if who:
+        reads = reads.filter(user__username__icontains=who)
+    page = Paginator(reads.order_by("-when", "-id"), 100).get_page(request.GET.get("page"))
+    return render(request, "cases/access_log.html", {"case": case, "page": page, "who": who})

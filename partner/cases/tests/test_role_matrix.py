@@ -7,6 +7,7 @@ statuses. Lists are checked to hold exactly the cases in scope, and nothing of t
 
 import contextlib
 import json
+import re
 
 from django.db import transaction
 from django.test import Client
@@ -109,7 +110,7 @@ def undone():
         transaction.set_rollback(True)
 
 
-class RoleMatrixStory(RegistryTestCase):
+class RoleMatrixTests(RegistryTestCase):
     @classmethod
     def setUpTestData(cls):
         super().setUpTestData()
@@ -118,7 +119,6 @@ class RoleMatrixStory(RegistryTestCase):
         cls.padova_case = cls.register(
             cls.padova,
             born=GIULIA["date_of_birth"],
-            diagnosed="2010-03-01",
             diagnosis={
                 "diagnosis_date": "2010-03-01",
                 "morphology": "8370/3",
@@ -141,9 +141,12 @@ class RoleMatrixStory(RegistryTestCase):
         cls.keys = {role: ApiToken.issue(getattr(cls, role), "matrix")[1] for role in ROLES if role != "anonymous"}
         cls.laptop = ApiToken.issue(cls.dm_padova, "laptop")[0]
 
-    @property
-    def cases(self):
-        return {"padova": self.padova_case, "milano": self.milano_case, "paris": self.paris_case}
+    def setUp(self):
+        self.cases = {"padova": self.padova_case, "milano": self.milano_case, "paris": self.paris_case}
+        with undone():  # what the browser posts back from the edit page, with one date changed
+            self.sign_in(self.client, self.dm_padova)
+            self.edit_data = page_data(self.client.get(f"/cases/{self.padova_case.pk}/edit/"))
+            self.edit_data["diagnosis-diagnosis_date"] = "2010-03-02"
 
     def web(self, role):
         client = Client()
@@ -171,16 +174,14 @@ class RoleMatrixStory(RegistryTestCase):
             "reads": AccessLog.objects.count(),
         }
 
-
-class RoleMatrixTests(RoleMatrixStory):
-    def bodies(self):
+    def bodies(self, case_id, pseudonym):
         """The body of each request of the matrix that needs one, built from the registry as it is now."""
         diagnosis = self.record("diagnosis")
         computed = {"age_at_diagnosis", "age_at_onset"}
         return {
             "POST /cases/new/": post_data(),
             "GET /cases/module/ with the case's stored module": {
-                "module-case": self.padova_case.pk,
+                "module-case": case_id,
                 "module-born": GIULIA["date_of_birth"],
                 "diagnosis-morphology": "8370/3",
                 "diagnosis-topography": "C74.0",
@@ -190,7 +191,7 @@ class RoleMatrixTests(RoleMatrixStory):
             "POST /cases/{case}/status/": {"to": "submitted"},
             "POST /api/cases": new_case(),
             "POST /api/cases for the child known in Padova": {
-                "pseudonym": self.padova_case.patient.pseudonym,
+                "pseudonym": pseudonym,
                 "forms": {"diagnosis": {"diagnosis_date": "2015-06-01", "morphology": "8370/3", "topography": "C74.0"}},
             },
             "PATCH /api/cases/{case}/records/diagnosis/1": {
@@ -207,15 +208,18 @@ class RoleMatrixTests(RoleMatrixStory):
             "POST /api/patients/lookup": GIULIA,
         }
 
-    def request(self, role, label):
+    def request(self, role, label, *, missing=False):
+        """Send the matrix's request as `role`: on the Padova case, or on a case that does not exist."""
+        case_id = 999_999 if missing else self.padova_case.pk
+        pseudonym = "0" * 64 if missing else self.padova_case.patient.pseudonym
         method, path, *_description = label.split()
         url = path.format(
-            case=self.padova_case.pk,
-            pseudonym=self.padova_case.patient.pseudonym,
-            token=self.laptop.pk,
+            case=case_id,
+            pseudonym=pseudonym,
+            token=999_999 if missing else self.laptop.pk,
             treatment=self.record("treatment").version,
         )
-        body = self.bodies().get(label)
+        body = self.bodies(case_id, pseudonym).get(label)
         if url.startswith("/api/"):
             return self.api(role, method, url, body)
         client = self.web(role)
@@ -227,14 +231,10 @@ class RoleMatrixTests(RoleMatrixStory):
             self.assertTrue(response["Location"].startswith("/accounts/login/?next="), response["Location"])
             return
         self.assertEqual(response.status_code, int(expected), response.content[:500])
-        if response.status_code == 302:  # to the page the work leads to, not to a log-in or a second factor
+        if response.status_code == 302:  # to where the work leads, not to a log-in or a second factor
             self.assertNotIn(response["Location"].split("?")[0], ("/accounts/login/", "/accounts/second-factor/"))
 
     def test_each_role_gets_what_the_matrix_says_and_a_refusal_changes_nothing(self):
-        with undone():
-            self.sign_in(self.client, self.dm_padova)
-            self.edit_data = page_data(self.client.get(f"/cases/{self.padova_case.pk}/edit/"))
-            self.edit_data["diagnosis-diagnosis_date"] = "2010-03-02"
         for label, row in table(MATRIX, len(ROLES) + 1).items():
             kind = row.pop("kind")
             for role, expected in row.items():
@@ -252,18 +252,30 @@ class RoleMatrixTests(RoleMatrixStory):
                         else:
                             self.assertNotEqual(after, before)
 
+    def test_a_case_out_of_scope_is_answered_exactly_like_a_case_that_does_not_exist(self):
+        def seen(response, role):
+            text = response.content.decode()
+            text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", text)
+            return response.status_code, re.sub(r'name="next" type="hidden" value="[^"]*"', "", text)
+
+        for label, row in table(MATRIX, len(ROLES) + 1).items():
+            for role in ("dm_paris", "expert", "researcher"):
+                if row[role] != "404":
+                    continue
+                with self.subTest(endpoint=label, role=role), undone():
+                    self.assertEqual(seen(self.request(role, label), role), seen(self.request(role, label, missing=True), role))
+
     def test_the_matrix_covers_every_case_page_and_every_case_and_patient_route(self):
-        rows = [(method, path.split("?")[0].format(case=1, pseudonym="p", token=1)) for method, path, *_ in map(str.split, table(MATRIX, len(ROLES) + 1))]
+        rows = [
+            (method, path.split("?")[0].format(case=1, pseudonym="p", token=1))
+            for method, path, *_ in map(str.split, table(MATRIX, len(ROLES) + 1))
+        ]
         web = {(method, resolve(path).url_name) for method, path in rows if path.startswith("/cases/")}
         pages = {pattern.name for pattern in case_urls.urlpatterns}
         self.assertEqual({name for _method, name in web}, pages)
         objects = {pattern.name for pattern in case_urls.urlpatterns if "<int:pk>" in str(pattern.pattern)}
         self.assertLessEqual({(method, name) for name in objects for method in ("GET", "POST")}, web)
-        routes = {
-            (method, resolve(path).route)
-            for method, path in rows
-            if path.startswith("/api/")
-        }
+        routes = {(method, resolve(path).route) for method, path in rows if path.startswith("/api/")}
         operations = {
             (method, f"api/{prefix}{path}".replace("{", "<").replace("}", ">"))
             for prefix, router in (("cases", cases_router), ("patients", patients_router))
@@ -273,8 +285,6 @@ class RoleMatrixTests(RoleMatrixStory):
         }
         self.assertEqual(routes, operations)
 
-
-class ScopedListTests(RoleMatrixStory):
     def assert_no_trace(self, text, hidden, *, links=True):
         for case in hidden:
             for trace in (case.patient.pseudonym[:12], case.centre.code, case.centre.city):
@@ -325,8 +335,6 @@ class ScopedListTests(RoleMatrixStory):
                 answer = self.api(role, "POST", "/api/patients/lookup", GIULIA).json()
                 self.assertEqual(answer["known"], "padova" in SCOPE[role])
 
-
-class StatusMatrixTests(RoleMatrixStory):
     def test_each_role_moves_a_case_only_along_the_transitions_of_its_role(self):
         rows = table(STATUS_MATRIX, len(SCOPE))
         self.assertLessEqual({f"{frm} {to}" for frm, to in TRANSITIONS}, set(rows))
