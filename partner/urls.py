@@ -13,6 +13,8 @@ urlpatterns = [
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/", account_views.verify, name="verify"),
     path("accounts/second-factor/setup/", account_views.setup, name="second_factor_setup"),
+    path("accounts/tokens/", account_views.api_tokens, name="api_tokens"),
+    path("accounts/tokens/<int:pk>/revoke/", account_views.revoke_api_token, name="revoke_api_token"),
     path("i18n/", include("django.conf.urls.i18n")),
     path("api/", api.urls),
     path("admin/", admin.site.urls),
