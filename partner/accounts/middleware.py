@@ -9,7 +9,7 @@ from django.urls import reverse
 from .security import needs_second_factor
 
 #: Paths reachable between the password and the second factor.
-OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/")
+OPEN_PREFIXES = ("/accounts/", "/static/", "/i18n/", "/health")
 
 
 class SecondFactorMiddleware:

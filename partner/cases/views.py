@@ -34,10 +34,11 @@ def visible_case(
     request: HttpRequest, pk: int, what: str, channel: str = AccessLog.Channel.WEB, related: tuple[str, ...] = ()
 ) -> TumourCase:
     """The case if the user may see it (else 404, never a hint that it exists), logged as read."""
-    case = get_object_or_404(
-        TumourCase.objects.restrict(request.user).select_related("patient", "centre__country", "entity", *related),
-        pk=pk,
+    cases = TumourCase.objects.restrict(request.user).select_related(
+        "patient", "centre__country", "entity", "dictionary_version", *related
     )
+    # The version's whole definition is large and read from the dictionary cache instead.
+    case = get_object_or_404(cases.defer("dictionary_version__definition"), pk=pk)
     AccessLog.objects.create(user_id=cast(int, request.user.pk), case=case, channel=channel, what=what)
     return case
 
