@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from django.http import HttpRequest
@@ -10,6 +11,9 @@ from ninja.security import HttpBearer, django_auth
 
 from .models import ApiToken
 from .security import needs_second_factor
+
+
+LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
 class TokenAuth(HttpBearer):
@@ -21,7 +25,11 @@ class TokenAuth(HttpBearer):
         )
         if found is None:
             return None
-        ApiToken.objects.filter(pk=found.pk).update(last_used=timezone.now())
+        now = timezone.now()
+        if found.last_used is None or now - found.last_used > LAST_USED_RESOLUTION:
+            # Once a minute is enough to tell an owner when a token was last used; a write on every
+            # request would queue each API read behind the database's write lock.
+            ApiToken.objects.filter(pk=found.pk).update(last_used=now)
         request.user = found.user
         request.api_token = found  # type: ignore[attr-defined]
         return found.user
