@@ -12,7 +12,6 @@ from ninja.security import HttpBearer, django_auth
 from .models import ApiToken
 from .security import needs_second_factor
 
-
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
