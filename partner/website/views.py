@@ -12,8 +12,25 @@ from partner.dictionary.loader import NoDictionary, get_dictionary
 PUBLIC_MIN_COUNT = 5
 
 
-def _suppress(n: int, public: bool) -> str | int:
-    return f"< {PUBLIC_MIN_COUNT}" if public and 0 < n < PUBLIC_MIN_COUNT else n
+#: Shown instead of a count that is hidden only because it would reveal a small one.
+HIDDEN = "…"
+
+
+def _published(counts: list[int], public: bool) -> list[str | int]:
+    """Counts as visitors may see them: small ones hidden, and never recoverable from the total.
+
+    A single hidden count in a breakdown would be the total minus the others, so the smallest
+    shown count is hidden with it (complementary suppression).
+    """
+    if not public:
+        return list(counts)
+    small = [0 < n < PUBLIC_MIN_COUNT for n in counts]
+    hidden = list(small)
+    if sum(small) == 1:
+        others = [(n, i) for i, n in enumerate(counts) if n and not small[i]]
+        if others:
+            hidden[min(others)[1]] = True
+    return [f"< {PUBLIC_MIN_COUNT}" if small[i] else HIDDEN if hidden[i] else n for i, n in enumerate(counts)]
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -30,18 +47,20 @@ def home(request: HttpRequest) -> HttpResponse:
     names = {e.code: e.names for e in dictionary.entities} if dictionary else {}
     lang = getattr(request, "LANGUAGE_CODE", "en")
     top = max((row["n"] for row in by_entity), default=1)
+    entity_counts = _published([row["n"] for row in by_entity], public)
     entity_rows = [
         {
             "code": row["entity__code"],
             "name": names[row["entity__code"]].get(lang) if row["entity__code"] in names else None,
-            "n": _suppress(row["n"], public),
-            "width": 0 if public and row["n"] < PUBLIC_MIN_COUNT else round(100 * row["n"] / top),
+            "n": shown,
+            "width": round(100 * row["n"] / top) if isinstance(shown, int) else 0,
         }
-        for row in by_entity
+        for row, shown in zip(by_entity, entity_counts, strict=True)
     ]
+    countries = list(cases.values("centre__country__name").annotate(n=Count("id")).order_by("-n"))
     by_country = [
-        {"name": row["centre__country__name"], "n": _suppress(row["n"], public)}
-        for row in cases.values("centre__country__name").annotate(n=Count("id")).order_by("-n")
+        {"name": row["centre__country__name"], "n": shown}
+        for row, shown in zip(countries, _published([r["n"] for r in countries], public), strict=True)
     ]
     context = {
         "dictionary": dictionary,

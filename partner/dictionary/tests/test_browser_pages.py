@@ -48,6 +48,16 @@ class HomePageTests(RegistryTestCase):
         self.assertContains(response, self.dictionary.row.label)
         self.assertEqual(response.context["case_count"], 7)
         rows = {r["code"]: r["n"] for r in response.context["entity_rows"]}
+        # 7 - 6 would give away the one melanoma: the six ACC are hidden with it.
+        self.assertEqual(rows, {"ACC": "…", "MELANOMA": "< 5"})
+        self.assertEqual([r["n"] for r in response.context["country_rows"]], ["…", "< 5"])
+
+    def test_small_counts_need_no_more_hiding_when_two_are_small(self):
+        for i in range(6):
+            self.register(self.padova, given=f"Child{i}")
+        self.register(self.paris, morphology="8720/3", topography="C44.5")
+        self.register(self.paris, given="Lou", morphology="8230/3", topography="C18.7")
+        rows = {r["code"]: r["n"] for r in self.client.get("/").context["entity_rows"]}
         self.assertEqual(rows["ACC"], 6)
         self.assertEqual(rows["MELANOMA"], "< 5")
 
