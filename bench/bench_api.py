@@ -6,12 +6,12 @@ x 16 threads, DEBUG off) from a throw-away SQLite registry of 300 demo patients,
 connections on loopback. Peer, measured in the same run on the same server: `GET /health`, a JSON
 view that touches no database, so the ratio is the price of a case read over Django's own floor.
 
-The registry runs on SQLite as `SQLITE_PATH` configures it (WAL, busy timeout, no persistent
-connections). SQLite admits one writer at a time and every case read writes twice (the token's last
-use and the access log), so the writes of all 32 requests in flight queue on one lock; and as each
-request closes its connection, the last one to close after a write checkpoints the WAL and syncs
-the file. Both leave the server waiting rather than computing: the script prints the CPU the server
-used, out of the machine's cores, to show how much. The load generator runs on the same cores.
+The registry runs on SQLite as `SQLITE_PATH` configures it (WAL, busy timeout, connections kept
+per thread). SQLite admits one writer at a time and every case read writes its access-log row (the
+token's last use is written at most once a minute), so the writes of all 32 requests in flight
+queue on one lock, which leaves the server waiting rather than computing: the script prints the
+CPU the server used, out of the machine's cores, to show how much. The load generator runs on the
+same cores.
 """
 
 from __future__ import annotations
@@ -263,7 +263,7 @@ def main() -> None:
         )
         cores = os.cpu_count() or 1
         print(
-            f"SQLite serialises writes: {logged:,} access-log rows and as many token updates went through its "
+            f"SQLite serialises writes: {logged:,} access-log rows went through its "
             f"single write lock during the case reads, while the server used {cases.server_cpu / cases.elapsed:.2f} "
             f"of {cores} cores"
         )
