@@ -19,6 +19,7 @@ try:
     DEBUG = envbool("DEBUG", "False")
     _secret_key = secret_from_file("SECRET_KEY_FILE")
     _pseudonym_key = secret_from_file("PARTNER_PSEUDONYM_KEY_FILE")
+    _linkage_key = secret_from_file("PARTNER_LINKAGE_KEY_FILE")
 except ConfigurationError as exc:
     raise ImproperlyConfigured(str(exc)) from None
 
@@ -33,10 +34,14 @@ def _development_secret(name: str) -> str:
     return path.read_text(encoding="utf-8").strip()
 
 
-if _secret_key is None or _pseudonym_key is None:
+if _secret_key is None or _pseudonym_key is None or _linkage_key is None:
     missing = [
         name
-        for name, value in (("SECRET_KEY_FILE", _secret_key), ("PARTNER_PSEUDONYM_KEY_FILE", _pseudonym_key))
+        for name, value in (
+            ("SECRET_KEY_FILE", _secret_key),
+            ("PARTNER_PSEUDONYM_KEY_FILE", _pseudonym_key),
+            ("PARTNER_LINKAGE_KEY_FILE", _linkage_key),
+        )
         if value is None
     ]
     if not DEBUG:
@@ -52,6 +57,8 @@ if _secret_key is None or _pseudonym_key is None:
 
 SECRET_KEY = _secret_key or _development_secret("secret_key")
 PSEUDONYM_KEY = _pseudonym_key or _development_secret("pseudonym_key")
+#: The key of the Bloom-filter linkage encodings (partner.linkage.encoding), as bytes.
+LINKAGE_KEY = (_linkage_key or _development_secret("linkage_key")).encode()
 
 ALLOWED_HOSTS = envlist("ALLOWED_HOSTS", "127.0.0.1,localhost" if DEBUG else "")
 CSRF_TRUSTED_ORIGINS = envlist("CSRF_TRUSTED_ORIGINS", "")
@@ -73,6 +80,7 @@ INSTALLED_APPS = [
     "partner.dictionary",
     "partner.cases",
     "partner.website",
+    "partner.linkage",
 ]
 
 MIDDLEWARE = [

@@ -111,6 +111,7 @@ class RegistryStory:
             centre=centre,
             pseudonym=pseudonym(identity, settings.PSEUDONYM_KEY),
             forms=forms,
+            identity=identity,
         )
 
 

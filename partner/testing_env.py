@@ -11,7 +11,11 @@ import pytest
 
 _keys = Path(tempfile.mkdtemp(prefix="partner-test-keys-"))
 atexit.register(shutil.rmtree, _keys, ignore_errors=True)
-for _name, _variable in (("secret_key", "SECRET_KEY_FILE"), ("pseudonym_key", "PARTNER_PSEUDONYM_KEY_FILE")):
+for _name, _variable in (
+    ("secret_key", "SECRET_KEY_FILE"),
+    ("pseudonym_key", "PARTNER_PSEUDONYM_KEY_FILE"),
+    ("linkage_key", "PARTNER_LINKAGE_KEY_FILE"),
+):
     if not os.environ.get(_variable):
         (_keys / _name).write_text(secrets.token_urlsafe(48))
         os.environ[_variable] = str(_keys / _name)

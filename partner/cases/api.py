@@ -215,15 +215,18 @@ class IdentityIn(Schema):
         return value
 
 
-def pseudonym_of(identity: IdentityIn) -> str:
-    key = Identity(
+def identity_of(identity: IdentityIn) -> Identity:
+    return Identity(
         identity.given_names,
         identity.family_names,
         identity.date_of_birth,
         identity.sex,
         identity.country_of_birth,
     )
-    return pseudonym(key, settings.PSEUDONYM_KEY)
+
+
+def pseudonym_of(identity: IdentityIn) -> str:
+    return pseudonym(identity_of(identity), settings.PSEUDONYM_KEY)
 
 
 class CaseIn(Schema):
@@ -291,7 +294,14 @@ def post_case(request: HttpRequest, payload: CaseIn) -> Any:
         others = validate_case(dictionary, forms, partial=True, pseudonym=key)[1]
         return Status(422, {"detail": refused, "errors": _problems(clashes + others)})
     try:
-        case = create_case(dictionary=dictionary, centre=centre, pseudonym=key, forms=forms, user=request.user)
+        case = create_case(
+            dictionary=dictionary,
+            centre=centre,
+            pseudonym=key,
+            forms=forms,
+            user=request.user,
+            identity=identity_of(payload.identity) if payload.identity is not None else None,
+        )
     except CaseInvalid as exc:
         return Status(422, {"detail": refused, "errors": _problems(exc.errors)})
     return Status(

@@ -12,6 +12,7 @@ before the diagnosis, a male patient with an ovarian tumour, an onset after the 
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 import random
@@ -383,6 +384,19 @@ def build_reference(password: str = DEMO_PASSWORD) -> dict[str, Centre]:
     return centres
 
 
+#: Share of children registered a second time in another country, for the duplicate review.
+DUPLICATE_SHARE = 0.01
+
+
+def _typo(r: random.Random, name: str) -> str:
+    """One letter of the name's first part swapped with its neighbour, as a hurried typist does."""
+    head, sep, tail = name.partition("-")
+    if len(head) < 3:
+        return name
+    i = r.randrange(1, len(head) - 1)
+    return head[:i] + head[i + 1] + head[i] + head[i + 2 :] + sep + tail
+
+
 def generate(d: Dictionary, *, patients: int, seed: int, key: str) -> Iterator[tuple[int, str | None]]:
     """Create `patients` synthetic cases; yields (number, error kind) as it goes, for a progress bar."""
     r = random.Random(seed)
@@ -421,5 +435,19 @@ def generate(d: Dictionary, *, patients: int, seed: int, key: str) -> Iterator[t
             forms=forms,
             status=status,
             external_id=f"DEMO-{seed}-{number:06d}",
+            identity=identity,
         )
+        if r.random() < DUPLICATE_SHARE:
+            # The same child, referred abroad and registered again there, the family name mistyped.
+            abroad = [c for c in codes if centres[c].country_id != centre.country_id]
+            again = dataclasses.replace(identity, family_names=_typo(r, identity.family_names))
+            create_case(
+                dictionary=d,
+                centre=centres[r.choice(abroad)],
+                pseudonym=pseudonym(again, key),
+                forms=forms,
+                status="submitted",
+                external_id=f"DEMO-{seed}-{number:06d}-R",
+                identity=again,
+            )
         yield number, error

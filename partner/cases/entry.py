@@ -191,6 +191,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
                 pseudonym=pseudonym(key, settings.PSEUDONYM_KEY),
                 forms=forms,
                 user=request.user,
+                identity=key,
             )
         except CaseInvalid as exc:
             problems = page.show_errors(exc.errors)

@@ -15,6 +15,8 @@ from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
+from django.db.models import BigIntegerField
+from django.db.models.functions import Coalesce
 
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.dictionary.schema import FieldDef, FormDef
@@ -24,6 +26,7 @@ from .models import FormRecord, TumourCase
 CASE_COLUMNS = {
     "case_id": "Int64",
     "patient_id": "Int64",
+    "child_id": "Int64",  # one per child: patients linked as "same child" share it; count children by it
     "centre": "string",
     "country": "string",
     "status": "string",
@@ -73,9 +76,11 @@ def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: An
     d = dictionary or get_dictionary()
     cases = (queryset if queryset is not None else TumourCase.objects.all()).restrict(user).for_analysis()
     rows = list(
-        cases.values_list(
+        cases.annotate(child=Coalesce("patient__registry_identity", "patient_id", output_field=BigIntegerField()))
+        .values_list(
             "id",
             "patient_id",
+            "child",
             "centre__code",
             "centre__country__code",
             "status",
@@ -83,7 +88,8 @@ def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: An
             "iccc_group",
             "iccc_extended",
             "dictionary_version__number",
-        ).order_by("id")
+        )
+        .order_by("id")
     )
     base = pd.DataFrame(rows, columns=list(CASE_COLUMNS)).astype(CASE_COLUMNS)
     single: dict[int, dict[str, Any]] = defaultdict(dict)

@@ -27,6 +27,13 @@ class Patient(models.Model):
     date_of_birth = models.DateField(_("date of birth"))
     country = models.ForeignKey(Country, on_delete=models.PROTECT, verbose_name=_("country"))
     centre = models.ForeignKey(Centre, on_delete=models.PROTECT, verbose_name=_("registering centre"))
+    registry_identity = models.PositiveBigIntegerField(
+        _("registry identity"),
+        null=True,
+        blank=True,
+        db_index=True,
+        help_text="the child this patient is, when linked to other pseudonyms (the smallest linked patient id)",
+    )
     created = models.DateTimeField(auto_now_add=True)
     history = HistoricalRecords()
 
@@ -37,6 +44,11 @@ class Patient(models.Model):
 
     def __str__(self) -> str:
         return self.pseudonym[:12]
+
+    @property
+    def child(self) -> int:
+        """The registry's one identity for this child: analyses count children by it."""
+        return self.registry_identity or self.pk
 
 
 class Status(models.TextChoices):

@@ -17,6 +17,7 @@ from partner.dictionary.loader import Dictionary
 from partner.dictionary.models import DictionaryVersion, EntityDefinition, FormDefinition
 from partner.dictionary.schema import FormDef
 from partner.dictionary.validation import validate_record
+from partner.lib.pseudonym import Identity
 
 from .models import ConsentWithdrawal, FormRecord, Patient, Status, TumourCase
 
@@ -154,8 +155,13 @@ def create_case(
     status: str = Status.DRAFT,
     external_id: str = "",
     user: Any = None,
+    identity: Identity | None = None,
 ) -> TumourCase:
-    """Register a case (and its patient, when new) from the values of its forms."""
+    """Register a case (and its patient, when new) from the values of its forms.
+
+    With the `identity` the pseudonym was derived from, the patient's linkage encoding is kept too
+    (the identity itself is not), so that the same child registered elsewhere can be found.
+    """
     cleaned, errors = validate_case(dictionary, forms, partial=status == Status.DRAFT, pseudonym=pseudonym)
     registration = (cleaned.get("registration") or [{}])[0]
     diagnosis = (cleaned.get("diagnosis") or [{}])[0]
@@ -201,6 +207,10 @@ def create_case(
         if author is not None:
             patient._history_user = author  # type: ignore[attr-defined]
         patient.save()
+    if identity is not None:
+        from partner.linkage.services import store_encoding  # linkage builds on cases, not the reverse
+
+        store_encoding(patient, identity)
     entity = (
         EntityDefinition.objects.get(version=version, code=classification.entity) if classification.entity else None
     )

@@ -31,17 +31,21 @@ class Identity:
     sex: str
     country_of_birth: str
 
+    def normalised_fields(self) -> dict[str, str]:
+        """Each field as the pseudonym sees it; the linkage encoding hashes the same values."""
+        return {
+            "given_names": normalise_name(self.given_names),
+            "family_names": normalise_name(self.family_names),
+            "date_of_birth": self.date_of_birth.isoformat(),
+            "sex": self.sex.strip().lower()[:1],
+            "country_of_birth": self.country_of_birth.strip().upper(),
+        }
+
     def normalised(self) -> str:
-        parts = [
-            normalise_name(self.given_names),
-            normalise_name(self.family_names),
-            self.date_of_birth.isoformat(),
-            self.sex.strip().lower()[:1],
-            self.country_of_birth.strip().upper(),
-        ]
-        if not parts[0] or not parts[1]:
+        fields = self.normalised_fields()
+        if not fields["given_names"] or not fields["family_names"]:
             raise ValueError("given and family names are required to derive a pseudonym")
-        return "|".join(parts)
+        return "|".join(fields.values())
 
 
 def pseudonym(identity: Identity, key: str, domain: str = "partner") -> str:

@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from django.db.models import Count
+from django.db.models import BigIntegerField, Count
+from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
@@ -68,7 +69,12 @@ def home(request: HttpRequest) -> HttpResponse:
         "module_count": sum(1 for f in dictionary.forms if f.is_module) if dictionary else 0,
         "field_count": sum(len(f.fields) for f in dictionary.forms) if dictionary else 0,
         "case_count": cases.count(),
-        "patient_count": Patient.objects.filter(cases__in=cases).distinct().count(),
+        # Children, not pseudonyms: patients linked as the same child count once.
+        "patient_count": Patient.objects.filter(cases__in=cases)
+        .annotate(child_key=Coalesce("registry_identity", "pk", output_field=BigIntegerField()))
+        .values("child_key")
+        .distinct()
+        .count(),
         "centre_count": Centre.objects.count(),
         "country_count": Country.objects.filter(centres__isnull=False).distinct().count(),
         "entity_rows": entity_rows,

@@ -1,0 +1,6 @@
+from django.apps import AppConfig
+
+
+class LinkageConfig(AppConfig):
+    name = "partner.linkage"
+    verbose_name = "Record linkage"

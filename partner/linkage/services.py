@@ -1,0 +1,122 @@
+"""Storing encodings, finding candidate pairs, and recording the reviewer's decisions."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.db import transaction
+from django.utils import timezone
+
+from partner.cases.models import Patient
+from partner.lib.pseudonym import Identity
+
+from .encoding import REGISTRY_SCHEMA, encode_identity, from_text, to_text
+from .matching import REVIEW_THRESHOLD, candidate_pairs
+from .models import CandidatePair, Decision, LinkageKey
+
+
+def store_encoding(patient: Patient, identity: Identity) -> LinkageKey:
+    """Keep the encoding of a newly registered patient; an existing one is left as it is."""
+    encoding = to_text(encode_identity(identity, settings.LINKAGE_KEY))
+    key, _created = LinkageKey.objects.get_or_create(
+        patient=patient, defaults={"encoding": encoding, "schema_version": REGISTRY_SCHEMA.version}
+    )
+    return key
+
+
+@dataclass(frozen=True)
+class LinkRun:
+    compared: int  # encodings compared for the first time
+    against: int  # encodings they were compared with
+    pairs: int  # candidate pairs found, new or already known
+    new_pairs: int
+
+
+@transaction.atomic
+def link_run(*, threshold: float = REVIEW_THRESHOLD, everything: bool = False) -> LinkRun:
+    """Compare every encoding not yet compared with all the registry's, under the schema in force.
+
+    Pairs at or above `threshold` are stored once (re-running finds nothing new and changes
+    nothing); encodings of another schema version are never compared, as they cannot match.
+    """
+    keys = list(
+        LinkageKey.objects.filter(schema_version=REGISTRY_SCHEMA.version).values_list(
+            "id", "patient_id", "encoding", "compared"
+        )
+    )
+    fresh = [k for k in keys if everything or k[3] is None]
+    if not fresh:
+        return LinkRun(0, len(keys), 0, 0)
+    found = candidate_pairs([from_text(k[2]) for k in fresh], [from_text(k[2]) for k in keys], threshold)
+    best: dict[tuple[int, int], float] = {}
+    for i, j, score in found:
+        a, b = fresh[i][1], keys[j][1]
+        if a == b:
+            continue
+        ordered = (min(a, b), max(a, b))
+        best[ordered] = max(score, best.get(ordered, 0.0))
+    known = set(CandidatePair.objects.filter(left_id__in=[p[0] for p in best]).values_list("left_id", "right_id"))
+    new = [
+        CandidatePair(left_id=a, right_id=b, similarity=score, schema_version=REGISTRY_SCHEMA.version)
+        for (a, b), score in best.items()
+        if (a, b) not in known
+    ]
+    for candidate in new:
+        candidate.save()  # one by one, so that each pair's history starts with its finding
+    LinkageKey.objects.filter(id__in=[k[0] for k in fresh]).update(compared=timezone.now())
+    return LinkRun(len(fresh), len(keys), len(best), len(new))
+
+
+@transaction.atomic
+def decide(pair: CandidatePair, decision: str, reason: str, user: Any) -> CandidatePair:
+    """Record a reviewer's decision (kept in the pair's history) and re-derive the registry identities."""
+    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
+    pair.decision = decision
+    pair.reason = reason
+    pair.decided_by = user
+    pair.decided_at = timezone.now()
+    pair._history_user = user  # type: ignore[attr-defined]
+    pair.save()
+    relink([pair.left_id, pair.right_id], user)
+    return pair
+
+
+def relink(patient_ids: Iterable[int], user: Any = None) -> None:
+    """Give every patient linked by "same child" decisions, directly or through others, one identity.
+
+    The identity is the smallest patient id of the group; a patient linked to no one has none.
+    Patients that shared an identity with these ones are recomputed too, so that undoing a
+    decision splits the group again.
+    """
+    start = set(patient_ids)
+    old = set(
+        Patient.objects.filter(pk__in=start, registry_identity__isnull=False).values_list(
+            "registry_identity", flat=True
+        )
+    )
+    start |= set(Patient.objects.filter(registry_identity__in=old).values_list("pk", flat=True))
+    same = list(CandidatePair.objects.filter(decision=Decision.SAME).values_list("left_id", "right_id"))
+    neighbours: dict[int, set[int]] = {}
+    for a, b in same:
+        neighbours.setdefault(a, set()).add(b)
+        neighbours.setdefault(b, set()).add(a)
+    seen: set[int] = set()
+    for patient_id in sorted(start):
+        if patient_id in seen:
+            continue
+        group, todo = {patient_id}, [patient_id]
+        while todo:
+            for other in neighbours.get(todo.pop(), ()):
+                if other not in group:
+                    group.add(other)
+                    todo.append(other)
+        seen |= group
+        identity = min(group) if len(group) > 1 else None
+        for patient in Patient.objects.filter(pk__in=group).exclude(registry_identity=identity):
+            patient.registry_identity = identity
+            if user is not None:
+                patient._history_user = user  # type: ignore[attr-defined]
+            patient.save(update_fields=["registry_identity"])
