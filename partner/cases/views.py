@@ -91,6 +91,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "status": status,
         "can_register": can_register,
         "is_coordinator": _is_coordinator(request.user),
+        "is_reviewer": request.user.is_superuser  # type: ignore[union-attr]
+        or request.user.memberships.filter(role=Role.EUROPEAN_COORDINATOR).exists(),  # type: ignore[union-attr]
     }
     return render(request, "cases/list.html", context)
 
