@@ -66,7 +66,11 @@ class Run:
 
 def environment(workdir: Path) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k != "DATABASE_URL"}
-    for name, variable in (("secret_key", "SECRET_KEY_FILE"), ("pseudonym_key", "PARTNER_PSEUDONYM_KEY_FILE")):
+    for name, variable in (
+        ("secret_key", "SECRET_KEY_FILE"),
+        ("pseudonym_key", "PARTNER_PSEUDONYM_KEY_FILE"),
+        ("linkage_key", "PARTNER_LINKAGE_KEY_FILE"),
+    ):
         (workdir / name).write_text(secrets.token_urlsafe(48))
         env[variable] = str(workdir / name)
     (workdir / "static").mkdir()

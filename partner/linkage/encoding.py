@@ -87,8 +87,8 @@ class FieldSpec:
     def __post_init__(self) -> None:
         if self.kind not in KINDS:
             raise ValueError(f"field {self.name}: kind {self.kind!r} is not one of {', '.join(KINDS)}")
-        if self.hashes < 1:
-            raise ValueError(f"field {self.name}: at least one hash per token")
+        if not 1 <= self.hashes <= 1000:
+            raise ValueError(f"field {self.name}: between 1 and 1,000 hash positions per token")
 
 
 @dataclass(frozen=True)
@@ -211,7 +211,7 @@ def encode_record(values: Mapping[str, str | None], key: bytes, schema: Schema =
     """The encoding of one child's identifying values, as named by the schema's fields.
 
     Text and token values are normalised here as names are (`normalise_name`); a date is an ISO date.
-    A missing or blank value sets no bits; names the schema does not know are ignored. Prefer
+    A missing or blank value sets no bits; values under names the schema does not have are ignored. Prefer
     `encode_identity`, which normalises sex and country exactly as the pseudonym does.
 
     Raises ValueError, naming the field, for a date that is not YYYY-MM-DD.
