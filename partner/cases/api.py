@@ -18,19 +18,19 @@ from partner.lib.pseudonym import Identity, normalise_name, pseudonym
 from .models import AccessLog, FormRecord, Patient, Sex, TumourCase
 from .scoping import registration_centres
 from .services import (
+    PATIENT_FIELDS,
     CaseInvalid,
     CaseLocked,
     FormError,
     StaleVersion,
-    TransitionRefused,
     add_record,
-    change_status,
     create_case,
     delete_record,
     update_record,
     validate_case,
 )
 from .views import visible_case
+from .workflow import TransitionRefused, change_status
 
 router = Router(tags=["cases"], auth=API_AUTH)
 
@@ -242,10 +242,6 @@ class CaseIn(Schema):
         if (self.identity is None) == (self.pseudonym is None):
             raise ValueError("give either identity or pseudonym")
         return self
-
-
-#: The registration fields that come from the patient, whatever the forms say.
-PATIENT_FIELDS = ("date_of_birth", "sex")
 
 
 @router.post(

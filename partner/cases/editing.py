@@ -19,10 +19,15 @@ from partner.dictionary.loader import Dictionary
 from partner.dictionary.models import FormDefinition
 
 from .models import FormRecord, Status, TumourCase
-from .services import CaseInvalid, FormError, classify_columns, ensure_writable, record_change, validate_case
-
-#: The identifying fields of the registration form are fixed at registration (the pseudonym is derived from them).
-FIXED_FIELDS = {"registration": ("date_of_birth", "sex")}
+from .services import (
+    PATIENT_FIELDS,
+    CaseInvalid,
+    FormError,
+    classify_columns,
+    ensure_writable,
+    record_change,
+    validate_case,
+)
 
 
 @dataclass(frozen=True)
@@ -88,7 +93,7 @@ def save_case(
             rows = [dict(row.values) for row in forms[code]]
             fixed = stored.get((code, 1))
             for typed in rows:
-                for name in FIXED_FIELDS.get(code, ()):
+                for name in PATIENT_FIELDS if code == "registration" else ():
                     if fixed is not None and name in fixed.values:
                         typed[name] = fixed.values[name]
         elif form.is_module:

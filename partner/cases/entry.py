@@ -28,12 +28,9 @@ from partner.lib.pseudonym import Identity, pseudonym
 from .consent import withdraw_consent
 from .editing import EditConflict, Row, save_case
 from .forms import DictionaryForm, IdentityForm, RepeatingForm, WithdrawalForm
-from .models import FormRecord, Status, TumourCase
-from .services import CaseInvalid, CaseLocked, age_in_years, create_case
+from .models import FormRecord, TumourCase
+from .services import PATIENT_FIELDS, CaseInvalid, CaseLocked, age_in_years, create_case, ensure_writable
 from .views import _display, visible_case
-
-#: Typed once, in the identity section, when a case is registered; fixed afterwards.
-IDENTITY_FIELDS = {"date_of_birth", "sex"}
 
 
 def _lang(request: HttpRequest) -> str:
@@ -98,7 +95,7 @@ class CasePage:
                 self.repeating.append(RepeatingForm(form, lang, data, stored.get(form.code, [])))
                 continue
             values = stored[form.code][0].values if form.code in stored else None
-            built = DictionaryForm(form, lang, data, skip=IDENTITY_FIELDS, values=values)
+            built = DictionaryForm(form, lang, data, skip=set(PATIENT_FIELDS), values=values)
             (self.modules if form.is_module else self.singles).append(built)
 
     def sections(self) -> list[tuple[str, Any]]:
@@ -205,11 +202,10 @@ def case_new(request: HttpRequest) -> HttpResponse:
 @login_required
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk, "edit page", related=("dictionary_version",))
-    if case.status == Status.LOCKED:
-        messages.error(request, _("This case is locked: ask the national coordinator to unlock it before changing it."))
-        return redirect("cases:detail", pk=case.pk)
-    if hasattr(case, "withdrawal"):
-        messages.error(request, _("Consent for this case was withdrawn: no new data are recorded."))
+    try:
+        ensure_writable(case)
+    except CaseLocked as exc:
+        messages.error(request, str(exc))
         return redirect("cases:detail", pk=case.pk)
     d = get_dictionary(case.dictionary_version.number)
     lang = _lang(request)
@@ -269,7 +265,7 @@ def _conflict(request: HttpRequest, case: TumourCase, d: Dictionary, lang: str, 
         last = clash.saved.history.select_related("history_user").first() if clash.saved else None
         rows = []
         for f in form.fields:
-            if f.computed or (f.code in IDENTITY_FIELDS and form.code == "registration"):
+            if f.computed or (f.code in PATIENT_FIELDS and form.code == "registration"):
                 continue
             theirs = _display(f, saved.get(f.code), lang)
             yours = _display(f, _typed(f, mine.get(f.code)), lang) if clash.mine is not None else ""

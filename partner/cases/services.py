@@ -36,6 +36,10 @@ class FormError:
         return f"{where}.{self.field}: {self.message}"
 
 
+#: The registration fields the pseudonym is derived from: typed once, fixed with the patient afterwards.
+PATIENT_FIELDS = ("date_of_birth", "sex")
+
+
 class CaseInvalid(Exception):
     def __init__(self, errors: list[FormError]):
         self.errors = errors
@@ -321,25 +325,6 @@ def classify_columns(dictionary: Dictionary, case: TumourCase, diagnosis: Mappin
     )
 
 
-class TransitionRefused(Exception):
-    pass
-
-
-#: Allowed status changes and the roles that may make them (within their scope).
-TRANSITIONS: dict[tuple[str, str], set[str]] = {
-    (Status.DRAFT, Status.SUBMITTED): {"data_manager", "clinician", "national_coordinator", "european_coordinator"},
-    (Status.SUBMITTED, Status.DRAFT): {"national_coordinator", "european_coordinator"},
-    (Status.SUBMITTED, Status.VALIDATED): {"national_coordinator", "european_coordinator"},
-    (Status.VALIDATED, Status.LOCKED): {"national_coordinator", "european_coordinator"},
-    (Status.LOCKED, Status.VALIDATED): {"national_coordinator", "european_coordinator"},
-}
-
-
-def allowed_transitions(case: TumourCase, user: Any) -> list[str]:
-    roles = {m.role for m in user.memberships.all()} | ({"european_coordinator"} if user.is_superuser else set())
-    return [to for (frm, to), who in TRANSITIONS.items() if frm == case.status and roles & who]
-
-
 def current_forms(dictionary: Dictionary, case: TumourCase) -> dict[str, Any]:
     """The case's records as the `forms` argument of `validate_case`, computed fields left out."""
     computed = {f.code for form in dictionary.forms for f in form.fields if f.computed}
@@ -351,24 +336,6 @@ def current_forms(dictionary: Dictionary, case: TumourCase) -> dict[str, Any]:
         else:
             forms[record.form.code] = values
     return forms
-
-
-@transaction.atomic
-def change_status(*, dictionary: Dictionary, case: TumourCase, to: str, user: Any) -> TumourCase:
-    """Move a case along draft -> submitted -> validated -> locked; the history keeps who and when."""
-    case = TumourCase.objects.select_for_update().get(pk=case.pk)
-    if to not in allowed_transitions(case, user):
-        raise TransitionRefused(f"a case that is {case.status} cannot be made {to} by your role")
-    if to == Status.SUBMITTED:
-        _, errors = validate_case(
-            dictionary, current_forms(dictionary, case), partial=False, pseudonym=case.patient.pseudonym
-        )
-        if errors:
-            raise CaseInvalid(errors)
-    case.status = to
-    case._history_user = user  # type: ignore[attr-defined]
-    case.save()
-    return case
 
 
 def _record_context(case: TumourCase) -> dict[str, Any]:

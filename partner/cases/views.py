@@ -15,13 +15,15 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from partner.accounts.models import CENTRE_ROLES, Role
+from partner.accounts.models import CENTRE_ROLES
+from partner.accounts.security import is_coordinator, is_european_coordinator
 from partner.dictionary.loader import get_dictionary
 from partner.dictionary.models import EntityDefinition
 from partner.dictionary.schema import FieldDef
 
 from .models import AccessLog, ConsentWithdrawal, FormRecord, Status, TumourCase
-from .services import CaseInvalid, TransitionRefused, allowed_transitions, change_status
+from .services import CaseInvalid
+from .workflow import TransitionRefused, allowed_transitions, change_status
 
 #: Case columns whose changes the history page shows beside the form values.
 CASE_FIELD_LABELS = {
@@ -90,9 +92,8 @@ def case_list(request: HttpRequest) -> HttpResponse:
         "statuses": Status.choices,
         "status": status,
         "can_register": can_register,
-        "is_coordinator": _is_coordinator(request.user),
-        "is_reviewer": request.user.is_superuser  # type: ignore[union-attr]
-        or request.user.memberships.filter(role=Role.EUROPEAN_COORDINATOR).exists(),  # type: ignore[union-attr]
+        "is_coordinator": is_coordinator(request.user),
+        "is_reviewer": is_european_coordinator(request.user),
     }
     return render(request, "cases/list.html", context)
 
@@ -121,7 +122,7 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
         "forms": forms,
         "transitions": transitions,
         "withdrawal": withdrawal,
-        "is_coordinator": _is_coordinator(request.user),
+        "is_coordinator": is_coordinator(request.user),
     }
     return render(request, "cases/detail.html", context)
 
@@ -222,15 +223,10 @@ def _eighteenth(born: dt.date) -> dt.date:
         return dt.date(born.year + 18, 3, 1)
 
 
-def _is_coordinator(user: Any) -> bool:
-    roles = {Role.NATIONAL_COORDINATOR, Role.EUROPEAN_COORDINATOR}
-    return bool(user.is_superuser or user.memberships.filter(role__in=roles).exists())
-
-
 @login_required
 def access_log(request: HttpRequest, pk: int | None = None) -> HttpResponse:
     """Who read which case, when and how: for coordinators, over the cases in their scope."""
-    if not _is_coordinator(request.user):
+    if not is_coordinator(request.user):
         raise PermissionDenied(_("The access log is for national and European coordinators."))
     case = visible_case(request, pk, "access log") if pk is not None else None
     reads = AccessLog.objects.filter(case__in=TumourCase.objects.restrict(request.user)).select_related(

@@ -14,7 +14,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partner.accounts.models import Role
+from partner.accounts.security import is_european_coordinator
 from partner.cases.models import Patient
 
 from .models import CandidatePair, Decision
@@ -22,8 +22,7 @@ from .services import decide
 
 
 def _reviewer(request: HttpRequest) -> None:
-    user: Any = request.user
-    if not (user.is_superuser or user.memberships.filter(role=Role.EUROPEAN_COORDINATOR).exists()):
+    if not is_european_coordinator(request.user):
         raise PermissionDenied(_("The review of possible duplicates is for the European coordinator."))
 
 

@@ -5,7 +5,7 @@ from django.core.management.base import CommandError
 from django.test import TestCase, override_settings
 
 from partner.accounts.models import Centre, Country, Membership, Role
-from partner.cases.demo import DEMO_USERS
+from partner.cases.demo_reference import DEMO_USERS
 from partner.cases.frames import case_frames
 from partner.cases.models import FormRecord, Patient, Status, TumourCase
 from partner.dictionary.loader import load_bundled

@@ -19,10 +19,10 @@ from partner.cases import urls as case_urls
 from partner.cases.api import router as cases_router
 from partner.cases.api_patients import router as patients_router
 from partner.cases.models import AccessLog, ConsentWithdrawal, FormRecord, Patient, TumourCase
-from partner.cases.services import TRANSITIONS
 from partner.cases.tests.test_api_write import new_case
 from partner.cases.tests.test_edit import page_data
 from partner.cases.tests.test_new_case import post_data
+from partner.cases.workflow import TRANSITIONS
 from partner.testing import RegistryTestCase
 
 ROLES = ("dm_padova", "clinician", "nc_italy", "european", "dm_paris", "nc_france", "expert", "researcher", "anonymous")

@@ -10,7 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 from tqdm import tqdm
 
-from partner.cases.demo import DEMO_PASSWORD, DEMO_USERS, build_reference, generate
+from partner.cases.demo import generate
+from partner.cases.demo_reference import DEMO_PASSWORD, DEMO_USERS, build_reference
 from partner.cases.models import TumourCase
 from partner.cases.services import CaseInvalid
 from partner.dictionary.loader import NoDictionary, get_dictionary
