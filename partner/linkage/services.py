@@ -36,21 +36,28 @@ class LinkRun:
 
 
 @transaction.atomic
-def link_run(*, threshold: float = REVIEW_THRESHOLD, everything: bool = False) -> LinkRun:
+def link_run(
+    *, threshold: float = REVIEW_THRESHOLD, everything: bool = False, blocked: bool = False, workers: int = 1
+) -> LinkRun:
     """Compare every encoding not yet compared with all the registry's, under the schema in force.
 
     Pairs at or above `threshold` are stored once (re-running finds nothing new and changes
-    nothing); encodings of another schema version are never compared, as they cannot match.
+    nothing); encodings of another schema version are never compared, as they cannot match. With
+    `blocked`, only children who share the year, the month or the day of birth are compared
+    (partner.linkage.matching explains what that leaves out); without, every pair. `workers`
+    processes share the comparisons.
     """
     keys = list(
         LinkageKey.objects.filter(schema_version=REGISTRY_SCHEMA.version).values_list(
-            "id", "patient_id", "encoding", "compared"
+            "id", "patient_id", "encoding", "compared", "patient__date_of_birth"
         )
     )
     fresh = [k for k in keys if everything or k[3] is None]
     if not fresh:
         return LinkRun(0, len(keys), 0, 0)
-    found = candidate_pairs([from_text(k[2]) for k in fresh], [from_text(k[2]) for k in keys], threshold)
+    births = ([k[4] for k in fresh], [k[4] for k in keys]) if blocked else None
+    new, existing = [from_text(k[2]) for k in fresh], [from_text(k[2]) for k in keys]
+    found = candidate_pairs(new, existing, threshold, births, workers=workers)
     best: dict[tuple[int, int], float] = {}
     for i, j, score in found:
         a, b = fresh[i][1], keys[j][1]

@@ -10,6 +10,7 @@ from bitarray import bitarray
 from partner.lib.pseudonym import Identity
 from partner.linkage.encoding import (
     REGISTRY_SCHEMA,
+    Encoder,
     FieldSpec,
     Schema,
     encode_identity,
@@ -30,6 +31,24 @@ def test_the_same_identity_and_key_always_give_the_same_encoding():
         "24fecb02544dcee9d09e5448d3857a7ca17faf7f06cfffd3fabd651889bd28a7"
     )
     assert to_text(encode_identity(GIULIA, KEY)) == text
+
+
+def test_an_encoder_for_many_records_gives_what_one_record_at_a_time_gives():
+    # Its cache is keyed by field and token: the same bigram in the names and in another field, or a
+    # day and a month with the same digits, must still set each field's own bits.
+    people = [
+        GIULIA,
+        Identity("Anna", "Annan", dt.date(2011, 11, 11), "female", "IT"),
+        Identity("Rossetti", "Giulia", dt.date(2012, 4, 5), "male", "FR"),
+        Identity("Giulia", "Rossetti", dt.date(2012, 5, 4), "female", "IT"),
+    ]
+    encoder = Encoder(KEY)
+    assert [encoder.encode_identity(p) for p in people] == [encode_identity(p, KEY) for p in people]
+    assert encoder.encode_identity(people[0]) == encoder.encode_identity(people[3])
+    other = Encoder(b"another key, also for tests, 32 bytes")
+    assert other.encode_identity(GIULIA) != encoder.encode_identity(GIULIA)
+    with pytest.raises(ValueError, match="too short"):
+        Encoder(b"short")
 
 
 def test_it_encodes_the_values_the_pseudonym_is_derived_from():

@@ -111,13 +111,14 @@ def test_a_failure_while_writing_leaves_no_partial_file(tmp_path, monkeypatch):
 
     calls = []
 
-    def failing(identity_, key):
-        calls.append(identity_)
-        if len(calls) == 2:
-            raise OSError(28, "No space left on device")
-        return encode_identity(identity_, key)
+    class FailingEncoder(identity.Encoder):
+        def encode_identity(self, identity_):
+            calls.append(identity_)
+            if len(calls) == 2:
+                raise OSError(28, "No space left on device")
+            return super().encode_identity(identity_)
 
-    monkeypatch.setattr(identity, "encode_identity", failing)
+    monkeypatch.setattr(identity, "Encoder", FailingEncoder)
     source = tmp_path / "identities.csv"
     source.write_text(HEADER + "A,Giulia,Rossetti,2012-05-04,female,IT\nB,Marco,Bianchi,2010-01-02,male,IT\n")
     with pytest.raises(CommandError, match=r"encoded\.csv: cannot write the file"):

@@ -36,6 +36,21 @@ class LinkageTests(RegistryTestCase):
         self.assertEqual(link_run(everything=True).new_pairs, 0)
         self.assertEqual(CandidatePair.objects.count(), 1)
 
+    def test_children_with_no_part_of_the_date_of_birth_in_common_are_left_out_only_when_blocked(self):
+        # The same long names, born on dates that share no part.
+        born = {"2012-05-04": None, "2014-08-19": None}
+        for date in born:
+            born[date] = self.register(
+                self.padova, given="Maria Alessandra", family="Dalla Costa-Bevilacqua", born=date
+            ).patient_id
+        ids = set(born.values())
+        link_run(threshold=0.5, blocked=True)
+        self.assertFalse(CandidatePair.objects.filter(left_id__in=ids, right_id__in=ids).exists())
+        self.assertTrue(CandidatePair.objects.filter(left_id=self.first.patient_id).exists())
+        link_run(threshold=0.5, everything=True)
+        pair = CandidatePair.objects.get(left_id__in=ids, right_id__in=ids)
+        self.assertGreater(pair.similarity, 0.6)
+
     def test_the_command_reports_what_it_found(self):
         import io
 

@@ -22,7 +22,7 @@ from tqdm import tqdm
 
 from partner.cases.models import Sex
 from partner.lib.pseudonym import Identity, normalise_name, pseudonym
-from partner.linkage.encoding import REGISTRY_SCHEMA, encode_identity, to_text
+from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder, to_text
 
 COLUMNS = ("given_names", "family_names", "date_of_birth", "sex", "country_of_birth")
 OUTPUT = ("local_id", "pseudonym", "encoding", "schema_version")
@@ -137,6 +137,7 @@ class Command(BaseCommand):
         """Into a temporary file beside the target, renamed over it only once complete."""
         temporary: Path | None = None
         progress = tqdm(rows, desc="encoding", unit="identity", disable=not sys.stderr.isatty())
+        encoder = Encoder(settings.LINKAGE_KEY)
         try:
             with tempfile.NamedTemporaryFile(
                 "w", encoding="utf-8", newline="", dir=target.parent, prefix=f".{target.name}.", delete=False
@@ -145,7 +146,7 @@ class Command(BaseCommand):
                 writer = csv.writer(handle)
                 writer.writerow(OUTPUT)
                 for local_id, identity in progress:
-                    encoding = to_text(encode_identity(identity, settings.LINKAGE_KEY))
+                    encoding = to_text(encoder.encode_identity(identity))
                     key = pseudonym(identity, settings.PSEUDONYM_KEY)
                     writer.writerow((local_id, key, encoding, REGISTRY_SCHEMA.version))
             os.replace(temporary, target)
