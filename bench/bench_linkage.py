@@ -9,7 +9,7 @@ security number, as another registry's node might. A is linked against B with `c
 `one_to_one` over a sweep of thresholds, comparing every pair as `partner link run` does, and
 blocked by the parts of the date of birth as `partner link run --blocked` does. Figures: precision
 and recall at the threshold that gives the best recall with a precision of at least 0.999, and at
-DEFAULT_THRESHOLD; goals: precision >= 0.999 and recall >= 0.995. Peer, measured in the same run:
+LIKELY_THRESHOLD; goals: precision >= 0.999 and recall >= 0.995. Peer, measured in the same run:
 the same matching on the plain, unencoded names and dates of birth with an unweighted bigram Dice in
 pure Python; the ratio of the recalls tells what the encoding costs, or gains through its weights,
 against comparing plain text.
@@ -50,7 +50,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from bitarray import bitarray
 
 from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder, FieldSpec, Schema, encode_record
-from partner.linkage.matching import DEFAULT_THRESHOLD, REVIEW_THRESHOLD, candidate_pairs, one_to_one
+from partner.linkage.matching import LIKELY_THRESHOLD, REVIEW_THRESHOLD, candidate_pairs, one_to_one
 
 KEY = random.Random(20240611).randbytes(32)
 PRECISION_GOAL = 0.999
@@ -237,12 +237,12 @@ def quality(pool) -> None:
         encoded = time.perf_counter() - start
         births = (a.births, b.births)
         chosen = best(sweep(candidate_pairs(left, right, min(SWEEP)), SWEEP, same, truth))
-        at_default = sweep(candidate_pairs(left, right, DEFAULT_THRESHOLD), [DEFAULT_THRESHOLD], same, truth)
+        at_default = sweep(candidate_pairs(left, right, LIKELY_THRESHOLD), [LIKELY_THRESHOLD], same, truth)
         blocked = best(sweep(candidate_pairs(left, right, min(SWEEP), births), SWEEP, same, truth))
         print(f"{label} ({len(left) + len(right):,} records encoded in {encoded:.1f} s on {WORKERS} processes)")
         lowest = chosen is not None and chosen.threshold == SWEEP[0]
         print(line("every pair compared (link run), best threshold", chosen, " (the sweep's lowest)" if lowest else ""))
-        print(line("every pair compared, DEFAULT_THRESHOLD", at_default[0]))
+        print(line("every pair compared, LIKELY_THRESHOLD", at_default[0]))
         print(line("blocked by year, month or day of birth (link run --blocked), best threshold", blocked))
         recalls[label[:3]] = chosen.recall if chosen else 0.0
 

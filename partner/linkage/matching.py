@@ -7,9 +7,10 @@ children whose names follow Zipf frequencies (more concentrated than a real regi
 family name is 2 % of children), 1,300 of them registered a second time with one kind of error each,
 and 300 pairs of twins, 4.8 million pairs in all.
 
-- DEFAULT_THRESHOLD, 0.90, the automatic one: at or above it are all names typed the wrong way round
-  (lowest 0.93), a wrong sex or a missing country, and 99 % of single typing errors in a name (the
-  lowest, two letters swapped in a short name, 0.90); about half of the wrong days, months or years of
+- LIKELY_THRESHOLD, 0.90: nothing is linked without a person's decision, but the review queue marks
+  the pairs at or above it as very likely the same child. At or above it are all names typed the
+  wrong way round (lowest 0.93), a wrong sex or a missing country, and 99 % of single typing errors
+  in a name (the lowest, two letters swapped in a short name, 0.90); about half of the wrong days, months or years of
   birth. Below it are all changed family names (highest 0.89), 97 % of twins (those above have given
   names a letter or two apart, like Anna and Hanna, which no encoding of names tells from a typing
   error), another child with the same names born on another date (unless only the day, the month or
@@ -52,8 +53,8 @@ from anonlink.similarities import dice_coefficient
 from anonlink.solving import greedy_solve, pairs_from_groups
 from bitarray import bitarray
 
-#: At or above it, a pair is very probably the same child (see the module's documentation).
-DEFAULT_THRESHOLD = 0.90
+#: At or above it, a pair is very probably the same child, and the review queue says so (see above).
+LIKELY_THRESHOLD = 0.90
 #: At or above it, a pair deserves a person's review: changed family names and twins are found here.
 REVIEW_THRESHOLD = 0.74
 

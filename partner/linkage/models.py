@@ -16,6 +16,8 @@ from simple_history.models import HistoricalRecords
 
 from partner.cases.models import Patient
 
+from .matching import LIKELY_THRESHOLD
+
 
 class LinkageKey(models.Model):
     """The Bloom-filter encoding of one patient's identifying data (base64), under one schema version."""
@@ -65,3 +67,8 @@ class CandidatePair(models.Model):
 
     def __str__(self) -> str:
         return f"{self.left} ~ {self.right} ({self.similarity:.3f})"
+
+    @property
+    def likely(self) -> bool:
+        """Very probably the same child (still for a person to decide)."""
+        return self.similarity >= LIKELY_THRESHOLD

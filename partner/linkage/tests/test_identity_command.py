@@ -11,7 +11,7 @@ from django.core.management.base import CommandError
 
 from partner.lib.pseudonym import Identity, pseudonym
 from partner.linkage.encoding import REGISTRY_SCHEMA, encode_identity, from_text
-from partner.linkage.matching import DEFAULT_THRESHOLD, dice
+from partner.linkage.matching import LIKELY_THRESHOLD, dice
 
 HEADER = "local_id,given_names,family_names,date_of_birth,sex,country_of_birth\n"
 
@@ -52,7 +52,7 @@ def test_the_same_child_typed_at_two_nodes_matches_and_local_id_may_be_absent(tm
     encode(source, target)
     with target.open(encoding="utf-8", newline="") as handle:
         first, second = (from_text(r["encoding"]) for r in csv.DictReader(handle))
-    assert dice(first, second) >= DEFAULT_THRESHOLD
+    assert dice(first, second) >= LIKELY_THRESHOLD
 
 
 def test_bad_rows_are_named_by_file_row_and_field_and_nothing_is_written(tmp_path):

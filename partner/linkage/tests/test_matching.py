@@ -8,7 +8,7 @@ from bitarray import bitarray
 
 from partner.lib.pseudonym import Identity
 from partner.linkage.encoding import encode_identity
-from partner.linkage.matching import DEFAULT_THRESHOLD, candidate_pairs, dice, one_to_one
+from partner.linkage.matching import LIKELY_THRESHOLD, candidate_pairs, dice, one_to_one
 
 KEY = b"a fixed key, for tests only, 32+ bytes"
 
@@ -125,5 +125,5 @@ def test_children_registered_again_with_a_typing_error_are_found_and_nobody_else
         children.append(children_typo)
     registry = [encode_identity(c, KEY) for c in children[:120]]
     second = [encode_identity(c, KEY) for c in children[120:]]
-    matched = one_to_one(candidate_pairs(second, registry, DEFAULT_THRESHOLD))
+    matched = one_to_one(candidate_pairs(second, registry, LIKELY_THRESHOLD))
     assert {(i, j) for i, j, _ in matched} == set(again.items())

@@ -95,3 +95,16 @@ class LinkageTests(RegistryTestCase):
         self.assertEqual(self._pair().decision, Decision.PENDING)
         self.sign_in(self.client, self.european)
         self.assertContains(self.client.get(reverse("linkage:queue")), f"{self._pair().similarity:.3f}")
+
+    def test_the_queue_marks_the_very_likely_pairs_and_only_those(self):
+        link_run(threshold=0.5)  # the typing error, and pairs of different children below 0.90
+        pairs = list(CandidatePair.objects.all())
+        likely = [p for p in pairs if p.similarity >= 0.9]
+        self.assertEqual(len(likely), 1)
+        self.assertGreater(len(pairs), 1)
+        self.sign_in(self.client, self.european)
+        page = self.client.get(reverse("linkage:queue")).content.decode()
+        self.assertEqual(page.count("very likely"), 1)
+        for pair in pairs:
+            detail = self.client.get(reverse("linkage:pair", args=[pair.pk])).content.decode()
+            self.assertEqual("very likely" in detail, pair.pk == likely[0].pk, pair)

@@ -10,7 +10,7 @@ import pytest
 
 from partner.lib.pseudonym import Identity
 from partner.linkage.encoding import encode_identity
-from partner.linkage.matching import DEFAULT_THRESHOLD, REVIEW_THRESHOLD, dice
+from partner.linkage.matching import LIKELY_THRESHOLD, REVIEW_THRESHOLD, dice
 
 KEYS = [f"fixed test key number {n} for the linkage encoder".encode() for n in range(5)]
 
@@ -39,7 +39,7 @@ ZOFIA = child("Zofia", "Kowalska", country="PL")
     ],
 )
 def test_a_typing_error_in_a_name_stays_above_the_automatic_threshold(first, second):
-    assert min(similarities(first, second)) >= DEFAULT_THRESHOLD
+    assert min(similarities(first, second)) >= LIKELY_THRESHOLD
 
 
 @pytest.mark.parametrize(
@@ -55,7 +55,7 @@ def test_a_typing_error_in_a_name_stays_above_the_automatic_threshold(first, sec
 )
 def test_given_and_family_names_typed_the_wrong_way_round_stay_above_the_automatic_threshold(first, second):
     # The unordered "names" field is identical either way round; only the light ordered fields differ.
-    assert min(similarities(first, second)) >= DEFAULT_THRESHOLD
+    assert min(similarities(first, second)) >= LIKELY_THRESHOLD
 
 
 def test_accents_case_and_punctuation_make_no_difference():
@@ -73,12 +73,12 @@ def test_a_changed_family_name_is_left_for_review(family):
     # enough for the automatic threshold, enough for a person to look at the pair.
     found = similarities(GIULIA, child("Giulia", family))
     assert min(found) >= REVIEW_THRESHOLD
-    assert max(found) < DEFAULT_THRESHOLD
+    assert max(found) < LIKELY_THRESHOLD
 
 
 def test_a_polish_family_name_changed_is_left_for_review_too():
     found = similarities(ZOFIA, child("Zofia", "Nowak", country="PL"))
-    assert REVIEW_THRESHOLD <= min(found) < max(found) < DEFAULT_THRESHOLD
+    assert REVIEW_THRESHOLD <= min(found) < max(found) < LIKELY_THRESHOLD
 
 
 @pytest.mark.parametrize(
@@ -92,14 +92,14 @@ def test_a_polish_family_name_changed_is_left_for_review_too():
 )
 def test_twins_stay_below_the_automatic_threshold(first, second):
     found = similarities(first, second)
-    assert max(found) < DEFAULT_THRESHOLD
+    assert max(found) < LIKELY_THRESHOLD
     assert min(found) >= REVIEW_THRESHOLD  # a person tells twins from a changed given name
 
 
 def test_twins_whose_given_names_are_a_letter_apart_cannot_be_told_from_a_typing_error():
     # A limit of any encoding of names, stated here so that nobody relies on the contrary.
     found = similarities(child("Anna", "Kowalska", country="PL"), child("Hanna", "Kowalska", country="PL"))
-    assert min(found) >= DEFAULT_THRESHOLD
+    assert min(found) >= LIKELY_THRESHOLD
 
 
 @pytest.mark.parametrize("born", ["2012-09-21", "2015-09-21"])
@@ -107,7 +107,7 @@ def test_the_same_names_with_another_date_of_birth_go_to_review(born):
     # Another child with the same names, or a wrong date of birth: a person decides which.
     found = similarities(GIULIA, child("Giulia", "Rossetti", born=born))
     assert min(found) >= REVIEW_THRESHOLD
-    assert max(found) < DEFAULT_THRESHOLD
+    assert max(found) < LIKELY_THRESHOLD
 
 
 def test_a_wrong_digit_in_the_day_of_birth_is_at_least_left_for_review():
