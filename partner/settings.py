@@ -81,6 +81,7 @@ INSTALLED_APPS = [
     "partner.cases",
     "partner.website",
     "partner.linkage",
+    "partner.quality",
 ]
 
 MIDDLEWARE = [

@@ -41,6 +41,12 @@ CASE_COLUMNS = {
 class CaseFrames:
     cases: pd.DataFrame
     repeating: dict[str, pd.DataFrame] = field(default_factory=dict)
+    #: Stored values the dictionary in force does not allow (a choice since removed, or a value
+    #: written around the validator), left out of the typed columns: case_id, instance (0 for a
+    #: non-repeating form), field, value. Quality control reports them.
+    invalid: pd.DataFrame = field(
+        default_factory=lambda: pd.DataFrame(columns=["case_id", "instance", "field", "value"])
+    )
 
 
 def _dtype(f: FieldDef) -> Any:
@@ -57,11 +63,20 @@ def _dtype(f: FieldDef) -> Any:
     return "string"
 
 
-def _typed(frame: pd.DataFrame, fields: list[FieldDef]) -> pd.DataFrame:
+def _typed(frame: pd.DataFrame, fields: list[FieldDef], invalid: list[pd.DataFrame] | None = None) -> pd.DataFrame:
     for f in fields:
         if f.code not in frame:
             frame[f.code] = pd.Series([None] * len(frame), index=frame.index, dtype="object")
         column = frame[f.code]
+        if f.type == "choice" and invalid is not None:
+            bad = column.notna() & ~column.isin([c.code for c in f.choices])
+            if bad.any():
+                rows = frame.loc[bad, ["case_id"]].assign(
+                    instance=frame.loc[bad, "instance"] if "instance" in frame else 0,
+                    field=f.code,
+                    value=column[bad].astype(str),
+                )
+                invalid.append(rows)
         if f.type == "date":
             frame[f.code] = pd.to_datetime(column, format="ISO8601", errors="coerce")
         elif f.type == "multichoice":
@@ -73,8 +88,14 @@ def _typed(frame: pd.DataFrame, fields: list[FieldDef]) -> pd.DataFrame:
 
 def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: Any = None) -> CaseFrames:
     """The cases `user` may see (through `restrict`), as typed DataFrames."""
-    d = dictionary or get_dictionary()
     cases = (queryset if queryset is not None else TumourCase.objects.all()).restrict(user).for_analysis()
+    return build_frames(cases, dictionary=dictionary)
+
+
+def build_frames(cases: Any, *, dictionary: Dictionary | None = None) -> CaseFrames:
+    """These cases as typed DataFrames. Unscoped: callers pass a queryset already restricted to a user,
+    or, for the registry's own jobs (quality control over all cases), one that is not."""
+    d = dictionary or get_dictionary()
     rows = list(
         cases.annotate(child=Coalesce("patient__registry_identity", "patient_id", output_field=BigIntegerField()))
         .values_list(
@@ -108,18 +129,21 @@ def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: An
     merged = pd.concat(
         [base, values_frame.drop(columns=[c for c in values_frame if c in base], errors="ignore")], axis=1
     )
-    merged = _typed(merged, flat_fields)
+    invalid: list[pd.DataFrame] = []
+    merged = _typed(merged, flat_fields, invalid)
     ordered = list(CASE_COLUMNS) + [f.code for f in flat_fields]
     frames = CaseFrames(merged[ordered + [c for c in merged if c not in ordered]])
     for form in d.forms:
         if form.repeating:
-            frames.repeating[form.code] = _repeating_frame(form, repeated.get(form.code, []))
+            frames.repeating[form.code] = _repeating_frame(form, repeated.get(form.code, []), invalid)
+    if invalid:
+        frames.invalid = pd.concat(invalid, ignore_index=True).astype({"case_id": "int64", "instance": "int64"})
     return frames
 
 
-def _repeating_frame(form: FormDef, rows: list[dict[str, Any]]) -> pd.DataFrame:
+def _repeating_frame(form: FormDef, rows: list[dict[str, Any]], invalid: list[pd.DataFrame]) -> pd.DataFrame:
     frame = pd.DataFrame(rows, columns=["case_id", "instance"] if not rows else None)
-    frame = _typed(frame, form.fields)
+    frame = _typed(frame, form.fields, invalid)
     frame = frame.astype({"case_id": "Int64", "instance": "Int64"})
     ordered = ["case_id", "instance"] + [f.code for f in form.fields]
     return frame[ordered].sort_values(["case_id", "instance"], ignore_index=True)

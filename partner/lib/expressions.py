@@ -142,6 +142,81 @@ class Condition:
         assert name is not None  # guaranteed by _check
         return values.get(name)
 
+    def mask(self, column: Callable[[str], Any]) -> Any:
+        """The condition over whole columns at once: a boolean pandas Series, True where it holds.
+
+        `column(name)` gives the Series of a field. Missing values compare false, as in `evaluate`,
+        so the mask agrees with `evaluate` row by row (partner/tests/test_expressions.py checks it).
+        """
+        import pandas as pd
+
+        result = self._mask(self.tree.body, column)
+        if not isinstance(result, pd.Series):
+            raise ExpressionError(f"{self.text!r} names no field")
+        return result.fillna(False).astype(bool)
+
+    def _mask(self, node: ast.AST, column: Callable[[str], Any]) -> Any:
+        import pandas as pd
+
+        if isinstance(node, ast.BoolOp):
+            parts = [self._as_bool(self._mask(v, column)) for v in node.values]
+            result = parts[0]
+            for part in parts[1:]:
+                result = (result & part) if isinstance(node.op, ast.And) else (result | part)
+            return result
+        if isinstance(node, ast.UnaryOp):
+            if isinstance(node.op, ast.Not):
+                return ~self._as_bool(self._mask(node.operand, column))
+            return -node.operand.value  # type: ignore[attr-defined]
+        if isinstance(node, ast.Compare):
+            result = None
+            left = self._mask(node.left, column)
+            for op, right_node in zip(node.ops, node.comparators, strict=True):
+                right = self._mask(right_node, column)
+                part = self._compare(op, left, right)
+                result = part if result is None else (result & part)
+                left = right
+            return result
+        if isinstance(node, ast.Constant):
+            return node.value
+        if isinstance(node, (ast.List, ast.Tuple)):
+            return [self._mask(e, column) for e in node.elts]
+        name = _name(node)
+        assert name is not None
+        series = column(name)
+        if isinstance(series.dtype, pd.CategoricalDtype):
+            series = series.astype("object")
+        return series
+
+    @staticmethod
+    def _as_bool(value: Any) -> Any:
+        import pandas as pd
+
+        if isinstance(value, pd.Series):
+            return value.fillna(False).astype(bool)
+        return bool(value)
+
+    @staticmethod
+    def _compare(op: ast.cmpop, left: Any, right: Any) -> Any:
+        import pandas as pd
+
+        if isinstance(op, (ast.In, ast.NotIn)):
+            if not isinstance(left, pd.Series) or not isinstance(right, list):
+                raise ExpressionError("'in' compares a field with a list of constants")
+            inside = left.isin(right)
+            return (inside if isinstance(op, ast.In) else ~inside) & left.notna()
+        series = left if isinstance(left, pd.Series) else right
+        if not isinstance(series, pd.Series):
+            return pd.Series(_COMPARE[type(op)](left, right))
+        present = left.notna() if isinstance(left, pd.Series) else pd.Series(True, index=series.index)
+        if isinstance(right, pd.Series):
+            present &= right.notna()
+        try:
+            result = _COMPARE[type(op)](left, right)
+        except TypeError:
+            return pd.Series(False, index=series.index)
+        return result.astype("boolean").fillna(False).astype(bool) & present
+
     def to_json(self) -> Any:
         """The condition as a small JSON tree, for the browser to show and hide fields as one types."""
         return self._json(self.tree.body)

@@ -55,3 +55,32 @@ def test_it_writes_redcap_branching_logic():
     c = Condition.parse("stage_system in ['TNM8', 'AJCC8'] and weight >= 100")
     assert c.to_redcap() == "(([stage_system] = 'TNM8' or [stage_system] = 'AJCC8') and [weight] >= 100)"
     assert Condition.parse("sex != 'male'").to_redcap() == "[sex] <> 'male'"
+
+
+def test_a_mask_agrees_with_evaluate_row_by_row():
+    import pandas as pd
+
+    rows = [
+        {"stage_system": "ENSAT", "weight": 120.0, "done": True, "kind": "a"},
+        {"stage_system": "ENSAT", "weight": 80.0, "done": False, "kind": "b"},
+        {"stage_system": None, "weight": None, "done": None, "kind": None},
+        {"stage_system": "TNM8", "weight": 300.0, "done": True, "kind": "c"},
+    ]
+    frame = pd.DataFrame(rows).astype(
+        {"stage_system": "category", "weight": "Float64", "done": "boolean", "kind": "string"}
+    )
+    for text in [
+        "stage_system == 'ENSAT' and weight > 100",
+        "stage_system != 'ENSAT'",
+        "not (stage_system == 'ENSAT')",
+        "stage_system in ['ENSAT', 'TNM8'] or done == True",
+        "kind not in ['a', 'b']",
+        "weight >= 80 and weight <= 120",
+        "done == False or diagnosis.kind == 'c'",
+    ]:
+        condition = Condition.parse(text)
+        mask = condition.mask(lambda name: frame[name.split(".")[-1]])
+        expected = [
+            condition.evaluate({**{k: v for k, v in row.items()}, "diagnosis.kind": row["kind"]}) for row in rows
+        ]
+        assert mask.tolist() == expected, text

@@ -1,0 +1,3 @@
+"""URLs of the quality app (dashboard_urls); gathered by partner.quality.urls."""
+
+urlpatterns: list = []

@@ -1,0 +1,3 @@
+"""URLs of the quality app (query_urls); gathered by partner.quality.urls."""
+
+urlpatterns: list = []
