@@ -5,6 +5,8 @@ from ninja import NinjaAPI
 from partner.cases.api import router as cases_router
 from partner.cases.api_patients import router as patients_router
 from partner.dictionary.api import router as dictionary_router
+from partner.quality.api import router as quality_router
+from partner.quality.api_queries import router as queries_router
 
 api = NinjaAPI(
     title="PARTNER registry API",
@@ -15,3 +17,5 @@ api = NinjaAPI(
 api.add_router("/dictionary/", dictionary_router)
 api.add_router("/cases", cases_router)
 api.add_router("/patients", patients_router)
+api.add_router("/quality/queries", queries_router)
+api.add_router("/quality", quality_router)
