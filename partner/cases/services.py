@@ -20,6 +20,7 @@ from partner.dictionary.validation import validate_record
 from partner.lib.pseudonym import Identity
 
 from .models import ConsentWithdrawal, FormRecord, Patient, Status, TumourCase
+from .signals import case_changed
 
 FormValues = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
@@ -244,6 +245,7 @@ def create_case(
         FormRecord,
         default_user=author,
     )
+    case_changed.send(sender=TumourCase, case=case, user=author)
     return case
 
 
@@ -358,6 +360,7 @@ def record_change(case: TumourCase, user: Any) -> None:
         case.status = Status.SUBMITTED
     case._history_user = user  # type: ignore[attr-defined]
     case.save()
+    case_changed.send(sender=TumourCase, case=case, user=user)
 
 
 @transaction.atomic

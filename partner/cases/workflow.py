@@ -9,7 +9,15 @@ from django.db import transaction
 from partner.dictionary.loader import Dictionary
 
 from .models import Status, TumourCase
-from .services import CaseInvalid, current_forms, validate_case
+from .services import CaseInvalid, FormError, current_forms, validate_case
+
+
+def finding_error(finding: Any, dictionary: Dictionary) -> FormError:
+    from partner.quality.registry import rule_by_code
+
+    form, _dot, field = finding.field.partition(".")
+    rule = rule_by_code(dictionary).get(finding.rule)
+    return FormError(form, finding.instance or 1, field, rule.text(dictionary) if rule else finding.rule)
 
 
 class TransitionRefused(Exception):
@@ -43,6 +51,13 @@ def change_status(*, dictionary: Dictionary, case: TumourCase, to: str, user: An
         )
         if errors:
             raise CaseInvalid(errors)
+    if to in (Status.SUBMITTED, Status.VALIDATED):
+        # Quality control builds on cases; imported here so that cases never depends on it at load time.
+        from partner.quality.services import blocking_errors
+
+        findings = blocking_errors(case)
+        if findings:
+            raise CaseInvalid([finding_error(f, dictionary) for f in findings])
     case.status = to
     case._history_user = user  # type: ignore[attr-defined]
     case.save()

@@ -1,0 +1,1 @@
+"""Quality rules, one module per origin; partner.quality.registry gathers them."""
