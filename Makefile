@@ -23,6 +23,7 @@ run: $(STAMP)
 	DEBUG=true $(BIN)/partner dictionary load
 	DEBUG=true $(BIN)/partner demo --patients $(DEMO_PATIENTS) --seed 1 --if-empty
 	DEBUG=true $(BIN)/partner link run
+	DEBUG=true $(BIN)/partner qc run
 	DEBUG=true $(BIN)/partner demo --print-logins
 	DEBUG=true $(BIN)/partner runserver $(HOST):$(PORT)
 

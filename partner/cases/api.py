@@ -14,6 +14,7 @@ from pydantic import field_validator, model_validator
 from partner.accounts.auth import API_AUTH
 from partner.dictionary.loader import get_dictionary
 from partner.lib.pseudonym import Identity, normalise_name, pseudonym
+from partner.quality.api import FindingOut, case_findings
 
 from .models import AccessLog, FormRecord, Patient, Sex, TumourCase
 from .scoping import registration_centres
@@ -59,6 +60,11 @@ class RecordOut(Schema):
 
 class CaseDetailOut(CaseOut):
     records: list[RecordOut]
+    findings: list[FindingOut]  # open quality findings: fix the errors, confirm or fix the rest
+
+
+class RecordSaved(RecordOut):
+    findings: list[FindingOut]  # the case's open quality findings after this save
 
 
 class RecordPatch(Schema):
@@ -110,7 +116,7 @@ def _record_out(record: FormRecord) -> dict[str, Any]:
 
 def _detail(case: TumourCase) -> dict[str, Any]:
     records = [_record_out(r) for r in case.records.select_related("form").order_by("form__position", "number")]
-    return {**_case_out(case), "records": records}
+    return {**_case_out(case), "records": records, "findings": case_findings(case)}
 
 
 def _problems(errors: list[FormError]) -> list[dict[str, Any]]:
@@ -141,7 +147,7 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
 
 @router.patch(
     "/{case_id}/records/{form}/{number}",
-    response={200: RecordOut, 404: Error, 409: Conflict, 422: Invalid},
+    response={200: RecordSaved, 404: Error, 409: Conflict, 422: Invalid},
     summary="Change one form record; give the version you read, a stale one gets 409",
 )
 def patch_record(request: HttpRequest, case_id: int, form: str, number: int, payload: RecordPatch) -> Any:
@@ -165,7 +171,7 @@ def patch_record(request: HttpRequest, case_id: int, form: str, number: int, pay
     except CaseInvalid as exc:
         errors = [{"form": e.form, "number": e.instance, "field": e.field, "message": e.message} for e in exc.errors]
         return Status(422, {"detail": "the values do not pass the dictionary's validation", "errors": errors})
-    return Status(200, _record_out(record))
+    return Status(200, {**_record_out(record), "findings": case_findings(case)})
 
 
 class StatusChange(Schema):
@@ -316,7 +322,7 @@ class RecordIn(Schema):
 
 @router.post(
     "/{case_id}/records/{form}",
-    response={201: RecordOut, 404: Error, 409: Conflict, 422: Invalid},
+    response={201: RecordSaved, 404: Error, 409: Conflict, 422: Invalid},
     summary="Add a treatment line, a follow-up event or a form the case does not have yet",
 )
 def post_record(request: HttpRequest, case_id: int, form: str, payload: RecordIn) -> Any:
@@ -330,7 +336,7 @@ def post_record(request: HttpRequest, case_id: int, form: str, payload: RecordIn
         return Status(409, {"detail": str(exc)})
     except CaseInvalid as exc:
         return Status(422, {"detail": "the record was not added", "errors": _problems(exc.errors)})
-    return Status(201, _record_out(record))
+    return Status(201, {**_record_out(record), "findings": case_findings(case)})
 
 
 @router.delete(

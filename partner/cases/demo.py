@@ -192,6 +192,39 @@ class _Filler:
         return {k: v for k, v in values.items() if k not in hidden}
 
 
+def _module_values(r: random.Random, entity: str | None, morphology: str) -> dict[str, dict[str, Any]]:
+    """Values of the tumour modules that agree with each other and with the codes, as a real centre's do.
+
+    Left to chance, a stage would contradict its own T, N and M, and quality control would drown the
+    deliberate errors in accidental ones.
+    """
+    if entity == "NPC":
+        metastatic = r.random() < 0.15
+        stage = "IVB" if metastatic else r.choice(["I", "II", "III", "IVA"])
+        return {"npc": {"npc_m": "M1" if metastatic else "M0", "npc_stage": stage}}
+    if entity == "THYROID_CA":
+        histology = {"8260/3": "papillary", "8340/3": "papillary", "8330/3": "follicular", "8345/3": "medullary"}
+        return {"thyroid": {"thy_histology": histology.get(morphology, "papillary")}}
+    if entity == "ACC":
+        diameter = round(r.uniform(2.0, 16.0), 1)
+        nodes = "present" if r.random() < 0.1 else "absent"
+        stage = "III" if nodes == "present" else ("I" if diameter <= 5 else "II")
+        if r.random() < 0.15:
+            stage = "IV"
+        values = {
+            "acc_weiss_score": r.randint(3, 9),
+            "acc_largest_diameter_cm": diameter,
+            "acc_nodal_involvement": nodes,
+            "acc_ensat_stage": stage,
+        }
+        return {"acc": values}
+    if entity == "MELANOMA":
+        breslow = round(r.uniform(0.2, 6.0), 1)
+        stage = "IA" if breslow <= 1.0 else ("IB" if breslow <= 2.0 else r.choice(["IIA", "IIB", "IIIB", "IIIC"]))
+        return {"melanoma": {"mel_breslow_mm": breslow, "mel_ajcc_stage": stage}}
+    return {}
+
+
 def _core_forms(
     d: Dictionary, r: random.Random, entity: str | None, error: str | None
 ) -> tuple[Identity, dict[str, Any]]:
@@ -226,7 +259,10 @@ def _core_forms(
             "onset_date": onset.isoformat(),
             "morphology": morphology,
             "topography": topography,
+            # Microscopic confirmation, as for nearly every very rare tumour.
+            "basis_of_diagnosis": r.choices(["7", "6", "5"], weights=[90, 6, 4])[0],
         },
+        **_module_values(r, entity, morphology),
         "status": {
             "patient_status": "dead" if dead else ("lost_to_follow_up" if r.random() < 0.04 else "alive"),
             "last_contact_date": last_contact.isoformat(),
@@ -253,6 +289,7 @@ def _lines(
         start = diagnosed
         for kind in kinds:
             start = _date(r, start, min(start + dt.timedelta(days=60), max(start, last_contact)))
+            start = min(start, max(diagnosed, last_contact))
             if error == "treatment_before_diagnosis" and not lines:
                 start = diagnosed - dt.timedelta(days=r.randint(5, 40))
             filler.dates = (start, max(start, min(last_contact, start + dt.timedelta(days=200))))
@@ -263,8 +300,12 @@ def _lines(
     follow = d.form_by_code.get("follow_up")
     if follow is not None:
         events: list[dict[str, Any]] = []
+        used: set[dt.date] = set()
         for _ in range(r.randint(1, 3)):
             when = _date(r, diagnosed + dt.timedelta(days=30), max(diagnosed + dt.timedelta(days=30), last_contact))
+            if when in used:
+                continue  # two assessments on one day would be one assessment entered twice
+            used.add(when)
             kind = "relapse" if dead and not events else "response_assessment"
             filler.dates = (diagnosed, max(diagnosed, last_contact))
             events.append(
@@ -306,6 +347,9 @@ def generate(d: Dictionary, *, patients: int, seed: int, key: str) -> Iterator[t
         entity = d.classifier.classify(
             diagnosis["morphology"], diagnosis["topography"]
         ).entity  # the modules follow the codes
+        for form in d.forms:
+            if form.is_module and entity not in form.entities:
+                forms.pop(form.code, None)
         centre = centres[r.choices(codes, weights=[weights[c] for c in codes])[0]]
         context: dict[str, Any] = {}
         born = dt.date.fromisoformat(forms["registration"]["date_of_birth"])

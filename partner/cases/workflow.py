@@ -17,7 +17,7 @@ def finding_error(finding: Any, dictionary: Dictionary) -> FormError:
 
     form, _dot, field = finding.field.partition(".")
     rule = rule_by_code(dictionary).get(finding.rule)
-    return FormError(form, finding.instance or 1, field, rule.text(dictionary) if rule else finding.rule)
+    return FormError(form, finding.row or 1, field, rule.text(dictionary) if rule else finding.rule)
 
 
 class TransitionRefused(Exception):

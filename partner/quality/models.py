@@ -31,7 +31,8 @@ class Finding(models.Model):
     rule = models.CharField(_("rule"), max_length=80)
     severity = models.CharField(_("severity"), max_length=10, choices=list(SEVERITIES.items()))
     field = models.CharField(_("field"), max_length=120, help_text="form.field where the finding shows")
-    instance = models.PositiveIntegerField(_("row"), default=0, help_text="row of a repeating form; 0 otherwise")
+    # Not "instance": the history model reserves that name for the object a history row describes.
+    row = models.PositiveIntegerField(_("row"), default=0, help_text="row of a repeating form; 0 otherwise")
     values = models.TextField(_("values"))
     values_key = models.CharField(max_length=64, editable=False)
     status = models.CharField(_("status"), max_length=10, choices=FindingStatus.choices, default=FindingStatus.OPEN)
@@ -46,9 +47,9 @@ class Finding(models.Model):
 
     class Meta:
         verbose_name = _("finding")
-        ordering = ["case_id", "field", "instance", "rule"]
+        ordering = ["case_id", "field", "row", "rule"]
         constraints = [
-            models.UniqueConstraint(fields=["case", "rule", "instance", "values_key"], name="one_finding_per_values"),
+            models.UniqueConstraint(fields=["case", "rule", "row", "values_key"], name="one_finding_per_values"),
         ]
         indexes = [models.Index(fields=["status", "rule"]), models.Index(fields=["case", "status"])]
 
@@ -71,7 +72,7 @@ class Query(models.Model):
 
     case = models.ForeignKey(TumourCase, on_delete=models.CASCADE, related_name="queries")
     field = models.CharField(_("field"), max_length=120, help_text="form.field the question is about")
-    instance = models.PositiveIntegerField(_("row"), default=0)
+    row = models.PositiveIntegerField(_("row"), default=0, help_text="row of a repeating form; 0 otherwise")
     finding = models.ForeignKey(Finding, null=True, blank=True, on_delete=models.SET_NULL, related_name="queries")
     question = models.TextField(_("question"))
     status = models.CharField(_("status"), max_length=10, choices=QueryStatus.choices, default=QueryStatus.OPEN)

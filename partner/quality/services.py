@@ -46,9 +46,9 @@ def record_findings(found: pd.DataFrame, cases: Any, user: Any = None) -> tuple[
     """Store what the rules found for these cases (a queryset); returns (opened, reopened, resolved)."""
     now = timezone.now()
     stored = {
-        (f.case_id, f.rule, f.instance, f.values_key): f
+        (f.case_id, f.rule, f.row, f.values_key): f
         for f in Finding.objects.filter(case__in=cases.values("pk")).only(
-            "id", "case_id", "rule", "instance", "values_key", "status", "resolved"
+            "id", "case_id", "rule", "row", "values_key", "status", "resolved"
         )
     }
     keys = [values_key(v) for v in found["values"]]
@@ -65,7 +65,7 @@ def record_findings(found: pd.DataFrame, cases: Any, user: Any = None) -> tuple[
                     rule=row.rule,
                     severity=row.severity,
                     field=row.field,
-                    instance=ident[2],
+                    row=ident[2],
                     values=row.values,
                     values_key=key,
                 )
@@ -110,7 +110,7 @@ def check_case(case: TumourCase, user: Any = None) -> list[Finding]:
 def open_findings(case: TumourCase) -> list[Finding]:
     order = {"error": 0, "warning": 1, "query": 2}
     found = list(case.findings.filter(status=FindingStatus.OPEN))
-    return sorted(found, key=lambda f: (order.get(f.severity, 3), f.field, f.instance, f.rule))
+    return sorted(found, key=lambda f: (order.get(f.severity, 3), f.field, f.row, f.rule))
 
 
 def blocking_errors(case: TumourCase) -> list[Finding]:

@@ -48,12 +48,16 @@ class Command(BaseCommand):
         progress = tqdm(
             total=options["patients"], desc="demo registry", unit="patient", disable=not sys.stderr.isatty()
         )
+        # Thousands of cases: quality control runs once over all of them (partner qc run), not at each save.
+        from partner.quality.receivers import deferred
+
         try:
-            for _, error in generate(
-                dictionary, patients=options["patients"], seed=options["seed"], key=settings.PSEUDONYM_KEY
-            ):
-                errors += error is not None
-                progress.update()
+            with deferred():
+                for _, error in generate(
+                    dictionary, patients=options["patients"], seed=options["seed"], key=settings.PSEUDONYM_KEY
+                ):
+                    errors += error is not None
+                    progress.update()
         except CaseInvalid as exc:
             raise CommandError(f"the demo generator produced an invalid case: {exc}") from None
         finally:

@@ -1,0 +1,32 @@
+"""{% case_quality case %}: a case's findings on its page, with the confirmation form where it applies."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django import template
+
+from partner.accounts.security import is_coordinator
+from partner.dictionary.loader import get_dictionary
+
+from ..models import FindingStatus
+from ..presentation import shown
+
+register = template.Library()
+
+
+@register.inclusion_tag("quality/_case_quality.html", takes_context=True)
+def case_quality(context: dict[str, Any], case: Any) -> dict[str, Any]:
+    dictionary = get_dictionary(case.dictionary_version.number)
+    findings = case.findings.exclude(status=FindingStatus.RESOLVED).select_related("confirmed_by")
+    order = {"error": 0, "warning": 1, "query": 2}
+    items = sorted(shown(findings, dictionary), key=lambda s: (order.get(s.finding.severity, 3), s.label))
+    request = context["request"]
+    return {
+        "case": case,
+        "open": [s for s in items if s.finding.status == FindingStatus.OPEN],
+        "confirmed": [s for s in items if s.finding.status == FindingStatus.CONFIRMED],
+        "can_query": is_coordinator(request.user),
+        "request": request,
+        "csrf_token": context.get("csrf_token"),
+    }
