@@ -68,15 +68,17 @@ def _typed(frame: pd.DataFrame, fields: list[FieldDef], invalid: list[pd.DataFra
         if f.code not in frame:
             frame[f.code] = pd.Series([None] * len(frame), index=frame.index, dtype="object")
         column = frame[f.code]
-        if f.type == "choice" and invalid is not None:
+        if f.type == "choice":
             bad = column.notna() & ~column.isin([c.code for c in f.choices])
             if bad.any():
-                rows = frame.loc[bad, ["case_id"]].assign(
-                    instance=frame.loc[bad, "instance"] if "instance" in frame else 0,
-                    field=f.code,
-                    value=column[bad].astype(str),
-                )
-                invalid.append(rows)
+                if invalid is not None:
+                    rows = frame.loc[bad, ["case_id"]].assign(
+                        instance=frame.loc[bad, "instance"] if "instance" in frame else 0,
+                        field=f.code,
+                        value=column[bad].astype(str),
+                    )
+                    invalid.append(rows)
+                column = column.where(~bad, None)
         if f.type == "date":
             frame[f.code] = pd.to_datetime(column, format="ISO8601", errors="coerce")
         elif f.type == "multichoice":
