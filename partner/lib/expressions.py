@@ -156,7 +156,6 @@ class Condition:
         return result.fillna(False).astype(bool)
 
     def _mask(self, node: ast.AST, column: Callable[[str], Any]) -> Any:
-        import pandas as pd
 
         if isinstance(node, ast.BoolOp):
             parts = [self._as_bool(self._mask(v, column)) for v in node.values]
@@ -183,10 +182,7 @@ class Condition:
             return [self._mask(e, column) for e in node.elts]
         name = _name(node)
         assert name is not None
-        series = column(name)
-        if isinstance(series.dtype, pd.CategoricalDtype):
-            series = series.astype("object")
-        return series
+        return column(name)
 
     @staticmethod
     def _as_bool(value: Any) -> Any:

@@ -37,7 +37,9 @@ def _before(value: str, limit: str, *, form: str | None = None, days: int = 0) -
 
 
 def age_at_diagnosis(ctx: Context) -> pd.Series:
-    return years_between(ctx.cases["date_of_birth"], ctx.cases["diagnosis_date"])
+    return ctx.cached(
+        "age_at_diagnosis", lambda: years_between(ctx.cases["date_of_birth"], ctx.cases["diagnosis_date"])
+    )
 
 
 # --- Dates ------------------------------------------------------------------------------------

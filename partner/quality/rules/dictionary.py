@@ -32,49 +32,53 @@ def missing(series: pd.Series) -> pd.Series:
     return series.isna()
 
 
-def _applies(form: FormDef) -> Callable[[pd.DataFrame], pd.Series]:
+def _applies(ctx: Context, form: FormDef) -> pd.Series:
     """Where a form's completeness is due: cases past the draft, and only the entities of a tumour module."""
 
-    def applies(frame: pd.DataFrame) -> pd.Series:
-        due = frame["status"].astype("object") != "draft"
+    def compute() -> pd.Series:
+        frame = _frame(ctx, form)
+        due = frame["status"] != "draft"
         if form.entities:
-            due &= frame["entity"].astype("object").isin(form.entities)
+            due &= frame["entity"].isin(form.entities)
         return due.fillna(False).astype(bool)
 
-    return applies
+    return ctx.cached(("applies", form.code), compute)
 
 
-def _holds(condition: Condition, frame: pd.DataFrame) -> pd.Series:
-    return condition.mask(lambda name: column(frame, name.split(".")[-1]))
+def _missing(ctx: Context, form: FormDef, code: str) -> pd.Series:
+    return ctx.cached(("missing", form.code, code), lambda: missing(_frame(ctx, form)[code]))
+
+
+def _holds(ctx: Context, form: FormDef, condition: Condition) -> pd.Series:
+    frame = _frame(ctx, form)
+    return ctx.cached(
+        ("holds", form.code, condition.text),
+        lambda: condition.mask(lambda name: column(frame, name.split(".")[-1])),
+    )
 
 
 def _required(form: FormDef, f: FieldDef) -> Check:
-    applies = _applies(form)
+    shown = Condition.parse(f.show_if) if f.show_if else None
 
     def check(ctx: Context) -> pd.Series:
-        frame = _frame(ctx, form)
-        due = applies(frame) & missing(frame[f.code])
-        if f.show_if:
-            due &= _holds(Condition.parse(f.show_if), frame)
+        due = _applies(ctx, form) & _missing(ctx, form, f.code)
+        if shown is not None:
+            due &= _holds(ctx, form, shown)
         return due
 
     return check
 
 
 def _required_if(form: FormDef, f: FieldDef, condition: Condition) -> Check:
-    applies = _applies(form)
-
     def check(ctx: Context) -> pd.Series:
-        frame = _frame(ctx, form)
-        return applies(frame) & missing(frame[f.code]) & _holds(condition, frame)
+        return _applies(ctx, form) & _missing(ctx, form, f.code) & _holds(ctx, form, condition)
 
     return check
 
 
 def _hidden(form: FormDef, f: FieldDef, condition: Condition) -> Check:
     def check(ctx: Context) -> pd.Series:
-        frame = _frame(ctx, form)
-        return ~missing(frame[f.code]) & ~_holds(condition, frame)
+        return ~_missing(ctx, form, f.code) & ~_holds(ctx, form, condition)
 
     return check
 
@@ -107,7 +111,7 @@ def _not_allowed(form: FormDef, f: FieldDef) -> Check:
 def _repeated(form: FormDef, key: list[str]) -> Check:
     def check(ctx: Context) -> pd.Series:
         frame = ctx.rows(form.code)
-        complete = ~pd.concat([missing(frame[c]) for c in key], axis=1).any(axis=1)
+        complete = ~pd.concat([_missing(ctx, form, c) for c in key], axis=1).any(axis=1)
         return complete & frame.duplicated(subset=["case_id", *key], keep=False)
 
     return check

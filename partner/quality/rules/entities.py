@@ -9,15 +9,15 @@ from .base import ERROR, QUERY, WARNING, Context, Rule, codes_in, mask, morpholo
 
 
 def _of(ctx: Context, entity: str) -> pd.Series:
-    return mask(ctx.cases["entity"] == entity)
+    return ctx.cached(("entity", entity), lambda: mask(ctx.cases["entity"] == entity))
 
 
 def _choice(ctx: Context, name: str) -> pd.Series:
-    return ctx.cases[name].astype("object")
+    return ctx.cached(("object", name), lambda: ctx.cases[name].astype("object"))
 
 
 def _histology(ctx: Context) -> pd.Series:
-    return morphology_parts(ctx.cases["morphology"])[0]
+    return ctx.cached("morphology", lambda: morphology_parts(ctx.cases["morphology"]))[0]
 
 
 # --- Adrenocortical carcinoma -----------------------------------------------------------------

@@ -23,6 +23,7 @@ from .base import (
     codes_in,
     mask,
     morphology_parts,
+    per_distinct,
     site_parts,
 )
 from .dates import DATE_RULES, IARC, age_at_diagnosis
@@ -35,17 +36,21 @@ Codes = tuple[tuple[int, int] | int, ...]
 
 
 def _morphology(ctx: Context) -> tuple[pd.Series, pd.Series]:
-    return morphology_parts(ctx.cases["morphology"])
+    return ctx.cached("morphology", lambda: morphology_parts(ctx.cases["morphology"]))
 
 
 def _site(ctx: Context) -> pd.Series:
     """The topography's three-character category as a number ("C74.0" gives 74)."""
-    text = ctx.cases["topography"].astype("string")
-    return pd.to_numeric(text.str.slice(1, 3), errors="coerce").astype("Int64")
+    return ctx.cached(
+        "site_number",
+        lambda: per_distinct(
+            ctx.cases["topography"], lambda t: pd.to_numeric(t.str.slice(1, 3), errors="coerce").astype("Int64")
+        ),
+    )
 
 
 def _choice(ctx: Context, name: str) -> pd.Series:
-    return ctx.cases[name].astype("object")
+    return ctx.cached(("object", name), lambda: ctx.cases[name].astype("object"))
 
 
 # --- Morphology and behaviour -----------------------------------------------------------------
@@ -161,8 +166,8 @@ def _histology_off_site(histologies: Codes, sites: tuple[str, ...]) -> Check:
     `sites` (a three-character category "C34" or a subsite "C38.4")."""
 
     def check(ctx: Context) -> pd.Series:
-        topography = ctx.cases["topography"].astype("string")
-        category = site_parts(topography)
+        topography = ctx.cached("topography", lambda: ctx.cases["topography"].astype("string"))
+        category = ctx.cached("site_category", lambda: site_parts(topography))
         expected = any_of(*(mask((category if len(s) == 3 else topography) == s) for s in sites))
         return codes_in(_morphology(ctx)[0], *histologies) & topography.notna() & ~expected
 
@@ -258,7 +263,9 @@ IMPLIED_GRADES = {8020: 4, 8021: 4, 8331: 1, 8332: 2, 9082: 4, 9083: 2, 9511: 1,
 
 
 def _grade(ctx: Context) -> pd.Series:
-    return pd.to_numeric(ctx.cases["grade"].astype("string"), errors="coerce").astype("Int64")
+    return ctx.cached(
+        "grade", lambda: pd.to_numeric(ctx.cases["grade"].astype("string"), errors="coerce").astype("Int64")
+    )
 
 
 def _grade_histology(ctx: Context) -> pd.Series:
