@@ -17,7 +17,9 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from partner.accounts.models import CENTRE_ROLES, Centre
 from partner.dictionary.loader import Dictionary, get_dictionary
@@ -230,7 +232,19 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
                 messages.success(request, _("Saved: %(records)s.") % {"records": ", ".join(changed)})
             else:
                 messages.info(request, _("Nothing changed."))
-            return redirect("cases:detail", pk=case.pk)
+            # Quality control ran inside the save (partner.quality); its findings are listed on the case page.
+            found = case.findings.filter(status="open").count()  # type: ignore[attr-defined]
+            if found:
+                messages.warning(
+                    request,
+                    ngettext(
+                        "Quality control found %(n)s thing to look at: see below.",
+                        "Quality control found %(n)s things to look at: see below.",
+                        found,
+                    )
+                    % {"n": found},
+                )
+            return redirect(reverse("cases:detail", args=[case.pk]) + ("#quality-heading" if found else ""))
     seen_inputs = [f"{r.form.code}:{r.number}:{r.version}" for r in records]
     if data is not None:
         seen_inputs = data.getlist("seen")

@@ -18,6 +18,7 @@ from django.utils.translation import gettext_lazy
 
 from partner.accounts.models import Centre
 from partner.accounts.security import is_coordinator
+from partner.cases.models import TumourCase
 from partner.cases.views import visible_case
 
 from . import queries as services
@@ -182,9 +183,12 @@ def query_new(request: HttpRequest) -> HttpResponse:
         instance = int(request.GET.get("instance") or 0)
     except ValueError:
         raise Http404(_("No such case.")) from None
-    case = visible_case(request, case_id, "query new")
-    if not services.coordinates(request.user, case):
+    in_scope = TumourCase.objects.restrict(request.user).filter(pk=case_id).first()
+    if in_scope is None:
+        raise Http404(_("No such case."))
+    if not services.coordinates(request.user, in_scope):  # refused before the read is logged: it changes nothing
         raise PermissionDenied(_("Only a coordinator whose scope holds the case raises a query on it."))
+    case = visible_case(request, case_id, "query new")
     choices = services.case_fields(case, language(request))
     initial = {
         "field": request.GET.get("field", ""),

@@ -11,6 +11,7 @@ from partner.dictionary.loader import get_dictionary
 
 from ..models import FindingStatus
 from ..presentation import shown
+from ..rules.base import field_label
 
 register = template.Library()
 
@@ -22,7 +23,9 @@ def case_quality(context: dict[str, Any], case: Any) -> dict[str, Any]:
     order = {"error": 0, "warning": 1, "query": 2}
     items = sorted(shown(findings, dictionary), key=lambda s: (order.get(s.finding.severity, 3), s.label))
     request = context["request"]
+    queries = case.queries.exclude(status="closed").order_by("due")
     return {
+        "queries": [(q, field_label(q.field, dictionary)) for q in queries],
         "case": case,
         "open": [s for s in items if s.finding.status == FindingStatus.OPEN],
         "confirmed": [s for s in items if s.finding.status == FindingStatus.CONFIRMED],
