@@ -74,6 +74,17 @@ def main(base: str) -> None:
         first.screenshot(path=OUT / "conflict.png")
         first.goto(case_url + "history/")
         first.screenshot(path=OUT / "history.png")
+        # Quality control, as the Paris data manager: a case with something to look at, then the dashboard.
+        paris = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        log_in(paris, base, "dm.paris")
+        paris.goto(base + "/quality/findings/?status=open&severity=query")
+        with paris.expect_navigation():
+            paris.locator("main table tbody tr td a").first.click()
+        paris.locator("#quality-heading").evaluate("e => e.scrollIntoView({block: 'start'})")
+        paris.evaluate("window.scrollBy(0, -20)")
+        paris.screenshot(path=OUT / "quality-case.png")
+        paris.goto(base + "/quality/?by=entity")
+        paris.screenshot(path=OUT / "quality-dashboard.png", full_page=True)
         browser.close()
     print(f"screenshots written to {OUT}")
 
