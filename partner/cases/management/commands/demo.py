@@ -62,9 +62,15 @@ class Command(BaseCommand):
             raise CommandError(f"the demo generator produced an invalid case: {exc}") from None
         finally:
             progress.close()
+        from partner.quality.demo import demo_queries
+        from partner.quality.services import check_cases
+
+        found = check_cases(TumourCase.objects.all())
+        queries = demo_queries(options["seed"])
         self.stdout.write(
             f"demo registry: {TumourCase.objects.count()} cases in total, "
-            f"{errors} of the new ones with a deliberate error for quality control"
+            f"{errors} of the new ones with a deliberate error for quality control; "
+            f"{len(found.found)} quality findings, {queries} clarification queries"
         )
         return None
 
