@@ -7,35 +7,23 @@ Peer, measured in the same run: the obvious ORM loop, case by case and record by
 
 from __future__ import annotations
 
-import atexit
-import os
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-workdir = Path(tempfile.mkdtemp(prefix="partner-bench-"))
-atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-os.environ.update({"DEBUG": "true", "PARTNER_VAR_DIR": str(workdir), "SQLITE_PATH": str(workdir / "bench.sqlite3")})
-os.environ.pop("DATABASE_URL", None)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partner.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
+import _registry  # noqa: F401  (a throw-away registry, Django set up)
+import pandas as pd
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.core.management import call_command
 
-django.setup()
-
-import pandas as pd  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.contrib.auth import get_user_model  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-
-from partner.cases.demo import generate  # noqa: E402
-from partner.cases.frames import case_frames  # noqa: E402
-from partner.cases.models import TumourCase  # noqa: E402
-from partner.dictionary.loader import get_dictionary, load_bundled  # noqa: E402
-from partner.quality.receivers import deferred  # noqa: E402
+from partner.cases.demo import generate
+from partner.cases.frames import case_frames
+from partner.cases.models import TumourCase
+from partner.dictionary.loader import get_dictionary, load_bundled
+from partner.quality.receivers import deferred
 
 PATIENTS = 3_000
 
@@ -68,7 +56,9 @@ def main() -> None:
     start = time.perf_counter()
     naive = peer(user)
     theirs = time.perf_counter() - start
-    assert len(frames.cases) == len(naive) == PATIENTS
+    # The demo registers about one child in a hundred a second time, abroad: more cases than patients.
+    if not len(frames.cases) == len(naive) == TumourCase.objects.count():
+        sys.exit(f"case_frames read {len(frames.cases):,} cases, the peer {len(naive):,}")
     print(
         f"demo registry of {PATIENTS:,} patients built in {built:.1f} s "
         f"({PATIENTS / built:,.0f} cases/s through the save path)"

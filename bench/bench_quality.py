@@ -13,39 +13,27 @@ registry (frames, rules and storing the findings).
 
 from __future__ import annotations
 
-import atexit
-import os
 import resource
-import shutil
 import sys
-import tempfile
 import time
 from pathlib import Path
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
-workdir = Path(tempfile.mkdtemp(prefix="partner-bench-"))
-atexit.register(shutil.rmtree, workdir, ignore_errors=True)
-os.environ.update({"DEBUG": "true", "PARTNER_VAR_DIR": str(workdir), "SQLITE_PATH": str(workdir / "bench.sqlite3")})
-os.environ.pop("DATABASE_URL", None)
-os.environ.setdefault("DJANGO_SETTINGS_MODULE", "partner.settings")
+sys.path.insert(0, str(Path(__file__).resolve().parent))
 
-import django  # noqa: E402
+import _registry  # noqa: F401  (a throw-away registry, Django set up)
+import pandas as pd
+from django.conf import settings
+from django.core.management import call_command
 
-django.setup()
-
-import pandas as pd  # noqa: E402
-from django.conf import settings  # noqa: E402
-from django.core.management import call_command  # noqa: E402
-
-from partner.cases.demo import generate  # noqa: E402
-from partner.cases.frames import CaseFrames  # noqa: E402
-from partner.cases.models import TumourCase  # noqa: E402
-from partner.dictionary.loader import get_dictionary, load_bundled  # noqa: E402
-from partner.quality.engine import context_for, run_rules  # noqa: E402
-from partner.quality.receivers import deferred  # noqa: E402
-from partner.quality.registry import registry_rules  # noqa: E402
-from partner.quality.rules.base import Context  # noqa: E402
-from partner.quality.services import check_case, check_cases  # noqa: E402
+from partner.cases.demo import generate
+from partner.cases.frames import CaseFrames
+from partner.cases.models import TumourCase
+from partner.dictionary.loader import get_dictionary, load_bundled
+from partner.quality.engine import context_for, run_rules
+from partner.quality.receivers import deferred
+from partner.quality.registry import registry_rules
+from partner.quality.rules.base import Context
+from partner.quality.services import check_case, check_cases
 
 PATIENTS = 1_000
 COPIES = 1_000
