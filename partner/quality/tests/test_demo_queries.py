@@ -2,7 +2,7 @@
 
 from django.utils import timezone
 
-from partner.quality.demo import demo_queries
+from partner.quality.demo import ROUTINE, demo_queries
 from partner.quality.models import Finding, Query, QueryStatus
 from partner.testing import RegistryTestCase
 
@@ -14,17 +14,28 @@ class DemoQueryTests(RegistryTestCase):
         self.register(self.paris, given="Léa", born="2020-02-02", morphology="8260/3", topography="C73.9")
         findings = Finding.objects.filter(status="open")
         self.assertEqual(findings.count(), 4)
-        self.assertEqual(demo_queries(seed=3, share=1.0), 4)
+        # One per finding, and a routine one on each case of the two centres with a data manager.
+        self.assertEqual(demo_queries(seed=3, share=1.0), 8)
         queries = Query.objects.select_related("finding", "raised_by")
-        self.assertEqual({q.finding_id for q in queries}, set(findings.values_list("pk", flat=True)))
+        on_findings = [q for q in queries if q.finding_id]
+        self.assertEqual({q.finding_id for q in on_findings}, set(findings.values_list("pk", flat=True)))
+        routine = {field for field, _question in ROUTINE}
+        self.assertTrue(all(q.field in routine for q in queries if not q.finding_id))
         now = timezone.now()
         for query in queries:
-            self.assertEqual((query.field, query.row), (query.finding.field, query.finding.row))
+            if query.finding_id:
+                self.assertEqual((query.field, query.row), (query.finding.field, query.finding.row))
             self.assertLess(query.raised_at, now)
             expected = self.nc_italy if query.case.centre.country_id == self.italy.pk else self.european
             self.assertEqual(query.raised_by, expected)
+            history = list(query.history.order_by("history_id"))
+            self.assertEqual(history[0].history_date, query.raised_at)
+            self.assertEqual([h.history_date for h in history], sorted(h.history_date for h in history))
+            if query.status == QueryStatus.CLOSED:
+                self.assertEqual(history[-1].history_user, query.raised_by)  # the coordinator closes
             if query.status != QueryStatus.OPEN:
                 self.assertGreater(query.answered_at, query.raised_at)
                 self.assertEqual(query.messages.count(), 2)
+                self.assertEqual(query.messages.last().written, query.answered_at)
             else:
                 self.assertIsNone(query.answered_at)
