@@ -82,6 +82,7 @@ INSTALLED_APPS = [
     "partner.website",
     "partner.linkage",
     "partner.quality",
+    "partner.interop",
 ]
 
 MIDDLEWARE = [

@@ -82,6 +82,14 @@ class TumourCase(models.Model):
         verbose_name = _("tumour case")
         ordering = ["-diagnosis_date", "id"]
         indexes = [models.Index(fields=["centre", "status"]), models.Index(fields=["entity"])]
+        constraints = [
+            # An import finds the case again by its identifier at the source: one case per identifier and centre.
+            models.UniqueConstraint(
+                fields=["centre", "external_id"],
+                condition=~models.Q(external_id=""),
+                name="one_case_per_source_identifier",
+            )
+        ]
 
     def __str__(self) -> str:
         diagnosed = f"{self.diagnosis_date:%Y-%m}" if self.diagnosis_date else "—"

@@ -1,0 +1,122 @@
+"""partner import cases FILE: a national group's cases into the registry; partner import mapping: their mappings."""
+
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+from typing import Any
+
+from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.db import transaction
+from tqdm import tqdm
+
+from partner.accounts.models import NationalGroup
+from partner.interop.importing import import_cases
+from partner.interop.mapping import Mapping, MappingError
+from partner.interop.models import ImportMapping
+from partner.interop.report import write_reports
+from partner.interop.tables import TableError, read_table
+
+SHOWN = 20
+
+
+class Command(BaseCommand):
+    help = "Import cases from a CSV or Excel file (all or nothing), and keep the national groups' mappings."
+
+    def add_arguments(self, parser: CommandParser) -> None:
+        sub = parser.add_subparsers(dest="what", required=True)
+        cases = sub.add_parser("cases", help="import the cases of a .csv, .tsv or .xlsx file")
+        cases.add_argument("file", type=Path)
+        cases.add_argument("--mapping", help="a saved mapping (GROUP/NAME) or a mapping's YAML file")
+        cases.add_argument("--centre", default="", help="centre code for rows without a centre column")
+        cases.add_argument(
+            "--status",
+            choices=["draft", "submitted"],
+            default="submitted",
+            help="status of new cases (default: submitted)",
+        )
+        cases.add_argument("--dry-run", action="store_true", help="check everything, write nothing, report")
+        cases.add_argument("--report", type=Path, help="write the report to this .csv and beside it as .html")
+        cases.add_argument("--sheet", help="the workbook's sheet (default: the first)")
+        cases.add_argument("--encoding", default="utf-8", help="the CSV file's encoding (default: utf-8)")
+        mapping = sub.add_parser("mapping", help="save or list the national groups' mappings")
+        mapping.add_argument("action", choices=["save", "list"])
+        mapping.add_argument("file", type=Path, nargs="?", help="the mapping's YAML file (save)")
+
+    def handle(self, *args: Any, **options: Any) -> None:
+        if options["what"] == "mapping":
+            return self._mapping(options)
+        try:
+            table = read_table(options["file"], sheet=options["sheet"], encoding=options["encoding"])
+        except TableError as exc:
+            raise CommandError(f"{exc}; nothing imported") from None
+        mapping = self._load_mapping(options["mapping"]) if options["mapping"] else None
+        bar = tqdm(total=len(table.rows), desc="import", unit="row", disable=not sys.stderr.isatty())
+        try:
+            result = import_cases(
+                table,
+                mapping=mapping,
+                centre=options["centre"],
+                status=options["status"],
+                dry_run=options["dry_run"],
+                progress=lambda _row: bar.update(1),
+            )
+        finally:
+            bar.close()
+        if options["report"]:
+            written = write_reports(result, options["report"])
+            self.stdout.write("report: " + ", ".join(str(p) for p in written))
+        counts = f"{result.created} new, {result.updated} updated, {result.unchanged} unchanged"
+        findings = len(result.problems) - len(result.errors)
+        for p in result.errors[:SHOWN]:
+            self.stderr.write(
+                f"{result.source}, row {p.row}, {p.column}: {p.message}" + (f" ({p.value})" if p.value else "")
+            )
+        if len(result.errors) > SHOWN:
+            self.stderr.write(f"... and {len(result.errors) - SHOWN} more errors (--report lists them all)")
+        if result.errors:
+            raise CommandError(f"{result.source}: nothing imported, {len(result.errors)} errors in {result.rows} rows")
+        verb = "would import" if result.dry_run else "imported"
+        self.stdout.write(
+            f"{result.source}: {verb} {result.rows} rows ({counts}); {findings} quality findings to look at"
+        )
+        return None
+
+    def _load_mapping(self, given: str) -> Mapping:
+        path = Path(given)
+        try:
+            if path.suffix.lower() in (".yaml", ".yml") or path.exists():
+                return Mapping.from_file(path)
+        except MappingError as exc:
+            raise CommandError(str(exc)) from None
+        group, _slash, name = given.partition("/")
+        saved = ImportMapping.objects.filter(group__acronym__iexact=group, name=name).first()
+        if saved is None:
+            known = ", ".join(str(m) for m in ImportMapping.objects.select_related("group")) or "none"
+            raise CommandError(f"--mapping {given}: no such file, nor saved mapping GROUP/NAME (saved: {known})")
+        return Mapping.from_data(saved.definition, str(saved))
+
+    @transaction.atomic
+    def _mapping(self, options: dict[str, Any]) -> None:
+        if options["action"] == "list":
+            for m in ImportMapping.objects.select_related("group").order_by("group__acronym", "name"):
+                self.stdout.write(
+                    f"{m}  ({len(m.definition.get('columns', {}))} columns, updated {m.updated:%Y-%m-%d})"
+                )
+            return
+        if options["file"] is None:
+            raise CommandError("partner import mapping save FILE.yaml")
+        try:
+            mapping = Mapping.from_file(options["file"])
+        except MappingError as exc:
+            raise CommandError(str(exc)) from None
+        if not mapping.group or not mapping.name:
+            raise CommandError(f"{options['file']}: a saved mapping needs its group (acronym) and a name")
+        group = NationalGroup.objects.filter(acronym__iexact=mapping.group).first()
+        if group is None:
+            known = ", ".join(NationalGroup.objects.values_list("acronym", flat=True)) or "none"
+            raise CommandError(f"{options['file']}: no national group {mapping.group!r} (known: {known})")
+        saved, created = ImportMapping.objects.update_or_create(
+            group=group, name=mapping.name, defaults={"definition": mapping.as_data()}
+        )
+        self.stdout.write(f"mapping {saved} {'saved' if created else 'updated'}")
