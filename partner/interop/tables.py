@@ -62,11 +62,10 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
         raise TableError(f"{source}: unknown encoding {encoding!r}") from None
     if "\x00" in text:
         raise TableError(f"{source}: the file holds NUL characters: not a text table (UTF-16? save it as UTF-8)")
-    try:
-        dialect = csv.Sniffer().sniff(text[:8192], delimiters=",;\t")
-        delimiter = dialect.delimiter
-    except csv.Error:
-        delimiter = "\t" if source.lower().endswith(".tsv") else ","
+    # The header line decides: exports from European spreadsheets often separate with semicolons.
+    # (csv.Sniffer guesses from quoting patterns and misreads short files.)
+    header = text.split("\n", 1)[0]
+    delimiter = max((",", ";", "\t"), key=lambda d: (header.count(d), d == ","))
     reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=True)
     records = []
     try:

@@ -1,0 +1,185 @@
+"""The web import: check a file (a dry run), read the report, then import the very file that was checked.
+
+The upload is kept in a private file under var/imports/, named by a random token; the options chosen at
+the check are kept in the session under that token, so the import runs with them and nothing posted
+later can change them. A token is good only in the session that uploaded the file.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import time
+from pathlib import Path
+from typing import Any
+
+from django.conf import settings
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.http import Http404, HttpRequest, HttpResponse
+from django.shortcuts import render
+from django.utils.http import content_disposition_header
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from .forms import ImportForm, import_mappings, may_import
+from .importing import ImportResult, import_cases, problems_table
+from .mapping import Mapping, MappingError
+from .report import report_csv
+from .tables import TableError, read_table
+
+SESSION_KEY = "interop_imports"
+#: Checked files never imported are removed after a day, with their reports.
+KEEP_SECONDS = 24 * 3600
+#: Checks remembered per session; older tokens are forgotten.
+KEEP_TOKENS = 20
+
+
+def _importer(request: HttpRequest) -> None:
+    if not may_import(request.user):
+        raise PermissionDenied(_("Importing cases is for data managers, clinicians and coordinators."))
+
+
+def _folder() -> Path:
+    folder = Path(settings.VAR_DIR) / "imports"
+    folder.mkdir(mode=0o700, parents=True, exist_ok=True)
+    return folder
+
+
+def _sweep(folder: Path) -> None:
+    limit = time.time() - KEEP_SECONDS
+    for path in folder.iterdir():
+        try:
+            if path.stat().st_mtime < limit:
+                path.unlink()
+        except FileNotFoundError:
+            pass  # removed by another request meanwhile
+
+
+def _save(upload: Any, folder: Path) -> str:
+    token = secrets.token_urlsafe(24)
+    descriptor = os.open(folder / token, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
+    with os.fdopen(descriptor, "wb") as out:
+        for chunk in upload.chunks():
+            out.write(chunk)
+    return token
+
+
+def _write_report(folder: Path, token: str, result: ImportResult) -> None:
+    path = folder / f"{token}.report.csv"
+    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
+        out.write(report_csv(result))
+
+
+def _options(request: HttpRequest, token: str) -> dict[str, Any]:
+    options = request.session.get(SESSION_KEY, {}).get(token)
+    if options is None:
+        raise Http404
+    return options
+
+
+def _remember(request: HttpRequest, token: str, options: dict[str, Any]) -> None:
+    kept = dict(request.session.get(SESSION_KEY, {}))
+    kept[token] = options
+    request.session[SESSION_KEY] = dict(list(kept.items())[-KEEP_TOKENS:])
+
+
+def _run(request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool) -> ImportResult:
+    """The import of the saved file with the options of the session; TableError or MappingError if unreadable."""
+    table = read_table(path, name=options["name"], sheet=options["sheet"] or None, encoding=options["encoding"])
+    mapping = None
+    if options["mapping"] is not None:
+        saved = import_mappings(request.user).filter(pk=options["mapping"]).first()
+        if saved is None:
+            raise MappingError(_("The mapping chosen at the check is no longer available; check the file again."))
+        mapping = Mapping.from_data(saved.definition, str(saved))
+    return import_cases(
+        table,
+        mapping=mapping,
+        user=request.user,
+        centre=options["centre"],
+        status=options["status"],
+        dry_run=dry_run,
+    )
+
+
+def _result_page(request: HttpRequest, token: str, options: dict[str, Any], result: ImportResult) -> HttpResponse:
+    context = {
+        "token": token,
+        "options": options,
+        "result": result,
+        "rows": problems_table(result.problems),
+        "can_import": result.dry_run and not result.errors and result.rows > 0,
+    }
+    return render(request, "interop/result.html", context)
+
+
+@login_required
+def start(request: HttpRequest) -> HttpResponse:
+    _importer(request)
+    error = ""
+    if request.method == "POST":
+        form = ImportForm(request.POST, request.FILES, user=request.user)
+        if form.is_valid():
+            folder = _folder()
+            _sweep(folder)
+            data = form.cleaned_data
+            token = _save(data["file"], folder)
+            options = {
+                "name": Path(data["file"].name).name,
+                "mapping": data["mapping"].pk if data["mapping"] else None,
+                "mapping_name": str(data["mapping"]) if data["mapping"] else "",
+                "centre": data["centre"].code if data["centre"] else "",
+                "status": data["status"],
+                "encoding": data["encoding"],
+                "sheet": data["sheet"].strip(),
+            }
+            try:
+                result = _run(request, folder / token, options, dry_run=True)
+            except (TableError, MappingError) as exc:
+                (folder / token).unlink(missing_ok=True)
+                error = _("%(problem)s. Nothing was imported.") % {"problem": str(exc).rstrip(".")}
+            else:
+                _remember(request, token, options)
+                _write_report(folder, token, result)
+                return _result_page(request, token, options, result)
+    else:
+        form = ImportForm(user=request.user)
+    return render(request, "interop/import.html", {"form": form, "error": error})
+
+
+@login_required
+@require_POST
+def commit(request: HttpRequest, token: str) -> HttpResponse:
+    _importer(request)
+    options = _options(request, token)
+    folder = _folder()
+    claimed = folder / f"{token}.importing"
+    try:
+        # Renaming claims the file: a second click, or a second tab, finds nothing left to import.
+        os.rename(folder / token, claimed)
+    except FileNotFoundError:
+        raise Http404 from None
+    try:
+        result = _run(request, claimed, options, dry_run=False)
+    except (TableError, MappingError) as exc:
+        error = _("%(problem)s. Nothing was imported.") % {"problem": str(exc).rstrip(".")}
+        return render(request, "interop/import.html", {"form": ImportForm(user=request.user), "error": error})
+    finally:
+        claimed.unlink(missing_ok=True)
+    _write_report(folder, token, result)
+    return _result_page(request, token, options, result)
+
+
+@login_required
+def report(request: HttpRequest, token: str) -> HttpResponse:
+    _importer(request)
+    options = _options(request, token)
+    try:
+        text = (_folder() / f"{token}.report.csv").read_text(encoding="utf-8")
+    except FileNotFoundError:
+        raise Http404 from None
+    response = HttpResponse(text, content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = content_disposition_header(True, f"{Path(options['name']).stem}-report.csv")
+    return response
