@@ -68,8 +68,63 @@ class Command(BaseCommand):
         export.add_argument("--language", choices=LANGUAGES, default="en", help="labels for REDCap")
         export.add_argument("--version", type=int, help="dictionary version (default: in force)")
 
+        redcap = sub.add_parser(
+            "from-redcap",
+            help="turn a REDCap data dictionary CSV into a draft tumour module (a YAML file to review, "
+            "translate and add to the next dictionary version)",
+        )
+        redcap.add_argument("file", type=Path, help="the REDCap data dictionary (.csv)")
+        redcap.add_argument("--module", required=True, help="the module's code, e.g. hepatoblastoma_trep")
+        redcap.add_argument("--entity", required=True, help="the VRT entity it is for, e.g. ACC")
+        redcap.add_argument("--instrument", help="convert only this REDCap instrument (form name)")
+        redcap.add_argument("--label", default="", help="the module's name (default: the instrument's)")
+        redcap.add_argument("--out", type=Path, required=True, help="where to write the module (.yaml)")
+
     def handle(self, *args: Any, **options: Any) -> None:
-        getattr(self, f"_{options['action']}")(options)
+        getattr(self, f"_{options['action'].replace('-', '_')}")(options)
+
+    def _from_redcap(self, options: dict[str, Any]) -> None:
+        import yaml
+
+        from partner.dictionary.redcap_import import RedcapError, convert
+
+        source: Path = options["file"]
+        try:
+            text = source.read_text(encoding="utf-8-sig")
+        except OSError as exc:
+            raise CommandError(f"{source}: cannot read the file ({exc.strerror})") from None
+        except UnicodeDecodeError:
+            raise CommandError(f"{source}: not UTF-8 text; export the data dictionary from REDCap again") from None
+        definitions = self._read(None)
+        entity = options["entity"].upper()
+        if entity not in {e.code for e in definitions.entities}:
+            raise CommandError(f"--entity {options['entity']}: no such entity in dictionary v{definitions.version}")
+        try:
+            result = convert(
+                text, module=options["module"], entity=entity, label=options["label"], instrument=options["instrument"]
+            )
+        except RedcapError as exc:
+            raise CommandError(f"{source}: {exc}") from None
+        taken = sorted({f["code"] for f in result.module["fields"]} & set(definitions.fields))
+        if taken:
+            raise CommandError(
+                f"{source}: variables already in the dictionary (field codes are unique): {', '.join(taken)}; "
+                "rename them in the file"
+            )
+        if result.module["code"] in {f.code for f in definitions.forms}:
+            raise CommandError(f"--module {result.module['code']}: the dictionary already has a form of that code")
+        notes = [
+            f"# Draft tumour module converted from the REDCap data dictionary {source.name}.",
+            "# Every label is in REDCap's language in all five languages: translate them, review the",
+            "# fields, then add this file to the modules of the next dictionary version.",
+            *(f"# Left out: {line}" for line in result.left_out),
+        ]
+        body = yaml.safe_dump(result.module, sort_keys=False, allow_unicode=True, width=100)
+        _write_atomically(options["out"], "\n".join(notes) + "\n" + body)
+        self.stdout.write(
+            f"{options['out']}: module {result.module['code']} with {len(result.module['fields'])} fields"
+            + (f"; {len(result.left_out)} things left out (listed at the top of the file)" if result.left_out else "")
+        )
 
     # --- check and load ---------------------------------------------------------------------------
 
