@@ -56,7 +56,7 @@ def _read_csv(data: bytes, source: str, encoding: str) -> Table:
         line = data[: exc.start].count(b"\n") + 1
         raise TableError(
             f"{source}, line {line}: not {encoding} text (byte 0x{data[exc.start]:02x}); save the file as UTF-8, "
-            "or give its encoding (e.g. --encoding latin-1)"
+            "or give its encoding (e.g. latin-1)"
         ) from None
     except LookupError:
         raise TableError(f"{source}: unknown encoding {encoding!r}") from None

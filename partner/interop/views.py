@@ -143,6 +143,8 @@ def start(request: HttpRequest) -> HttpResponse:
             else:
                 _remember(request, token, options)
                 _write_report(folder, token, result)
+                if result.errors:
+                    (folder / token).unlink()  # never importable: only its report is kept
                 return _result_page(request, token, options, result)
     else:
         form = ImportForm(user=request.user)

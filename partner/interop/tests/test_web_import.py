@@ -1,0 +1,252 @@
+"""The web import: a file is checked first (nothing written), then imported as checked, all or nothing."""
+
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+from unittest import mock
+
+from django.core.files.uploadedfile import SimpleUploadedFile
+from django.test import Client, override_settings
+from django.urls import reverse
+
+from partner.accounts.models import NationalGroup
+from partner.cases.models import Status, TumourCase
+from partner.interop.models import ImportMapping
+from partner.testing import RegistryTestCase
+
+COLUMNS = (
+    "external_id,centre,given_names,family_names,date_of_birth,sex,country_of_birth,diagnosis_date,morphology,"
+    "topography,basis_of_diagnosis,patient_status,last_contact_date,consent_reuse,consent_date"
+)
+
+
+def row(external_id: str, centre: str = "IT-PD", *, given: str = "Giulia", diagnosed: str = "2024-02-10") -> str:
+    return (
+        f"{external_id},{centre},{given},Rossi,2012-05-04,female,IT,{diagnosed},8370/3,"
+        "C74.0,7,alive,2024-06-01,given,2024-02-20"
+    )
+
+
+def table(*rows: str, name: str = "trep.csv", header: str = COLUMNS, encoding: str = "utf-8") -> SimpleUploadedFile:
+    return SimpleUploadedFile(name, "\n".join([header, *rows]).encode(encoding) + b"\n", content_type="text/csv")
+
+
+class WebImportTestCase(RegistryTestCase):
+    def setUp(self) -> None:
+        self.var = Path(tempfile.mkdtemp(prefix="partner-imports-"))
+        self.addCleanup(shutil.rmtree, self.var, ignore_errors=True)
+        moved = override_settings(VAR_DIR=self.var)
+        moved.enable()
+        self.addCleanup(moved.disable)
+
+    def check(self, user: Any, upload: SimpleUploadedFile, client: Client | None = None, **given: str) -> Any:
+        client = client or self.client
+        self.sign_in(client, user)
+        data = {"file": upload, "mapping": "", "centre": "", "status": "draft", "encoding": "utf-8", "sheet": ""}
+        return client.post(reverse("interop:import"), {**data, **given})
+
+    def commit(self, token: str, client: Client | None = None, **posted: str) -> Any:
+        return (client or self.client).post(reverse("interop:commit", args=[token]), posted)
+
+    def kept_files(self) -> list[str]:
+        return sorted(p.name for p in (self.var / "imports").iterdir())
+
+
+class TheCheckTests(WebImportTestCase):
+    def test_the_form_offers_only_the_check(self) -> None:
+        self.sign_in(self.client, self.dm_padova)
+        page = self.client.get(reverse("interop:import"))
+        self.assertContains(page, 'enctype="multipart/form-data"')
+        self.assertContains(page, "Check (dry run)")
+        form = page.content.decode().split('action="/import/"')[1].split("</form>")[0]
+        self.assertEqual(form.count("<button"), 1)
+        for name in ("file", "mapping", "centre", "status", "encoding", "sheet"):
+            self.assertContains(page, f'<label for="id_{name}">')
+
+    def test_the_dry_run_writes_nothing_and_shows_the_report(self) -> None:
+        before = TumourCase.objects.count()
+        page = self.check(self.dm_padova, table(row("TREP-1"), row("TREP-2", given="Anna")))
+        self.assertEqual(page.status_code, 200)
+        self.assertEqual(TumourCase.objects.count(), before)
+        self.assertEqual((page.context["result"].rows, page.context["result"].created), (2, 2))
+        self.assertContains(page, "dry run: nothing imported yet")
+        self.assertContains(page, "Import these 2 rows")
+        self.assertContains(page, f'action="{reverse("interop:commit", args=[page.context["token"]])}"')
+        token = page.context["token"]
+        self.assertContains(page, reverse("interop:report", args=[token]))
+        self.assertIn(token, self.kept_files())
+
+    def test_the_saved_file_is_readable_by_the_registry_only(self) -> None:
+        token = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
+        self.assertEqual((self.var / "imports" / token).stat().st_mode & 0o777, 0o600)
+        self.assertEqual((self.var / "imports").stat().st_mode & 0o777, 0o700)
+
+    def test_a_bad_row_is_named_by_row_and_column_and_cannot_be_imported(self) -> None:
+        page = self.check(self.dm_padova, table(row("TREP-1"), row("TREP-2", diagnosed="2024-13-45")))
+        self.assertEqual(TumourCase.objects.count(), 0)
+        self.assertTrue(any(r[:2] == ["3", "diagnosis_date"] for r in page.context["rows"]), page.context["rows"])
+        self.assertContains(page, "<code>2024-13-45</code>", html=True)
+        self.assertNotContains(page, 'action="/import/', msg_prefix="no import button")
+        self.assertContains(page, "Correct the rows above")
+        token = page.context["token"]
+        self.assertEqual(self.kept_files(), [f"{token}.report.csv"])
+        self.assertEqual(self.commit(token).status_code, 404)
+
+    def test_a_data_manager_in_padova_cannot_import_into_paris(self) -> None:
+        page = self.check(self.dm_padova, table(row("TREP-1"), row("FR-1", "FR-PA")))
+        refused = [r for r in page.context["rows"] if r[0] == "3"]
+        self.assertEqual([r[1:3] for r in refused], [["centre", "FR-PA"]])
+        self.assertIn("no centre with this code that you may import into", refused[0][5])
+        self.assertNotContains(page, 'action="/import/')
+
+    def test_the_default_centre_offers_only_the_centres_one_may_import_into(self) -> None:
+        self.sign_in(self.client, self.dm_padova)
+        choices = list(self.client.get(reverse("interop:import")).context["form"].fields["centre"].queryset)
+        self.assertEqual(choices, [self.padova])
+        self.sign_in(self.client, self.nc_italy)
+        choices = list(self.client.get(reverse("interop:import")).context["form"].fields["centre"].queryset)
+        self.assertEqual(choices, [self.milano, self.padova])
+        page = self.check(self.dm_padova, table(row("TREP-1", "")), centre="FR-PA")
+        self.assertIn("centre", page.context["form"].errors)
+
+    def test_a_text_file_that_is_binary_is_refused_on_the_form(self) -> None:
+        binary = SimpleUploadedFile("cases.txt", bytes(range(256)) * 4)
+        page = self.check(self.dm_padova, binary)
+        self.assertEqual(page.status_code, 200)
+        self.assertContains(page, "cases.txt, line 2: not utf-8 text (byte 0x80)")
+        self.assertContains(page, "Nothing was imported.")
+        self.assertContains(page, 'name="file"')
+        self.assertEqual(self.kept_files(), [])
+
+    def test_latin_1_text_is_refused_as_utf_8_and_read_when_its_encoding_is_given(self) -> None:
+        page = self.check(self.dm_padova, table(row("TREP-1", given="Zoé"), name="trep.txt", encoding="latin-1"))
+        self.assertContains(page, "trep.txt, line 2: not utf-8 text (byte 0xe9)")
+        self.assertNotIn("result", page.context)
+        upload = table(row("TREP-1", given="Zoé"), name="trep.txt", encoding="latin-1")
+        page = self.check(self.dm_padova, upload, encoding="latin-1")
+        self.assertEqual((page.context["result"].created, page.context["result"].errors), (1, []))
+
+    def test_a_workbook_is_read_from_the_sheet_given(self) -> None:
+        from openpyxl import Workbook
+
+        book = Workbook()
+        book.active.title = "Notes"
+        sheet = book.create_sheet("Cases")
+        for line in (COLUMNS, row("TREP-1")):
+            sheet.append(line.split(","))
+        data = io.BytesIO()
+        book.save(data)
+        page = self.check(self.dm_padova, SimpleUploadedFile("trep.xlsx", data.getvalue()), sheet="Cases")
+        self.assertEqual((page.context["result"].created, page.context["result"].errors), (1, []))
+        page = self.check(self.dm_padova, SimpleUploadedFile("trep.xlsx", data.getvalue()), sheet="Casi")
+        self.assertContains(page, "trep.xlsx: no sheet &#x27;Casi&#x27; (sheets: Notes, Cases)")
+
+    def test_a_file_of_another_kind_or_too_large_is_refused(self) -> None:
+        page = self.check(self.dm_padova, SimpleUploadedFile("cases.pdf", b"%PDF-1.7"))
+        self.assertContains(page, "cases.pdf: not a file this registry reads")
+        with mock.patch("partner.interop.forms.MAX_UPLOAD", 100):
+            page = self.check(self.dm_padova, table(row("TREP-1")))
+        self.assertContains(page, "at most 100\xa0bytes are taken here")
+        self.assertFalse((self.var / "imports").exists())
+
+    def test_the_report_downloads_as_csv(self) -> None:
+        token = self.check(self.dm_padova, table(row("TREP-1"), row("FR-1", "FR-PA"))).context["token"]
+        response = self.client.get(reverse("interop:report", args=[token]))
+        self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
+        self.assertEqual(response["Content-Disposition"], 'attachment; filename="trep-report.csv"')
+        lines = response.content.decode().splitlines()
+        self.assertEqual(lines[0], "row,column,value,severity,rule,message")
+        self.assertTrue(lines[1].startswith("3,centre,FR-PA,error,import,"))
+
+
+class TheImportTests(WebImportTestCase):
+    def test_the_import_creates_the_checked_cases_and_removes_the_file(self) -> None:
+        token = self.check(self.dm_padova, table(row("TREP-1"), row("TREP-2", given="Anna"))).context["token"]
+        page = self.commit(token)
+        self.assertEqual(page.status_code, 200)
+        self.assertTrue(page.context["result"].committed)
+        self.assertContains(page, "Import done")
+        self.assertEqual(TumourCase.objects.filter(centre=self.padova).count(), 2)
+        self.assertEqual(self.kept_files(), [f"{token}.report.csv"])
+        self.assertNotContains(page, f'action="{reverse("interop:commit", args=[token])}"')
+        self.assertEqual(self.commit(token).status_code, 404)  # a second click imports nothing
+        self.assertEqual(TumourCase.objects.count(), 2)
+
+    def test_the_import_runs_with_the_options_of_the_check_not_with_posted_ones(self) -> None:
+        token = self.check(self.dm_padova, table(row("TREP-1", "")), centre="IT-PD").context["token"]
+        self.commit(token, status="submitted", centre="IT-MI", encoding="latin-1")
+        case = TumourCase.objects.get()
+        self.assertEqual((case.centre, case.status, case.external_id), (self.padova, Status.DRAFT, "TREP-1"))
+
+    def test_a_token_of_another_session_is_not_found(self) -> None:
+        token = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
+        other = Client()
+        self.sign_in(other, self.dm_padova)
+        self.assertEqual(self.commit(token, client=other).status_code, 404)
+        self.assertEqual(other.get(reverse("interop:report", args=[token])).status_code, 404)
+        self.assertEqual(TumourCase.objects.count(), 0)
+        self.assertIn(token, self.kept_files())
+
+    def test_a_mapping_of_the_group_is_offered_and_used(self) -> None:
+        trep = NationalGroup.objects.create(country=self.italy, acronym="TREP", name="Tumori Rari in Età Pediatrica")
+        saved = ImportMapping.objects.create(
+            group=trep,
+            name="trep-2024",
+            definition={"columns": {"ID_PAZIENTE": "external_id"}, "values": {"sex": {"f": "female"}}, "dates": None},
+        )
+        upload = table(row("TREP-9").replace(",female,", ",F,"), header=COLUMNS.replace("external_id", "ID_PAZIENTE"))
+        page = self.check(self.nc_italy, upload, mapping=str(saved.pk))
+        self.assertEqual((page.context["result"].created, page.context["result"].errors), (1, []))
+        self.commit(page.context["token"])
+        self.assertEqual(TumourCase.objects.get().external_id, "TREP-9")
+        self.sign_in(self.client, self.dm_paris)
+        offered = self.client.get(reverse("interop:import")).context["form"].fields["mapping"].queryset
+        self.assertEqual(list(offered), [])
+        page = self.check(self.dm_paris, table(row("FR-1", "FR-PA")), mapping=str(saved.pk))
+        self.assertIn("mapping", page.context["form"].errors)
+        self.sign_in(self.client, self.european)
+        offered = self.client.get(reverse("interop:import")).context["form"].fields["mapping"].queryset
+        self.assertEqual(list(offered), [saved])
+
+    def test_a_mapping_removed_between_the_check_and_the_import_stops_the_import(self) -> None:
+        trep = NationalGroup.objects.create(country=self.italy, acronym="TREP", name="Tumori Rari in Età Pediatrica")
+        saved = ImportMapping.objects.create(group=trep, name="trep-2024", definition={"columns": {}})
+        token = self.check(self.dm_padova, table(row("TREP-1")), mapping=str(saved.pk)).context["token"]
+        saved.delete()
+        page = self.commit(token)
+        self.assertContains(page, "The mapping chosen at the check is no longer available")
+        self.assertContains(page, "Check (dry run)")
+        self.assertEqual(TumourCase.objects.count(), 0)
+        self.assertNotIn(token, self.kept_files())
+
+    def test_a_check_never_imported_is_removed_a_day_later(self) -> None:
+        token = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
+        two_days_ago = time.time() - 2 * 24 * 3600
+        for name in self.kept_files():
+            os.utime(self.var / "imports" / name, (two_days_ago, two_days_ago))
+        later = self.check(self.dm_padova, table(row("TREP-2"))).context["token"]
+        self.assertEqual(self.kept_files(), sorted([later, f"{later}.report.csv"]))
+        self.assertEqual(self.commit(token).status_code, 404)
+
+
+class WhoMayImportTests(WebImportTestCase):
+    def test_experts_and_researchers_may_not_import(self) -> None:
+        for user in (self.expert, self.researcher):
+            self.sign_in(self.client, user)
+            self.assertEqual(self.client.get(reverse("interop:import")).status_code, 403)
+            self.assertEqual(self.check(user, table(row("TREP-1"))).status_code, 403)
+        self.assertEqual(TumourCase.objects.count(), 0)
+
+    def test_a_visitor_is_sent_to_log_in(self) -> None:
+        response = self.client.get(reverse("interop:import"))
+        self.assertRedirects(response, "/accounts/login/?next=/import/", fetch_redirect_response=False)
+
+    def test_a_european_coordinator_may_import_into_any_centre(self) -> None:
+        page = self.check(self.european, table(row("TREP-1"), row("FR-1", "FR-PA")))
+        self.assertEqual((page.context["result"].created, page.context["result"].errors), (2, []))
