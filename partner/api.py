@@ -5,6 +5,7 @@ from ninja import NinjaAPI
 from partner.cases.api import router as cases_router
 from partner.cases.api_patients import router as patients_router
 from partner.dictionary.api import router as dictionary_router
+from partner.interop.api_hub import router as hub_router
 from partner.quality.api import router as quality_router
 from partner.quality.api_queries import router as queries_router
 
@@ -19,3 +20,4 @@ api.add_router("/cases", cases_router)
 api.add_router("/patients", patients_router)
 api.add_router("/quality/queries", queries_router)
 api.add_router("/quality", quality_router)
+api.add_router("/hub", hub_router)
