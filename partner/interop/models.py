@@ -28,7 +28,7 @@ class ImportMapping(models.Model):
 
 from .models_hub import PushedCase, PushReceipt  # noqa: E402  (the node and hub side of a push)
 
-__all__ = ["ImportMapping", "PushReceipt", "PushedCase"]
+__all__ = ["ExportLog", "ImportMapping", "PushReceipt", "PushedCase"]
 
 
 class ExportLogQuerySet(models.QuerySet):
@@ -40,7 +40,7 @@ class ExportLogQuerySet(models.QuerySet):
 
 
 class ExportLog(models.Model):
-    """Every export of cases: who (no one when the registry runs it itself), when, what and where; only ever added to."""
+    """Every export of cases: who (empty: the registry itself), when, what and where. Rows are only ever added."""
 
     class Format(models.TextChoices):
         CSV = "csv", "CSV"
