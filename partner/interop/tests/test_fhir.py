@@ -295,3 +295,24 @@ class ImportTests(FhirTestCase):
         self.assertIn(("diagnosis", "morphology"), [(e.form, e.field) for e in raised.exception.errors])
         self.assertIn("diagnosis.morphology", str(raised.exception))
         self.assertFalse(TumourCase.objects.filter(centre=self.paris).exists())
+
+
+class ImportCommandTests(FhirTestCase):
+    def test_partner_import_fhir_registers_the_bundle_and_refuses_a_second_time(self) -> None:
+        import io
+        import json
+        import tempfile
+        from pathlib import Path
+
+        from django.core.management import CommandError, call_command
+
+        path = Path(tempfile.mkdtemp()) / "bundle.json"
+        path.write_text(json.dumps(self.bundle))
+        out = io.StringIO()
+        call_command("import", "fhir", str(path), "--centre", "it-mi", stdout=out)
+        self.assertRegex(out.getvalue(), rf"bundle\.json: case \d+ registered at IT-MI \({self.giulia.pk}\)")
+        with self.assertRaisesRegex(CommandError, "nothing imported: .*imported before"):
+            call_command("import", "fhir", str(path), "--centre", "IT-MI", stdout=io.StringIO())
+        path.write_text("{not json")
+        with self.assertRaisesRegex(CommandError, "not a JSON file"):
+            call_command("import", "fhir", str(path), "--centre", "IT-MI")

@@ -39,6 +39,12 @@ class Command(BaseCommand):
         cases.add_argument("--report", type=Path, help="write the report to this .csv and beside it as .html")
         cases.add_argument("--sheet", help="the workbook's sheet (default: the first)")
         cases.add_argument("--encoding", default="utf-8", help="the CSV file's encoding (default: utf-8)")
+        fhir = sub.add_parser(
+            "fhir", help="register the case of an HL7 FHIR R4 (mCODE) bundle, e.g. from a hospital system"
+        )
+        fhir.add_argument("file", type=Path, help="the bundle, as JSON")
+        fhir.add_argument("--centre", required=True, help="code of the centre the case belongs to")
+        fhir.add_argument("--status", choices=["draft", "submitted"], default="draft", help="status of the case")
         mapping = sub.add_parser("mapping", help="save or list the national groups' mappings")
         mapping.add_argument("action", choices=["save", "list"])
         mapping.add_argument("file", type=Path, nargs="?", help="the mapping's YAML file (save)")
@@ -46,6 +52,8 @@ class Command(BaseCommand):
     def handle(self, *args: Any, **options: Any) -> None:
         if options["what"] == "mapping":
             return self._mapping(options)
+        if options["what"] == "fhir":
+            return self._fhir(options)
         try:
             table = read_table(options["file"], sheet=options["sheet"], encoding=options["encoding"])
         except TableError as exc:
@@ -81,6 +89,31 @@ class Command(BaseCommand):
             f"{result.source}: {verb} {result.rows} rows ({counts}); {findings} quality findings to look at"
         )
         return None
+
+    def _fhir(self, options: dict[str, Any]) -> None:
+        import json
+
+        from partner.accounts.models import Centre
+        from partner.cases.services import CaseInvalid
+        from partner.interop.fhir import import_bundle
+
+        source: Path = options["file"]
+        try:
+            bundle = json.loads(source.read_text(encoding="utf-8"))
+        except OSError as exc:
+            raise CommandError(f"{source}: cannot read the file ({exc.strerror})") from None
+        except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+            raise CommandError(f"{source}: not a JSON file ({exc})") from None
+        centre = Centre.objects.filter(code=options["centre"].upper()).first()
+        if centre is None:
+            raise CommandError(f"--centre {options['centre']}: no such centre")
+        try:
+            case = import_bundle(bundle, centre=centre, status=options["status"])
+        except CaseInvalid as exc:
+            raise CommandError(f"{source}: nothing imported: {exc}") from None
+        except ValueError as exc:
+            raise CommandError(f"{source}: nothing imported: {exc}") from None
+        self.stdout.write(f"{source.name}: case {case.pk} registered at {centre.code} ({case.external_id})")
 
     def _load_mapping(self, given: str) -> Mapping:
         path = Path(given)
