@@ -1,0 +1,178 @@
+"""Importing a national group's file: our import against `frictionless validate` of the same file.
+
+Figure: the time to import a 100,000-case CSV through `import_cases` (read, dictionary validation,
+quality rules, storing, history), against `frictionless validate` of the same file with an equivalent
+table schema (the same types, allowed values, ranges and required columns), in the same run, as a
+ratio. Goal: 0.25 or less, and 1 GB of memory or less.
+
+The import stores each case through the same save path as the web (validation, classification,
+pseudonym and linkage encoding, records with their history), so it is timed on the first 2,000
+rows and scaled to 100,000; the whole file is read and its columns resolved, to time and size that
+part on all the rows.
+"""
+
+from __future__ import annotations
+
+import csv
+import random
+import resource
+import sys
+import time
+from pathlib import Path
+
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+
+import _registry
+from django.core.management import call_command
+from frictionless import Resource, Schema, validate
+
+from partner.cases.demo_reference import build_reference
+from partner.dictionary.loader import get_dictionary, load_bundled
+from partner.interop.importing import import_cases, resolve_columns
+from partner.interop.mapping import Mapping
+from partner.interop.tables import Table, read_table
+
+ROWS = 100_000
+SAMPLE = 2_000
+GOAL_RATIO = 0.25
+GOAL_MB = 1024
+
+IDENTITY = ["given_names", "family_names", "date_of_birth", "sex", "country_of_birth"]
+FIELDS = [
+    ("diagnosis", "diagnosis_date"),
+    ("diagnosis", "onset_date"),
+    ("diagnosis", "morphology"),
+    ("diagnosis", "topography"),
+    ("diagnosis", "basis_of_diagnosis"),
+    ("diagnosis", "laterality"),
+    ("diagnosis", "grade"),
+    ("diagnosis", "metastatic_at_diagnosis"),
+    ("status", "patient_status"),
+    ("status", "last_contact_date"),
+    ("consent", "consent_reuse"),
+    ("consent", "consent_date"),
+    ("consent", "consent_given_by"),
+]
+
+
+def table_columns() -> list[str]:
+    return ["external_id", "centre", *IDENTITY, *(name for _form, name in FIELDS)]
+
+
+def write_file(path: Path, rows: int) -> None:
+    r = random.Random(3)
+    centres = ["IT-PD", "IT-MI", "IT-RM", "FR-PA", "FR-LY", "DE-BE", "PL-WA"]
+    with path.open("w", newline="", encoding="utf-8") as f:
+        writer = csv.writer(f)
+        writer.writerow(table_columns())
+        for i in range(rows):
+            born = f"{r.randint(2000, 2019)}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
+            year = int(born[:4]) + r.randint(1, 5)
+            diagnosed = f"{year}-{r.randint(1, 12):02d}-{r.randint(1, 28):02d}"
+            writer.writerow(
+                [
+                    f"B-{i:06d}",
+                    r.choice(centres),
+                    f"Child{i}",
+                    f"Family{i % 5000}",
+                    born,
+                    r.choice(["female", "male"]),
+                    "IT",
+                    diagnosed,
+                    diagnosed,
+                    "8370/3",
+                    "C74.0",
+                    "7",
+                    r.choice(["left", "right"]),
+                    r.choice(["1", "2", "3", "9"]),
+                    "no",
+                    "alive",
+                    f"{min(year + 1, 2025)}-12-31",
+                    "given",
+                    diagnosed,
+                    "parents",
+                ]
+            )
+
+
+def frictionless_schema() -> Schema:
+    """The same checks as a Frictionless table schema, generated from the dictionary's fields."""
+    d = get_dictionary()
+    defs = {(form.code, f.code): f for form in d.forms for f in form.fields}
+    fields = [
+        {"name": "external_id", "type": "string", "constraints": {"required": True, "unique": True}},
+        {"name": "centre", "type": "string", "constraints": {"required": True}},
+        {"name": "given_names", "type": "string", "constraints": {"required": True}},
+        {"name": "family_names", "type": "string", "constraints": {"required": True}},
+        {"name": "date_of_birth", "type": "date", "constraints": {"required": True}},
+        {
+            "name": "sex",
+            "type": "string",
+            "constraints": {"required": True, "enum": ["female", "male", "other", "unknown"]},
+        },
+        {"name": "country_of_birth", "type": "string", "constraints": {"pattern": "[A-Z]{2}"}},
+    ]
+    for key in FIELDS:
+        f = defs[key]
+        spec: dict = {"name": f.code, "type": "date" if f.type == "date" else "string", "constraints": {}}
+        if f.required:
+            spec["constraints"]["required"] = True
+        if f.choices:
+            spec["constraints"]["enum"] = [c.code for c in f.choices]
+        if f.type == "morphology":
+            spec["constraints"]["pattern"] = "[0-9]{4}/[0-9]"
+        if f.type == "topography":
+            spec["constraints"]["pattern"] = "C[0-9]{2}\\.[0-9]"
+        fields.append(spec)
+    return Schema.from_descriptor({"fields": fields})
+
+
+def main() -> None:
+    call_command("migrate", verbosity=0)
+    load_bundled()
+    build_reference()
+    d = get_dictionary()
+    path = _registry.workdir / "cases.csv"
+    write_file(path, ROWS)
+    size = path.stat().st_size / 1e6
+
+    started = time.perf_counter()
+    report = validate(Resource(path=path.name, basepath=str(path.parent), schema=frictionless_schema()))
+    peer = time.perf_counter() - started
+    if not report.valid:
+        sys.exit(f"frictionless finds the file invalid: {report.flatten(['type', 'message'])[:3]}")
+    print(f"peer: frictionless validate, {ROWS:,} rows ({size:.0f} MB, {len(table_columns())} columns): {peer:.1f} s")
+
+    started = time.perf_counter()
+    table = read_table(path)
+    _targets, problems = resolve_columns(table, Mapping(), d)
+    read = time.perf_counter() - started
+    if problems:
+        sys.exit(f"columns not understood: {problems}")
+    memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(f"read and resolve all {ROWS:,} rows: {read:.1f} s; peak memory so far {memory:,.0f} MB")
+
+    sample = Table(table.source, table.columns, table.rows[:SAMPLE])
+    started = time.perf_counter()
+    result = import_cases(sample, status="submitted")
+    took = time.perf_counter() - started
+    if not result.committed:
+        sys.exit(f"the sample was not imported: {result.errors[:3]}")
+    per_row = took / SAMPLE
+    scaled = read + per_row * ROWS
+    memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print(
+        f"import_cases, {SAMPLE:,} rows committed ({result.created:,} new cases, {len(result.problems)} findings): "
+        f"{took:.1f} s, {1 / per_row:,.0f} rows/s; scaled to {ROWS:,} rows: {scaled:,.0f} s; "
+        f"peak memory {memory:,.0f} MB"
+    )
+    ratio = scaled / peer
+    verdict = "met" if ratio <= GOAL_RATIO and memory <= GOAL_MB else "NOT met"
+    print(
+        f"ratio: import / frictionless validate = {ratio:.1f} "
+        f"(goal {GOAL_RATIO} or less, memory {GOAL_MB} MB or less): {verdict}"
+    )
+
+
+if __name__ == "__main__":
+    main()
