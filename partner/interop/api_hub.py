@@ -57,7 +57,7 @@ def as_table(cases: list[dict[str, Any]], source: str) -> Table:
 
 @router.post("/push", response={200: dict[str, Any], 403: Error, 422: dict[str, Any]}, summary="Receive a node's cases")
 def push(request: HttpRequest, payload: PushIn) -> Any:
-    user = request.user
+    user: Any = request.user
     if not is_coordinator(user):
         return Status(403, {"detail": "only a national node's coordinator account pushes cases"})
     if digest(payload.cases) != payload.digest:

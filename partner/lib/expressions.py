@@ -208,7 +208,7 @@ class Condition:
         if isinstance(right, pd.Series):
             present &= right.notna()
         try:
-            result = _COMPARE[type(op)](left, right)
+            result: Any = _COMPARE[type(op)](left, right)  # a Series: comparing a Series gives one
         except TypeError:
             return pd.Series(False, index=series.index)
         return result.astype("boolean").fillna(False).astype(bool) & present

@@ -66,15 +66,15 @@ def link_run(
         ordered = (min(a, b), max(a, b))
         best[ordered] = max(score, best.get(ordered, 0.0))
     known = set(CandidatePair.objects.filter(left_id__in=[p[0] for p in best]).values_list("left_id", "right_id"))
-    new = [
+    found_now = [
         CandidatePair(left_id=a, right_id=b, similarity=score, schema_version=REGISTRY_SCHEMA.version)
         for (a, b), score in best.items()
         if (a, b) not in known
     ]
-    for candidate in new:
+    for candidate in found_now:
         candidate.save()  # one by one, so that each pair's history starts with its finding
     LinkageKey.objects.filter(id__in=[k[0] for k in fresh]).update(compared=timezone.now())
-    return LinkRun(len(fresh), len(keys), len(best), len(new))
+    return LinkRun(len(fresh), len(keys), len(best), len(found_now))
 
 
 @transaction.atomic

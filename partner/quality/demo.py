@@ -46,12 +46,16 @@ def demo_queries(seed: int, share: float = 0.8) -> int:
     """Raise queries on a share of the open findings, and a few routine ones at the centres that have a
     data manager to answer them; some answered, some closed. Returns how many."""
     r = random.Random(seed)
-    coordinators = {m.country_id: m.user for m in Membership.objects.filter(role=Role.NATIONAL_COORDINATOR)}
-    managers = {m.centre_id: m.user for m in Membership.objects.filter(role=Role.DATA_MANAGER)}
+    coordinators = {
+        m.country_id: m.user for m in Membership.objects.filter(role=Role.NATIONAL_COORDINATOR) if m.country_id
+    }
+    managers = {
+        m.centre_id: m.user for m in Membership.objects.filter(role=Role.DATA_MANAGER) if m.centre_id is not None
+    }
     european = Membership.objects.filter(role=Role.EUROPEAN_COORDINATOR).order_by("pk").first()
     now = timezone.now()
     made = 0
-    asked = [
+    asked: list[tuple[TumourCase, str, int, Finding | None, str]] = [
         (finding.case, finding.field, finding.row, finding, QUESTIONS.get(finding.severity, QUESTIONS["warning"]))
         for finding in Finding.objects.filter(status=FindingStatus.OPEN).select_related("case__centre").order_by("pk")
         if r.random() <= share

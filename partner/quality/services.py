@@ -38,7 +38,7 @@ class QcRun:
     resolved: int
 
     def by_severity(self) -> dict[str, int]:
-        return self.found["severity"].value_counts().to_dict()
+        return {str(k): int(v) for k, v in self.found["severity"].value_counts().items()}
 
 
 @transaction.atomic
@@ -54,19 +54,20 @@ def record_findings(found: pd.DataFrame, cases: Any, user: Any = None) -> tuple[
     keys = [values_key(v) for v in found["values"]]
     current = set()
     new, reopen = [], []
-    for row, key in zip(found.itertuples(index=False), keys, strict=True):
-        ident = (int(row.case_id), row.rule, int(row.instance), key)
+    rows: list[Any] = found[["case_id", "rule", "instance", "severity", "field", "values"]].values.tolist()
+    for (case_id, rule, instance, severity, field, values), key in zip(rows, keys, strict=True):
+        ident = (int(case_id), str(rule), int(instance), key)
         current.add(ident)
         existing = stored.get(ident)
         if existing is None:
             new.append(
                 Finding(
                     case_id=ident[0],
-                    rule=row.rule,
-                    severity=row.severity,
-                    field=row.field,
+                    rule=ident[1],
+                    severity=severity,
+                    field=field,
                     row=ident[2],
-                    values=row.values,
+                    values=values,
                     values_key=key,
                 )
             )

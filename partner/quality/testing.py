@@ -13,7 +13,7 @@ import datetime as dt
 import functools
 from collections.abc import Mapping, Sequence
 from types import SimpleNamespace
-from typing import Any
+from typing import Any, cast
 
 import pandas as pd
 
@@ -51,7 +51,7 @@ def context_of(
     for name, dtype in CASE_COLUMNS.items():
         if name not in frame:
             frame[name] = pd.Series([None] * len(frame), dtype="object")
-        frame[name] = frame[name].astype(dtype)
+        frame[name] = frame[name].astype(cast(Any, dtype))
     invalid: list[pd.DataFrame] = []
     flat = [f for form in d.forms if not form.repeating for f in form.fields]
     frame = _typed(frame, flat, invalid)

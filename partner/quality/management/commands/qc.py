@@ -82,5 +82,5 @@ class Command(BaseCommand):
         words = {"error": ("error", "errors"), "warning": ("warning", "warnings"), "query": ("query", "queries")}
         counts = [f"{n} {words[severity][n != 1]}" for severity, n in open_by_severity.items()]
         self.stdout.write(f"open: {', '.join(counts)}; {summary['confirmed']} confirmed")
-        for rule, n in list(summary["open_by_rule"].items())[:15]:
+        for rule, n in sorted(by_rule.items(), key=lambda item: (-item[1], item[0]))[:15]:
             self.stdout.write(f"  {n:6d}  {rule}")
