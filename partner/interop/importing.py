@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import datetime as dt
 import re
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Generator, Iterable
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -197,6 +197,33 @@ def import_cases(
     progress: Callable[[int], None] | None = None,
 ) -> ImportResult:
     """Import the table's rows (see the module's documentation); nothing is written unless all pass."""
+    steps = iter_import(
+        table, mapping=mapping, dictionary=dictionary, user=user, centre=centre, status=status, dry_run=dry_run
+    )
+    while True:
+        try:
+            number = next(steps)
+        except StopIteration as done:
+            return done.value  # type: ignore[no-any-return]
+        if progress is not None:
+            progress(number)
+
+
+def iter_import(
+    table: Table,
+    *,
+    mapping: Mapping | None = None,
+    dictionary: Dictionary | None = None,
+    user: Any = None,
+    centre: str = "",
+    status: str = Status.SUBMITTED,
+    dry_run: bool = False,
+) -> Generator[int, None, ImportResult]:
+    """`import_cases` one row at a time: yields each row's number as it is done, returns the result.
+
+    The whole file is still one transaction, held open between the yields; a caller that stops
+    iterating (a browser that went away) closes the generator, which rolls it all back.
+    """
     from partner.quality.receivers import deferred
 
     d = dictionary or get_dictionary()
@@ -225,8 +252,7 @@ def import_cases(
                     rows_of_case[case.pk] = number
                     columns_of_case[case.pk] = columns
                     setattr(result, outcome, getattr(result, outcome) + 1)
-                if progress is not None:
-                    progress(number)
+                yield number
         if not result.errors:
             result.problems.extend(_findings(rows_of_case, columns_of_case, user, blocking=status == Status.SUBMITTED))
         if dry_run or result.errors:

@@ -16,14 +16,16 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from .forms import ImportForm, import_mappings, may_import
-from .importing import ImportResult, import_cases, problems_table
+from .importing import ImportResult, iter_import, problems_table
 from .mapping import Mapping, MappingError
 from .report import report_csv
 from .tables import TableError, read_table
@@ -85,8 +87,8 @@ def _remember(request: HttpRequest, token: str, options: dict[str, Any]) -> None
     request.session[SESSION_KEY] = dict(list(kept.items())[-KEEP_TOKENS:])
 
 
-def _run(request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool) -> ImportResult:
-    """The import of the saved file with the options of the session; TableError or MappingError if unreadable."""
+def _steps(request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool) -> Any:
+    """The import of the saved file with the session's options, row by row; TableError or MappingError first."""
     table = read_table(path, name=options["name"], sheet=options["sheet"] or None, encoding=options["encoding"])
     mapping = None
     if options["mapping"] is not None:
@@ -94,7 +96,7 @@ def _run(request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: 
         if saved is None:
             raise MappingError(_("The mapping chosen at the check is no longer available; check the file again."))
         mapping = Mapping.from_data(saved.definition, str(saved))
-    return import_cases(
+    steps = iter_import(
         table,
         mapping=mapping,
         user=request.user,
@@ -102,17 +104,63 @@ def _run(request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: 
         status=options["status"],
         dry_run=dry_run,
     )
+    return len(table.rows), steps
 
 
-def _result_page(request: HttpRequest, token: str, options: dict[str, Any], result: ImportResult) -> HttpResponse:
-    context = {
-        "token": token,
-        "options": options,
-        "result": result,
-        "rows": problems_table(result.problems),
-        "can_import": result.dry_run and not result.errors and result.rows > 0,
-    }
-    return render(request, "interop/result.html", context)
+def _streamed(
+    request: HttpRequest,
+    token: str,
+    options: dict[str, Any],
+    total: int,
+    steps: Any,
+    finish: Any,
+    abandon: Any = None,
+) -> StreamingHttpResponse:
+    """The page, sent as the rows are done: a progress bar first, the report when the file is through.
+
+    A file of thousands of rows takes minutes; the browser shows how far it got instead of waiting on a
+    blank page. `finish(result)` runs once the import is over (report written, file removed);
+    `abandon()` if the browser goes away first (the transaction is then rolled back by the generator).
+    """
+    get_token(request)  # the report's form needs the CSRF cookie, and headers go before the body
+    page = render_to_string(
+        "interop/streamed.html",
+        {"name": options["name"], "total": total, "dry_run": options.get("phase") == "check"},
+        request=request,
+    )
+    head, _marker, tail = page.partition("<!--STREAM-->")
+
+    def chunks() -> Any:
+        yield head
+        step = max(1, total // 100)
+        done = 0
+        try:
+            while True:
+                try:
+                    next(steps)
+                except StopIteration as over:
+                    result: ImportResult = over.value
+                    break
+                done += 1
+                if done % step == 0 or done == total:
+                    yield f"<script>partnerProgress({done})</script>\n"
+        except GeneratorExit:
+            steps.close()  # rolls the import back
+            if abandon is not None:
+                abandon()
+            raise
+        finish(result)
+        context = {
+            "token": token,
+            "options": options,
+            "result": result,
+            "rows": problems_table(result.problems),
+            "can_import": result.dry_run and not result.errors and result.rows > 0,
+        }
+        body = render_to_string("interop/_result_body.html", context, request=request)
+        yield '<script>document.getElementById("import-progress-section").remove()</script>\n' + body + tail
+
+    return StreamingHttpResponse(chunks(), content_type="text/html; charset=utf-8")
 
 
 @login_required
@@ -136,16 +184,19 @@ def start(request: HttpRequest) -> HttpResponse:
                 "sheet": data["sheet"].strip(),
             }
             try:
-                result = _run(request, folder / token, options, dry_run=True)
+                total, steps = _steps(request, folder / token, {**options}, dry_run=True)
             except (TableError, MappingError) as exc:
                 (folder / token).unlink(missing_ok=True)
                 error = _("%(problem)s. Nothing was imported.") % {"problem": str(exc).rstrip(".")}
             else:
                 _remember(request, token, options)
-                _write_report(folder, token, result)
-                if result.errors:
-                    (folder / token).unlink()  # never importable: only its report is kept
-                return _result_page(request, token, options, result)
+
+                def finish(result: ImportResult) -> None:
+                    _write_report(folder, token, result)
+                    if result.errors:
+                        (folder / token).unlink(missing_ok=True)  # never importable: only its report is kept
+
+                return _streamed(request, token, {**options, "phase": "check"}, total, steps, finish)
     else:
         form = ImportForm(user=request.user)
     return render(request, "interop/import.html", {"form": form, "error": error})
@@ -164,14 +215,20 @@ def commit(request: HttpRequest, token: str) -> HttpResponse:
     except FileNotFoundError:
         raise Http404 from None
     try:
-        result = _run(request, claimed, options, dry_run=False)
+        total, steps = _steps(request, claimed, options, dry_run=False)
     except (TableError, MappingError) as exc:
+        claimed.unlink(missing_ok=True)
         error = _("%(problem)s. Nothing was imported.") % {"problem": str(exc).rstrip(".")}
         return render(request, "interop/import.html", {"form": ImportForm(user=request.user), "error": error})
-    finally:
+
+    def finish(result: ImportResult) -> None:
         claimed.unlink(missing_ok=True)
-    _write_report(folder, token, result)
-    return _result_page(request, token, options, result)
+        _write_report(folder, token, result)
+
+    def abandon() -> None:
+        os.replace(claimed, folder / token)  # the browser went away: the same file may be imported again
+
+    return _streamed(request, token, {**options, "phase": "import"}, total, steps, finish, abandon)
 
 
 @login_required

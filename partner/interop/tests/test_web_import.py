@@ -12,7 +12,10 @@ from typing import Any
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.http import HttpResponse
 from django.test import Client, override_settings
+from django.test.signals import template_rendered
+from django.test.utils import ContextList
 from django.urls import reverse
 
 from partner.accounts.models import NationalGroup
@@ -33,6 +36,29 @@ def row(external_id: str, centre: str = "IT-PD", *, given: str = "Giulia", diagn
     )
 
 
+def read_through(response: Any) -> Any:
+    """A streamed page read to its end, as a browser does, with the contexts its templates were given.
+
+    The import page is sent as the rows are done (a progress bar, then the report), so the response
+    is a stream: reading it runs the import; the contexts are gathered while it runs.
+    """
+    if not getattr(response, "streaming", False):
+        return response
+    contexts: list[Any] = []
+
+    def grab(sender: Any, template: Any, context: Any, **kwargs: Any) -> None:
+        contexts.append(context)
+
+    template_rendered.connect(grab)
+    try:
+        body = b"".join(response.streaming_content)
+    finally:
+        template_rendered.disconnect(grab)
+    page = HttpResponse(body, status=response.status_code, content_type=response["Content-Type"])
+    page.context = ContextList(contexts)  # type: ignore[attr-defined]
+    return page
+
+
 def table(*rows: str, name: str = "trep.csv", header: str = COLUMNS, encoding: str = "utf-8") -> SimpleUploadedFile:
     return SimpleUploadedFile(name, "\n".join([header, *rows]).encode(encoding) + b"\n", content_type="text/csv")
 
@@ -49,10 +75,10 @@ class WebImportTestCase(RegistryTestCase):
         client = client or self.client
         self.sign_in(client, user)
         data = {"file": upload, "mapping": "", "centre": "", "status": "draft", "encoding": "utf-8", "sheet": ""}
-        return client.post(reverse("interop:import"), {**data, **given})
+        return read_through(client.post(reverse("interop:import"), {**data, **given}))
 
     def commit(self, token: str, client: Client | None = None, **posted: str) -> Any:
-        return (client or self.client).post(reverse("interop:commit", args=[token]), posted)
+        return read_through((client or self.client).post(reverse("interop:commit", args=[token]), posted))
 
     def kept_files(self) -> list[str]:
         return sorted(p.name for p in (self.var / "imports").iterdir())
@@ -250,3 +276,34 @@ class WhoMayImportTests(WebImportTestCase):
     def test_a_european_coordinator_may_import_into_any_centre(self) -> None:
         page = self.check(self.european, table(row("TREP-1"), row("FR-1", "FR-PA")))
         self.assertEqual((page.context["result"].created, page.context["result"].errors), (2, []))
+
+
+class StreamedImportTests(WebImportTestCase):
+    def test_the_page_shows_a_progress_bar_first_and_the_report_when_the_rows_are_done(self) -> None:
+        self.sign_in(self.client, self.dm_padova)
+        upload = table(*(row(f"TREP-{i}", given=f"Child{i}") for i in range(5)))
+        data = {"file": upload, "mapping": "", "centre": "", "status": "draft", "encoding": "utf-8", "sheet": ""}
+        response = self.client.post(reverse("interop:import"), data)
+        self.assertTrue(response.streaming)
+        chunks = [c.decode() for c in response.streaming_content]
+        self.assertIn('<progress id="import-progress" max="5" value="0">', chunks[0])
+        self.assertNotIn("dry run: nothing imported yet", chunks[0])
+        steps = [c for c in chunks if "partnerProgress(" in c and "function" not in c]
+        self.assertEqual([c.strip() for c in steps], [f"<script>partnerProgress({n})</script>" for n in range(1, 6)])
+        self.assertIn("dry run: nothing imported yet", chunks[-1])
+        self.assertIn("Import these 5 rows", chunks[-1])
+
+    def test_a_browser_that_leaves_during_the_import_leaves_nothing_and_may_import_again(self) -> None:
+        page = self.check(self.dm_padova, table(*(row(f"TREP-{i}", given=f"Child{i}") for i in range(4))))
+        token = page.context["token"]
+        before = TumourCase.objects.count()
+        response = self.client.post(reverse("interop:commit", args=[token]))
+        stream = iter(response.streaming_content)
+        next(stream)  # the page's head
+        next(stream)  # the first row is in
+        response.close()  # the browser went away
+        self.assertEqual(TumourCase.objects.count(), before)
+        self.assertIn(token, self.kept_files())
+        done = self.commit(token)
+        self.assertTrue(done.context["result"].committed)
+        self.assertEqual(TumourCase.objects.count(), before + 4)
