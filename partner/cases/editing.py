@@ -111,7 +111,7 @@ def save_case(
         raise CaseInvalid(errors)
 
     changed: list[str] = []
-    definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version)}
+    definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version).only("id", "code")}
     for code, submitted_rows in forms.items():
         kept: set[int] = set()
         # A removed line's number is never given again (see add_record).

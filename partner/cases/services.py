@@ -161,11 +161,13 @@ def create_case(
     external_id: str = "",
     user: Any = None,
     identity: Identity | None = None,
+    encoder: Any = None,
 ) -> TumourCase:
     """Register a case (and its patient, when new) from the values of its forms.
 
     With the `identity` the pseudonym was derived from, the patient's linkage encoding is kept too
-    (the identity itself is not), so that the same child registered elsewhere can be found.
+    (the identity itself is not), so that the same child registered elsewhere can be found. A bulk
+    job passes one linkage `encoder` for all its cases.
     """
     cleaned, errors = validate_case(dictionary, forms, partial=status == Status.DRAFT, pseudonym=pseudonym)
     registration = (cleaned.get("registration") or [{}])[0]
@@ -198,7 +200,8 @@ def create_case(
     classification = dictionary.classifier.classify(
         diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed)
     )
-    version = DictionaryVersion.objects.get(number=dictionary.number)
+    # Only the keys: the stored definitions are large JSON, read from the dictionary cache instead.
+    version = DictionaryVersion.objects.only("id", "number").get(number=dictionary.number)
     author = user if user is not None and user.is_authenticated else None
     patient = Patient.objects.filter(pseudonym=pseudonym).first()
     if patient is None:
@@ -215,9 +218,11 @@ def create_case(
     if identity is not None:
         from partner.linkage.services import store_encoding  # linkage builds on cases, not the reverse
 
-        store_encoding(patient, identity)
+        store_encoding(patient, identity, encoder)
     entity = (
-        EntityDefinition.objects.get(version=version, code=classification.entity) if classification.entity else None
+        EntityDefinition.objects.only("id", "code").get(version=version, code=classification.entity)
+        if classification.entity
+        else None
     )
     case = TumourCase(
         patient=patient,
@@ -235,7 +240,7 @@ def create_case(
     if author is not None:
         case._history_user = author  # type: ignore[attr-defined]
     case.save()
-    rows = {f.code: f for f in FormDefinition.objects.filter(version=version)}
+    rows = {f.code: f for f in FormDefinition.objects.filter(version=version).only("id", "code")}
     bulk_create_with_history(
         [
             FormRecord(case=case, form=rows[code], number=i, values=values)
@@ -323,7 +328,9 @@ def classify_columns(dictionary: Dictionary, case: TumourCase, diagnosis: Mappin
     case.iccc_extended = result.iccc_extended or ""
     case.diagnosis_date = diagnosed
     case.entity = (
-        EntityDefinition.objects.get(version=case.dictionary_version, code=result.entity) if result.entity else None
+        EntityDefinition.objects.only("id", "code").get(version=case.dictionary_version, code=result.entity)
+        if result.entity
+        else None
     )
 
 

@@ -42,6 +42,7 @@ from partner.cases.services import (
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.dictionary.models import FormDefinition
 from partner.lib.pseudonym import Identity, pseudonym
+from partner.linkage.encoding import Encoder
 
 from .mapping import Mapping
 from .tables import Table
@@ -236,6 +237,7 @@ def iter_import(
     if status not in (Status.DRAFT, Status.SUBMITTED):
         raise ValueError("cases are imported as draft or submitted")
     centres = _Centres(user)
+    encoder = Encoder(settings.LINKAGE_KEY)  # one for the file: each name's bigrams are hashed once
     rows_of_case: dict[int, int] = {}
     columns_of_case: dict[int, dict[tuple[str, int, str], str]] = {}
     seen: dict[tuple[int, str], int] = {}
@@ -244,7 +246,7 @@ def iter_import(
             for number, cells in table.rows:
                 try:
                     case, outcome, columns = _import_row(
-                        number, cells, targets, mapping, d, centres, centre, status, user, seen
+                        number, cells, targets, mapping, d, centres, centre, status, user, seen, encoder
                     )
                 except RowRefused as refused:
                     result.problems.extend(refused.problems)
@@ -311,6 +313,7 @@ def _import_row(
     status: str,
     user: Any,
     seen: dict[tuple[int, str], int],
+    encoder: Encoder,
 ) -> tuple[TumourCase, str, dict[tuple[str, int, str], str]]:
     problems: list[Problem] = []
     case_values: dict[str, str] = {}
@@ -448,6 +451,7 @@ def _import_row(
                 external_id=external_id,
                 user=user,
                 identity=person,
+                encoder=encoder,
             )
         except CaseInvalid as exc:
             raise refused(exc.errors) from None
@@ -554,7 +558,7 @@ def _update(
     if errors:
         raise refused(errors)
     records = {(r.form.code, r.number): r for r in case.records.select_related("form")}
-    definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version)}
+    definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version).only("id", "code")}
     changed = False
     for code, instances in cleaned.items():
         if code not in forms:

@@ -13,6 +13,7 @@ A comparison with a missing value (None) is false, so an unanswered field hides 
 from __future__ import annotations
 
 import ast
+import functools
 import re
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
@@ -52,6 +53,10 @@ class Condition:
 
     @classmethod
     def parse(cls, text: str) -> Condition:
+        return _parsed(cls, text)
+
+    @classmethod
+    def _parse(cls, text: str) -> Condition:
         try:
             tree = ast.parse(text.strip(), mode="eval")
         except SyntaxError as exc:
@@ -280,3 +285,10 @@ class Condition:
                 return "'1'" if node.value else "'0'"
             return f"'{node.value}'" if isinstance(node.value, str) else str(node.value)
         return ast.unparse(node)
+
+
+@functools.lru_cache(maxsize=4096)
+def _parsed(cls: type[Condition], text: str) -> Condition:
+    """A dictionary has a few hundred conditions, evaluated at every save: each text is parsed once.
+    A Condition is immutable, so one parsed condition serves every caller."""
+    return cls._parse(text)

@@ -13,14 +13,20 @@ from django.utils import timezone
 from partner.cases.models import Patient
 from partner.lib.pseudonym import Identity
 
-from .encoding import REGISTRY_SCHEMA, encode_identity, from_text, to_text
+from .encoding import REGISTRY_SCHEMA, Encoder, from_text, to_text
 from .matching import REVIEW_THRESHOLD, candidate_pairs
 from .models import CandidatePair, Decision, LinkageKey
 
 
-def store_encoding(patient: Patient, identity: Identity) -> LinkageKey:
-    """Keep the encoding of a newly registered patient; an existing one is left as it is."""
-    encoding = to_text(encode_identity(identity, settings.LINKAGE_KEY))
+def store_encoding(patient: Patient, identity: Identity, encoder: Encoder | None = None) -> LinkageKey:
+    """Keep the encoding of a newly registered patient; an existing one is left as it is.
+
+    An import passes one `Encoder` for its whole file (each token hashed once); a single
+    registration makes its own, which is dropped afterwards.
+    """
+    if LinkageKey.objects.filter(patient=patient).exists():
+        return LinkageKey.objects.get(patient=patient)
+    encoding = to_text((encoder or Encoder(settings.LINKAGE_KEY)).encode_identity(identity))
     key, _created = LinkageKey.objects.get_or_create(
         patient=patient, defaults={"encoding": encoding, "schema_version": REGISTRY_SCHEMA.version}
     )
