@@ -15,6 +15,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet -e '.[dev]'
+	$(BIN)/pip install --quiet --no-deps lifelines==0.30.3  # see pyproject.toml: it declares pandas<3
 	touch $(STAMP)
 
 run: $(STAMP)
