@@ -17,6 +17,7 @@ from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http.response import HttpResponseBase
 from django.middleware.csrf import get_token
 from django.shortcuts import render
 from django.template.loader import render_to_string
@@ -164,7 +165,7 @@ def _streamed(
 
 
 @login_required
-def start(request: HttpRequest) -> HttpResponse:
+def start(request: HttpRequest) -> HttpResponseBase:
     _importer(request)
     error = ""
     if request.method == "POST":
@@ -204,7 +205,7 @@ def start(request: HttpRequest) -> HttpResponse:
 
 @login_required
 @require_POST
-def commit(request: HttpRequest, token: str) -> HttpResponse:
+def commit(request: HttpRequest, token: str) -> HttpResponseBase:
     _importer(request)
     options = _options(request, token)
     folder = _folder()

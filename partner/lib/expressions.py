@@ -53,7 +53,7 @@ class Condition:
 
     @classmethod
     def parse(cls, text: str) -> Condition:
-        return _parsed(cls, text)
+        return _parsed(text)
 
     @classmethod
     def _parse(cls, text: str) -> Condition:
@@ -288,7 +288,7 @@ class Condition:
 
 
 @functools.lru_cache(maxsize=4096)
-def _parsed(cls: type[Condition], text: str) -> Condition:
+def _parsed(text: str) -> Condition:
     """A dictionary has a few hundred conditions, evaluated at every save: each text is parsed once.
     A Condition is immutable, so one parsed condition serves every caller."""
-    return cls._parse(text)
+    return Condition._parse(text)

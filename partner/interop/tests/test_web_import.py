@@ -12,14 +12,17 @@ from typing import Any
 from unittest import mock
 
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.signals import request_finished
+from django.db import close_old_connections
 from django.http import HttpResponse
-from django.test import Client, override_settings
+from django.test import Client, RequestFactory, override_settings
 from django.test.signals import template_rendered
 from django.test.utils import ContextList
 from django.urls import reverse
 
 from partner.accounts.models import NationalGroup
 from partner.cases.models import Status, TumourCase
+from partner.interop import views
 from partner.interop.models import ImportMapping
 from partner.testing import RegistryTestCase
 
@@ -297,11 +300,20 @@ class StreamedImportTests(WebImportTestCase):
         page = self.check(self.dm_padova, table(*(row(f"TREP-{i}", given=f"Child{i}") for i in range(4))))
         token = page.context["token"]
         before = TumourCase.objects.count()
-        response = self.client.post(reverse("interop:commit", args=[token]))
+        # The view itself, as the server calls it, so that closing the response is what a server does
+        # when the browser goes away (the test client would close the test's database connection).
+        request = RequestFactory().post(reverse("interop:commit", args=[token]))
+        request.user = self.dm_padova
+        request.session = self.client.session
+        response = views.commit(request, token)
         stream = iter(response.streaming_content)
         next(stream)  # the page's head
         next(stream)  # the first row is in
-        response.close()  # the browser went away
+        request_finished.disconnect(close_old_connections)
+        try:
+            response.close()  # the browser went away
+        finally:
+            request_finished.connect(close_old_connections)
         self.assertEqual(TumourCase.objects.count(), before)
         self.assertIn(token, self.kept_files())
         done = self.commit(token)
