@@ -208,5 +208,7 @@ X_FRAME_OPTIONS = "DENY"
 
 #: Ages at diagnosis (in whole years, inclusive) that the registry takes as paediatric.
 PARTNER_MAX_AGE_YEARS = envint("PARTNER_MAX_AGE_YEARS", "17")
+#: Counts below this are hidden in every aggregate that leaves the registry (partner.analysis.suppression).
+PARTNER_MIN_CELL_COUNT = envint("PARTNER_MIN_CELL_COUNT", "5")
 #: The dictionary version new records are entered under; None means the newest loaded.
 PARTNER_DICTIONARY_VERSION = os.environ.get("PARTNER_DICTIONARY_VERSION") or None

@@ -1,17 +1,16 @@
 from __future__ import annotations
 
+import pandas as pd
+from django.conf import settings
 from django.db.models import BigIntegerField, Count
 from django.db.models.functions import Coalesce
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
 from partner.accounts.models import Centre, Country
+from partner.analysis.suppression import suppress_series
 from partner.cases.models import Patient, TumourCase
 from partner.dictionary.loader import NoDictionary, get_dictionary
-
-#: Counts below this are shown as "< 5" to visitors who are not logged in.
-PUBLIC_MIN_COUNT = 5
-
 
 #: Shown instead of a count that is hidden only because it would reveal a small one.
 HIDDEN = "…"
@@ -20,18 +19,16 @@ HIDDEN = "…"
 def _published(counts: list[int], public: bool) -> list[str | int]:
     """Counts as visitors may see them: small ones hidden, and never recoverable from the total.
 
-    A single hidden count in a breakdown would be the total minus the others, so the smallest
-    shown count is hidden with it (complementary suppression).
+    The total is on the page, so a lone hidden count would be the total minus the others:
+    `suppress_series` hides as many more as it takes (complementary suppression), shown as "…".
     """
-    if not public:
+    if not public or not counts:
         return list(counts)
-    small = [0 < n < PUBLIC_MIN_COUNT for n in counts]
-    hidden = list(small)
-    if sum(small) == 1:
-        others = [(n, i) for i, n in enumerate(counts) if n and not small[i]]
-        if others:
-            hidden[min(others)[1]] = True
-    return [f"< {PUBLIC_MIN_COUNT}" if small[i] else HIDDEN if hidden[i] else n for i, n in enumerate(counts)]
+    threshold = settings.PARTNER_MIN_CELL_COUNT
+    hidden = suppress_series(pd.Series(counts, dtype="int64"), threshold).attrs["suppressed"]
+    return [
+        f"< {threshold}" if 0 < n < threshold else HIDDEN if hidden.iloc[i] else n for i, n in enumerate(counts)
+    ]
 
 
 def home(request: HttpRequest) -> HttpResponse:
