@@ -8,6 +8,7 @@ from partner.dictionary.api import router as dictionary_router
 from partner.interop.api_hub import router as hub_router
 from partner.quality.api import router as quality_router
 from partner.quality.api_queries import router as queries_router
+from partner.statistics.api import router as statistics_router
 
 api = NinjaAPI(
     title="PARTNER registry API",
@@ -21,3 +22,4 @@ api.add_router("/patients", patients_router)
 api.add_router("/quality/queries", queries_router)
 api.add_router("/quality", quality_router)
 api.add_router("/hub", hub_router)
+api.add_router("/statistics", statistics_router)
