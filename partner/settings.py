@@ -83,6 +83,7 @@ INSTALLED_APPS = [
     "partner.linkage",
     "partner.quality",
     "partner.interop",
+    "partner.reports",
 ]
 
 MIDDLEWARE = [
