@@ -186,7 +186,10 @@ def dictionary_rules(d: Dictionary) -> list[Rule]:
                     Rule(
                         f"REPEATED:{form.code}",
                         WARNING,
-                        _("Two rows of %(field)s say the same: was one entered twice?"),
+                        _(
+                            "This row repeats another one (the same %(field)s and other key values): "
+                            "was it entered twice?"
+                        ),
                         tuple(f"{form.code}.{c}" for c in key),
                         f"data dictionary v{d.number}, {form.code}: rows keyed by {', '.join(key)}",
                         _repeated(form, key),
