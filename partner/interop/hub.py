@@ -51,13 +51,14 @@ def case_payload(case: TumourCase, dictionary: Dictionary) -> dict[str, Any]:
     }
 
 
-def content_hash(payload: dict[str, Any]) -> str:
-    return hashlib.sha256(json.dumps(payload, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+def content_hash(value: Any) -> str:
+    """SHA-256 of the value's canonical JSON: a case's content, or a push's cases (its `digest`)."""
+    return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
 def digest(cases: list[dict[str, Any]]) -> str:
     """The push's identity: the same cases in the same order give the same digest."""
-    return hashlib.sha256(json.dumps(cases, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
+    return content_hash(cases)
 
 
 def changed_cases(

@@ -24,11 +24,21 @@ def store_encoding(patient: Patient, identity: Identity, encoder: Encoder | None
     An import passes one `Encoder` for its whole file (each token hashed once); a single
     registration makes its own, which is dropped afterwards.
     """
-    if LinkageKey.objects.filter(patient=patient).exists():
-        return LinkageKey.objects.get(patient=patient)
+    existing = LinkageKey.objects.filter(patient=patient).first()
+    if existing is not None:
+        return existing
     encoding = to_text((encoder or Encoder(settings.LINKAGE_KEY)).encode_identity(identity))
+    return store_encoded(patient, encoding, REGISTRY_SCHEMA.version)
+
+
+def store_encoded(patient: Patient, encoding: str, schema_version: str) -> LinkageKey:
+    """Keep an encoding made elsewhere (a node's `partner identity encode`); an existing one is left.
+
+    Raises ValueError for text that is not an encoding.
+    """
+    from_text(encoding)
     key, _created = LinkageKey.objects.get_or_create(
-        patient=patient, defaults={"encoding": encoding, "schema_version": REGISTRY_SCHEMA.version}
+        patient=patient, defaults={"encoding": encoding, "schema_version": schema_version}
     )
     return key
 

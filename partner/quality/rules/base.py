@@ -54,6 +54,14 @@ class Context:
     def cases(self) -> pd.DataFrame:
         return self.frames.cases
 
+    def choice(self, name: str) -> pd.Series:
+        """A choice column as plain values (not categories), for comparisons with any code."""
+        return self.cached(("object", name), lambda: self.cases[name].astype("object"))
+
+    def morphology(self) -> tuple[pd.Series, pd.Series]:
+        """The cases' ICD-O-3 histology and behaviour (see `morphology_parts`)."""
+        return self.cached("morphology", lambda: morphology_parts(self.cases["morphology"]))
+
     def rows(self, form: str) -> pd.DataFrame:
         """The rows of a repeating form, with the case's status, entity and dates beside each row."""
         if form not in self._rows:

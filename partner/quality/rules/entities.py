@@ -5,19 +5,11 @@ from __future__ import annotations
 import pandas as pd
 from django.utils.translation import gettext_lazy as _
 
-from .base import ERROR, QUERY, WARNING, Context, Rule, codes_in, mask, morphology_parts
+from .base import ERROR, QUERY, WARNING, Context, Rule, codes_in, mask
 
 
 def _of(ctx: Context, entity: str) -> pd.Series:
     return ctx.cached(("entity", entity), lambda: mask(ctx.cases["entity"] == entity))
-
-
-def _choice(ctx: Context, name: str) -> pd.Series:
-    return ctx.cached(("object", name), lambda: ctx.cases[name].astype("object"))
-
-
-def _histology(ctx: Context) -> pd.Series:
-    return ctx.cached("morphology", lambda: morphology_parts(ctx.cases["morphology"]))[0]
 
 
 # --- Adrenocortical carcinoma -----------------------------------------------------------------
@@ -32,13 +24,13 @@ ENSAT_T1_MAX_CM = 5.0
 
 
 def _acc_ensat_size(ctx: Context) -> pd.Series:
-    stage, size = _choice(ctx, "acc_ensat_stage"), ctx.cases["acc_largest_diameter_cm"]
+    stage, size = ctx.choice("acc_ensat_stage"), ctx.cases["acc_largest_diameter_cm"]
     wrong = ((stage == "I") & mask(size > ENSAT_T1_MAX_CM)) | ((stage == "II") & mask(size <= ENSAT_T1_MAX_CM))
     return _of(ctx, "ACC") & wrong
 
 
 def _acc_ensat_nodes(ctx: Context) -> pd.Series:
-    stage, nodes = _choice(ctx, "acc_ensat_stage"), _choice(ctx, "acc_nodal_involvement")
+    stage, nodes = ctx.choice("acc_ensat_stage"), ctx.choice("acc_nodal_involvement")
     return _of(ctx, "ACC") & stage.isin(["I", "II"]) & (nodes == "present")
 
 
@@ -49,7 +41,7 @@ STAGE_IA_MAX_BRESLOW_MM = 1.0
 
 
 def _mel_breslow_stage(ctx: Context) -> pd.Series:
-    stage, breslow = _choice(ctx, "mel_ajcc_stage"), ctx.cases["mel_breslow_mm"]
+    stage, breslow = ctx.choice("mel_ajcc_stage"), ctx.cases["mel_breslow_mm"]
     return _of(ctx, "MELANOMA") & (stage == "IA") & mask(breslow > STAGE_IA_MAX_BRESLOW_MM)
 
 
@@ -57,7 +49,7 @@ def _mel_breslow_stage(ctx: Context) -> pd.Series:
 
 
 def _npc_m_stage(ctx: Context) -> pd.Series:
-    m, stage = _choice(ctx, "npc_m"), _choice(ctx, "npc_stage")
+    m, stage = ctx.choice("npc_m"), ctx.choice("npc_stage")
     wrong = ((m == "M1") & stage.notna() & (stage != "IVB")) | ((stage == "IVB") & (m == "M0"))
     return _of(ctx, "NPC") & wrong
 
@@ -74,7 +66,7 @@ THYROID_HISTOLOGIES: dict[str, tuple[tuple[int, int] | int, ...]] = {
 
 
 def _thy_histology_morphology(ctx: Context) -> pd.Series:
-    kind, histology = _choice(ctx, "thy_histology"), _histology(ctx)
+    kind, histology = ctx.choice("thy_histology"), ctx.morphology()[0]
     wrong = pd.Series(False, index=ctx.cases.index)
     for name, codes in THYROID_HISTOLOGIES.items():
         wrong |= (kind == name) & histology.notna() & ~codes_in(histology, *codes)
@@ -85,7 +77,7 @@ def _thy_histology_morphology(ctx: Context) -> pd.Series:
 
 
 def _ppb_morphology(ctx: Context) -> pd.Series:
-    histology = _histology(ctx)
+    histology = ctx.morphology()[0]
     return _of(ctx, "PPB") & histology.notna() & ~codes_in(histology, 8973)
 
 

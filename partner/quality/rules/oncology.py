@@ -22,7 +22,6 @@ from .base import (
     any_of,
     codes_in,
     mask,
-    morphology_parts,
     per_distinct,
     site_parts,
 )
@@ -35,10 +34,6 @@ Check = Callable[[Context], pd.Series]
 Codes = tuple[tuple[int, int] | int, ...]
 
 
-def _morphology(ctx: Context) -> tuple[pd.Series, pd.Series]:
-    return ctx.cached("morphology", lambda: morphology_parts(ctx.cases["morphology"]))
-
-
 def _site(ctx: Context) -> pd.Series:
     """The topography's three-character category as a number ("C74.0" gives 74)."""
     return ctx.cached(
@@ -49,16 +44,12 @@ def _site(ctx: Context) -> pd.Series:
     )
 
 
-def _choice(ctx: Context, name: str) -> pd.Series:
-    return ctx.cached(("object", name), lambda: ctx.cases[name].astype("object"))
-
-
 # --- Morphology and behaviour -----------------------------------------------------------------
 
 
 def _behaviour_in(*codes: int) -> Check:
     def check(ctx: Context) -> pd.Series:
-        return codes_in(_morphology(ctx)[1], *codes)
+        return codes_in(ctx.morphology()[1], *codes)
 
     return check
 
@@ -70,12 +61,12 @@ IN_SITU_HISTOLOGIES = (CARCINOMA, MELANOCYTIC, 9064, 9085)
 
 
 def _in_situ_histology(ctx: Context) -> pd.Series:
-    histology, behaviour = _morphology(ctx)
+    histology, behaviour = ctx.morphology()
     return codes_in(behaviour, 2) & histology.notna() & ~codes_in(histology, *IN_SITU_HISTOLOGIES)
 
 
 def _in_situ_site(ctx: Context) -> pd.Series:
-    return codes_in(_morphology(ctx)[1], 2) & codes_in(_site(ctx), (40, 42), 47, 49, (70, 72))
+    return codes_in(ctx.morphology()[1], 2) & codes_in(_site(ctx), (40, 42), 47, 49, (70, 72))
 
 
 MORPHOLOGY_RULES = [
@@ -121,7 +112,7 @@ MORPHOLOGY_RULES = [
 
 
 def _sex_site(ctx: Context) -> pd.Series:
-    sex, site = _choice(ctx, "sex"), _site(ctx)
+    sex, site = ctx.choice("sex"), _site(ctx)
     return ((sex == "male") & codes_in(site, (51, 58))) | ((sex == "female") & codes_in(site, (60, 63)))
 
 
@@ -132,7 +123,7 @@ MALE_ONLY_HISTOLOGIES = ((9061, 9063),)
 
 
 def _sex_histology(ctx: Context) -> pd.Series:
-    sex, histology = _choice(ctx, "sex"), _morphology(ctx)[0]
+    sex, histology = ctx.choice("sex"), ctx.morphology()[0]
     return ((sex == "male") & codes_in(histology, *FEMALE_ONLY_HISTOLOGIES)) | (
         (sex == "female") & codes_in(histology, *MALE_ONLY_HISTOLOGIES)
     )
@@ -169,13 +160,13 @@ def _histology_off_site(histologies: Codes, sites: tuple[str, ...]) -> Check:
         topography = ctx.cached("topography", lambda: ctx.cases["topography"].astype("string"))
         category = ctx.cached("site_category", lambda: site_parts(topography))
         expected = any_of(*(mask((category if len(s) == 3 else topography) == s) for s in sites))
-        return codes_in(_morphology(ctx)[0], *histologies) & topography.notna() & ~expected
+        return codes_in(ctx.morphology()[0], *histologies) & topography.notna() & ~expected
 
     return check
 
 
 def _carcinoma_off_site(ctx: Context) -> pd.Series:
-    histology, behaviour = _morphology(ctx)
+    histology, behaviour = ctx.morphology()
     carcinoma = codes_in(histology, CARCINOMA) & codes_in(behaviour, 2, 3)
     return carcinoma & codes_in(_site(ctx), (40, 42), 47, 49, (70, 72), 77)
 
@@ -221,7 +212,7 @@ SITE_HISTOLOGY_RULES = [
 
 def _unlikely_for_age(ctx: Context) -> pd.Series:
     """The IARC unlikely age/site/histology combinations under 15."""
-    histology, site, age = _morphology(ctx)[0], _site(ctx), age_at_diagnosis(ctx)
+    histology, site, age = ctx.morphology()[0], _site(ctx), age_at_diagnosis(ctx)
     carcinoma = codes_in(histology, CARCINOMA)
 
     def aged(low: int, high: int) -> pd.Series:
@@ -247,7 +238,7 @@ NON_MICROSCOPIC_HISTOLOGIES = ((8000, 8005), 9500, (9510, 9514), (9530, 9539), (
 
 
 def _basis_histology(ctx: Context) -> pd.Series:
-    histology, site = _morphology(ctx)[0], _site(ctx)
+    histology, site = ctx.morphology()[0], _site(ctx)
     accepted = any_of(
         codes_in(histology, *NON_MICROSCOPIC_HISTOLOGIES),
         codes_in(histology, (8720, 8790)) & codes_in(site, 44, 69),
@@ -269,12 +260,12 @@ def _grade(ctx: Context) -> pd.Series:
 
 
 def _grade_histology(ctx: Context) -> pd.Series:
-    return codes_in(_grade(ctx), (1, 4)) & codes_in(_morphology(ctx)[0], (9590, 9999))
+    return codes_in(_grade(ctx), (1, 4)) & codes_in(ctx.morphology()[0], (9590, 9999))
 
 
 def _grade_implied(ctx: Context) -> pd.Series:
     grade = _grade(ctx)
-    implied = _morphology(ctx)[0].map(IMPLIED_GRADES).astype("Int64")
+    implied = ctx.morphology()[0].map(IMPLIED_GRADES).astype("Int64")
     return mask(codes_in(grade, (1, 4)) & (grade != implied))
 
 

@@ -1,0 +1,423 @@
+"""One row of an import file into one case: its columns understood, its identity turned into a
+pseudonym, the case created, or found again by centre and source identifier and updated.
+
+The file as a whole (its transaction, its quality checks and its report) is partner.interop.importing's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from typing import Any
+
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from partner.accounts.models import Centre, Role
+from partner.cases.models import FormRecord, Status, TumourCase
+from partner.cases.scoping import registration_centres
+from partner.cases.services import (
+    CaseInvalid,
+    FormError,
+    classify_columns,
+    create_case,
+    current_forms,
+    record_change,
+    validate_case,
+)
+from partner.dictionary.loader import Dictionary
+from partner.dictionary.models import FormDefinition
+from partner.lib.pseudonym import Identity, pseudonym
+from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder
+from partner.linkage.services import store_encoded
+
+from .mapping import Mapping
+from .tables import Table
+
+CASE_COLUMNS = ("external_id", "centre")
+IDENTITY_COLUMNS = ("given_names", "family_names", "date_of_birth", "sex", "country_of_birth")
+ENCODED_COLUMNS = ("pseudonym", "linkage_encoding", "linkage_schema")
+_REPEATED = re.compile(r"^([a-z][a-z0-9_]*)\.(\d{1,3})\.([a-z][a-z0-9_]*)$")
+
+
+@dataclass(frozen=True)
+class Problem:
+    row: int
+    column: str
+    value: str
+    severity: str  # error, warning or query
+    rule: str  # "dictionary", "import", or a quality rule's code
+    message: str
+    blocking: bool = True  # stops the whole import
+
+
+class RowRefused(Exception):
+    def __init__(self, problems: list[Problem]):
+        self.problems = problems
+
+
+@dataclass(frozen=True)
+class Target:
+    kind: str  # case, identity, encoded, field
+    name: str  # the column's meaning: external_id, sex, ...
+    form: str = ""
+    number: int = 1
+
+
+def resolve_columns(table: Table, mapping: Mapping, dictionary: Dictionary) -> tuple[dict[str, Target], list[Problem]]:
+    """What each source column is, and a problem for each column that is none of the known things."""
+    fields = {f.code: form for form in dictionary.forms if not form.repeating for f in form.fields if not f.computed}
+    repeating = {
+        form.code: {f.code for f in form.fields if not f.computed} for form in dictionary.forms if form.repeating
+    }
+    targets: dict[str, Target] = {}
+    problems = []
+    for column in table.columns:
+        name = mapping.target(column)
+        if name == "-":
+            continue
+        if name in CASE_COLUMNS:
+            targets[column] = Target("case", name)
+        elif name in ENCODED_COLUMNS:
+            targets[column] = Target("encoded", name)
+        elif name in IDENTITY_COLUMNS and name not in fields:
+            targets[column] = Target("identity", name)
+        elif name in fields:
+            targets[column] = Target("field", name, fields[name].code)
+        elif (match := _REPEATED.match(name)) and match[3] in repeating.get(match[1], ()):
+            targets[column] = Target("field", match[3], match[1], int(match[2]))
+        else:
+            problems.append(
+                Problem(
+                    1,
+                    column,
+                    "",
+                    "error",
+                    "import",
+                    _(
+                        "not a field of the data dictionary, nor an import column; "
+                        'map it, or map it to "-" to leave it out'
+                    ),
+                )
+            )
+    chosen = {t.name for t in targets.values()}
+    if "external_id" not in chosen:
+        problems.append(
+            Problem(
+                1,
+                "external_id",
+                "",
+                "error",
+                "import",
+                _("no column gives the case's identifier at the source (external_id)"),
+            )
+        )
+    if "pseudonym" not in chosen and not {"given_names", "family_names", "date_of_birth", "sex"} <= chosen:
+        problems.append(
+            Problem(
+                1,
+                "-",
+                "",
+                "error",
+                "import",
+                _(
+                    "give the identity (given_names, family_names, date_of_birth, sex, country_of_birth) "
+                    "or a pseudonym column"
+                ),
+            )
+        )
+    return targets, problems
+
+
+class Centres:
+    """The centres a user may import into, looked up once per code."""
+
+    def __init__(self, user: Any):
+        self.user = user
+        self.found: dict[str, Centre | None] = {}
+        self.allowed: set[int] | None = None
+        if user is not None and not user.is_superuser:
+            roles = list(user.memberships.all())
+            if not any(m.role == Role.EUROPEAN_COORDINATOR for m in roles):
+                countries = [m.country_id for m in roles if m.role == Role.NATIONAL_COORDINATOR]
+                self.allowed = set(registration_centres(user).values_list("pk", flat=True)) | set(
+                    Centre.objects.filter(country_id__in=countries).values_list("pk", flat=True)
+                )
+
+    def get(self, code: str) -> Centre | None:
+        if code not in self.found:
+            self.found[code] = Centre.objects.select_related("country").filter(code=code.strip().upper()).first()
+        centre = self.found[code]
+        if centre is not None and self.allowed is not None and centre.pk not in self.allowed:
+            return None
+        return centre
+
+
+def import_row(
+    number: int,
+    cells: dict[str, str],
+    targets: dict[str, Target],
+    mapping: Mapping,
+    d: Dictionary,
+    centres: Centres,
+    default_centre: str,
+    status: str,
+    user: Any,
+    seen: dict[tuple[int, str], int],
+    encoder: Encoder,
+) -> tuple[TumourCase, str, dict[tuple[str, int, str], str]]:
+    problems: list[Problem] = []
+    case_values: dict[str, str] = {}
+    identity: dict[str, str] = {}
+    encoded: dict[str, str] = {}
+    forms: dict[str, Any] = {}
+    columns: dict[tuple[str, int, str], str] = {}
+    types = {(form.code, f.code): f.type for form in d.forms for f in form.fields}
+    for column, target in targets.items():
+        text = cells.get(column, "")
+        value = mapping.value(target.name, text) if text else ""
+        if value and (types.get((target.form, target.name)) == "date" or target.name == "date_of_birth"):
+            try:
+                value = mapping.date(value)
+            except ValueError as exc:
+                problems.append(Problem(number, column, text, "error", "import", str(exc)))
+                continue
+        if target.kind == "case":
+            case_values[target.name] = value
+        elif target.kind == "encoded":
+            encoded[target.name] = value
+        elif target.kind == "identity":
+            identity[target.name] = value
+        else:
+            if target.form == "registration" and target.name in IDENTITY_COLUMNS:
+                identity[target.name] = value
+            columns[(target.form, target.number, target.name)] = column
+            form = d.form_by_code[target.form]
+            if form.repeating:
+                lines = forms.setdefault(target.form, {})
+                if value:
+                    lines.setdefault(target.number, {})[target.name] = value
+            elif value:
+                forms.setdefault(target.form, {})[target.name] = value
+            else:
+                forms.setdefault(target.form, {})
+
+    def column_of(name: str) -> str:
+        return next((c for c, t in targets.items() if t.name == name), name)
+
+    external_id = case_values.get("external_id", "")
+    if not external_id:
+        problems.append(
+            Problem(
+                number,
+                column_of("external_id"),
+                "",
+                "error",
+                "import",
+                _("the case's identifier at the source is missing"),
+            )
+        )
+    elif len(external_id) > 64:
+        problems.append(
+            Problem(number, column_of("external_id"), external_id[:40], "error", "import", _("at most 64 characters"))
+        )
+    code = case_values.get("centre") or default_centre
+    where = centres.get(code) if code else None
+    if not code:
+        problems.append(
+            Problem(
+                number,
+                column_of("centre"),
+                "",
+                "error",
+                "import",
+                _("no centre: give a centre column or a default centre"),
+            )
+        )
+    elif where is None:
+        problems.append(
+            Problem(
+                number,
+                column_of("centre"),
+                code,
+                "error",
+                "import",
+                _("no centre with this code that you may import into"),
+            )
+        )
+    if where is not None and external_id:
+        earlier = seen.get((where.pk, external_id))
+        if earlier is not None:
+            problems.append(
+                Problem(
+                    number,
+                    column_of("external_id"),
+                    external_id,
+                    "error",
+                    "import",
+                    _("the same case as row %(row)s: one row per case") % {"row": earlier},
+                )
+            )
+        seen[(where.pk, external_id)] = number
+    key, person = _pseudonym(number, identity, encoded, column_of, problems)
+    if problems:
+        raise RowRefused(problems)
+    assert where is not None and key is not None
+    registration = forms.setdefault("registration", {})
+    for name in ("date_of_birth", "sex"):
+        if identity.get(name):
+            registration.setdefault(name, identity[name])
+    for code_, lines in list(forms.items()):
+        if d.form_by_code[code_].repeating:
+            forms[code_] = [lines[n] for n in sorted(lines)]
+
+    def refused(errors: list[FormError]) -> RowRefused:
+        return RowRefused(
+            [
+                Problem(
+                    number,
+                    columns.get((e.form, e.instance, e.field), f"{e.form}.{e.field}" if e.field != "-" else e.form),
+                    str(cells.get(columns.get((e.form, e.instance, e.field), ""), "")),
+                    "error",
+                    "dictionary",
+                    e.message,
+                )
+                for e in errors
+            ]
+        )
+
+    existing = (
+        TumourCase.objects.select_related("patient", "dictionary_version")
+        .filter(centre=where, external_id=external_id)
+        .first()
+    )
+    if existing is None:
+        try:
+            case = create_case(
+                dictionary=d,
+                centre=where,
+                pseudonym=key,
+                forms=forms,
+                status=status,
+                external_id=external_id,
+                user=user,
+                identity=person,
+                encoder=encoder,
+            )
+        except CaseInvalid as exc:
+            raise refused(exc.errors) from None
+        if person is None and encoded.get("linkage_encoding"):
+            schema = encoded.get("linkage_schema") or REGISTRY_SCHEMA.version
+            store_encoded(case.patient, encoded["linkage_encoding"], schema)
+        return case, "created", columns
+    if existing.patient.pseudonym != key:
+        raise RowRefused(
+            [
+                Problem(
+                    number,
+                    column_of("external_id"),
+                    external_id,
+                    "error",
+                    "import",
+                    _("this identifier already belongs to another child's case at this centre"),
+                )
+            ]
+        )
+    changed = _update(existing, forms, d, user, refused)
+    return existing, "updated" if changed else "unchanged", columns
+
+
+def _pseudonym(
+    number: int,
+    identity: dict[str, str],
+    encoded: dict[str, str],
+    column_of: Callable[[str], str],
+    problems: list[Problem],
+) -> tuple[str | None, Identity | None]:
+    if encoded.get("pseudonym"):
+        key = encoded["pseudonym"].strip().lower()
+        if not re.fullmatch(r"[0-9a-f]{64}", key):
+            problems.append(
+                Problem(
+                    number,
+                    column_of("pseudonym"),
+                    key[:20],
+                    "error",
+                    "import",
+                    _("not a pseudonym (64 hexadecimal characters)"),
+                )
+            )
+            return None, None
+        return key, None
+    missing = [n for n in ("given_names", "family_names", "date_of_birth", "sex") if not identity.get(n)]
+    for name in missing:
+        problems.append(Problem(number, column_of(name), "", "error", "import", _("required to derive the pseudonym")))
+    if missing:
+        return None, None
+    try:
+        born = dt.date.fromisoformat(identity["date_of_birth"])
+    except ValueError:
+        problems.append(
+            Problem(
+                number,
+                column_of("date_of_birth"),
+                identity["date_of_birth"],
+                "error",
+                "import",
+                _("not a date written YYYY-MM-DD"),
+            )
+        )
+        return None, None
+    person = Identity(
+        identity["given_names"], identity["family_names"], born, identity["sex"], identity.get("country_of_birth", "")
+    )
+    return pseudonym(person, settings.PSEUDONYM_KEY), person
+
+
+def _update(
+    case: TumourCase, forms: dict[str, Any], d: Dictionary, user: Any, refused: Callable[[list[FormError]], RowRefused]
+) -> bool:
+    """Merge the file's columns into the stored case; True if anything changed."""
+    stored = current_forms(d, case)
+    merged: dict[str, Any] = dict(stored)
+    for code, given in forms.items():
+        form = d.form_by_code[code]
+        if form.repeating:
+            lines = list(stored.get(code, []))
+            for i, values in enumerate(given):
+                if i < len(lines):
+                    lines[i] = {**lines[i], **values}
+                else:
+                    lines.append(values)
+            merged[code] = lines
+        else:
+            merged[code] = {**stored.get(code, {}), **given}
+    cleaned, errors = validate_case(d, merged, partial=case.status == Status.DRAFT, pseudonym=case.patient.pseudonym)
+    if errors:
+        raise refused(errors)
+    records = {(r.form.code, r.number): r for r in case.records.select_related("form")}
+    definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version).only("id", "code")}
+    changed = False
+    for code, instances in cleaned.items():
+        if code not in forms:
+            continue
+        for number, values in enumerate(instances, start=1):
+            record = records.get((code, number))
+            if record is None:
+                record = FormRecord(case=case, form=definitions[code], number=number, values=values)
+            elif record.values == values:
+                continue
+            else:
+                record.values = values
+                record.version += 1
+            record._history_user = user  # type: ignore[attr-defined]
+            record.save()
+            changed = True
+    if changed:
+        diagnosis = (cleaned.get("diagnosis") or [{}])[0]
+        if diagnosis.get("diagnosis_date") and diagnosis.get("morphology") and diagnosis.get("topography"):
+            classify_columns(d, case, diagnosis, case.patient.date_of_birth)
+        record_change(case, user)
+    return changed
