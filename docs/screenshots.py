@@ -102,6 +102,11 @@ def main(base: str) -> None:
         second_factor(europe)
         europe.goto(base + "/quality/?by=country")
         europe.screenshot(path=OUT / "quality-dashboard.png", full_page=True)
+        # A report as the researcher sees it: the whole registry, small counts hidden.
+        researcher = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        log_in(researcher, base, "researcher")
+        researcher.goto(base + "/reports/ACC/")
+        researcher.screenshot(path=OUT / "report.png", full_page=True)
         browser.close()
     print(f"screenshots written to {OUT}")
 

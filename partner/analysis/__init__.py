@@ -5,7 +5,16 @@ Free of Django, so it runs on frames from `partner.cases.frames` or on any DataF
 same columns, and is tested in milliseconds. Estimation is left to lifelines.
 """
 
-from .cohort import AGE_GROUPS, Cohort, age_at_diagnosis, age_group, one_per_child, survival_table
+from .cohort import (
+    AGE_GROUPS,
+    Cohort,
+    age_at_diagnosis,
+    age_group,
+    main_stage,
+    one_per_child,
+    survival_table,
+    treatment_pattern,
+)
 from .descriptive import describe
 from .incidence import Incidence
 from .population import read_eurostat
@@ -21,9 +30,11 @@ __all__ = [
     "age_at_diagnosis",
     "age_group",
     "describe",
+    "main_stage",
     "one_per_child",
     "read_eurostat",
     "suppress",
     "suppress_series",
     "survival_table",
+    "treatment_pattern",
 ]

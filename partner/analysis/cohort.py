@@ -141,6 +141,48 @@ class Cohort:
         return cases[keep.to_numpy(dtype=bool)]
 
 
+_MAIN_STAGE = r"^\s*(IV|III|II|I)(?![IVX])"
+
+
+def main_stage(stage: pd.Series) -> pd.Series:
+    """The main stage, I to IV, of stages written in Roman numerals with their subgroups ("IIIB",
+    "IVA", PPB's "Ir"), as an ordered categorical; other and missing values are NaN.
+
+    Survival is compared by main stage: the subgroups of a very rare tumour hold too few children.
+
+    Examples
+    --------
+    >>> main_stage(pd.Series(["IIIB", "IVA", "I", "Ir", "PRETEXT 2", None])).tolist()
+    ['III', 'IV', 'I', 'I', nan, nan]
+    """
+    main = stage.astype("object").where(stage.notna(), "").astype(str).str.extract(_MAIN_STAGE, expand=False)
+    return main.astype(pd.CategoricalDtype(["I", "II", "III", "IV"], ordered=True))
+
+
+def treatment_pattern(
+    cases: pd.DataFrame, treatment: pd.DataFrame, order: Iterable[str], *, none: str = "none"
+) -> pd.Series:
+    """Each case's combination of treatment types, written in `order` and joined by " + "
+    ("surgery + chemotherapy"); `none` for a case with no treatment line. Indexed like `cases`.
+
+    Examples
+    --------
+    >>> cases = pd.DataFrame({"case_id": [1, 2, 3]})
+    >>> lines = pd.DataFrame({"case_id": [1, 1, 2], "line_type": ["chemotherapy", "surgery", "surgery"]})
+    >>> treatment_pattern(cases, lines, ["surgery", "chemotherapy"]).tolist()
+    ['surgery + chemotherapy', 'surgery', 'none']
+    """
+    rank = {kind: i for i, kind in enumerate(order)}
+    if len(treatment):
+        kinds = treatment[["case_id", "line_type"]].dropna().astype({"line_type": "object"}).drop_duplicates()
+        kinds = kinds.assign(_rank=kinds["line_type"].map(lambda kind: rank.get(kind, len(rank))))
+        joined = kinds.sort_values(["case_id", "_rank", "line_type"]).groupby("case_id")["line_type"].agg(" + ".join)
+    else:
+        joined = pd.Series(dtype="object")
+    patterns = cases["case_id"].astype("object").map(joined).astype("object")
+    return pd.Series(patterns.where(patterns.notna(), none).to_numpy(), index=cases.index, dtype="object")
+
+
 def one_per_child(cases: pd.DataFrame) -> tuple[pd.DataFrame, int]:
     """Each child's first diagnosis, and how many later cases of the same children were left out.
 

@@ -192,37 +192,72 @@ class _Filler:
         return {k: v for k, v in values.items() if k not in hidden}
 
 
-def _module_values(r: random.Random, entity: str | None, morphology: str) -> dict[str, dict[str, Any]]:
-    """Values of the tumour modules that agree with each other and with the codes, as a real centre's do.
+#: How a stage multiplies the entity's hazard of death, so that survival by stage parts as it does in life.
+STAGE_HAZARD = {"I": 0.4, "II": 0.8, "III": 1.6, "IV": 3.5}
+
+#: The staging system each entity's cases use; the others use TNM.
+STAGE_SYSTEMS = {"NPC": "AJCC8", "ACC": "ENSAT", "MELANOMA": "AJCC8", "PPB": "PPB_TYPE", "PANCREATOBLASTOMA": "PRETEXT"}
+
+
+@dataclass
+class _Staging:
+    diagnosis: dict[str, Any]
+    modules: dict[str, dict[str, Any]]
+    hazard: float
+
+
+def _staging(r: random.Random, entity: str | None, morphology: str) -> _Staging:
+    """A stage with the values of the diagnosis and the tumour module that agree with it and with the
+    codes, as a real centre's do, and how much it shortens survival.
 
     Left to chance, a stage would contradict its own T, N and M, and quality control would drown the
     deliberate errors in accidental ones.
     """
+    modules: dict[str, dict[str, Any]] = {}
+    stage = r.choices(["I", "II", "III", "IV"], weights=[35, 30, 20, 15])[0]
     if entity == "NPC":
-        metastatic = r.random() < 0.15
-        stage = "IVB" if metastatic else r.choice(["I", "II", "III", "IVA"])
-        return {"npc": {"npc_m": "M1" if metastatic else "M0", "npc_stage": stage}}
-    if entity == "THYROID_CA":
+        stage = r.choice(["I", "II", "III", "IVA", "IVB"]) if r.random() >= 0.15 else "IVB"
+        modules["npc"] = {"npc_m": "M1" if stage == "IVB" else "M0", "npc_stage": stage}
+    elif entity == "THYROID_CA":
+        # AJCC 8th edition, differentiated thyroid carcinoma before 55 years: stage II is M1, stage I the rest.
+        stage = "II" if r.random() < 0.08 else "I"
         histology = {"8260/3": "papillary", "8340/3": "papillary", "8330/3": "follicular", "8345/3": "medullary"}
-        return {"thyroid": {"thy_histology": histology.get(morphology, "papillary")}}
-    if entity == "ACC":
+        modules["thyroid"] = {
+            "thy_histology": histology.get(morphology, "papillary"),
+            "thy_m": "M1" if stage == "II" else "M0",
+        }
+    elif entity == "ACC":
         diameter = round(r.uniform(2.0, 16.0), 1)
         nodes = "present" if r.random() < 0.1 else "absent"
         stage = "III" if nodes == "present" else ("I" if diameter <= 5 else "II")
         if r.random() < 0.15:
             stage = "IV"
-        values = {
+        modules["acc"] = {
             "acc_weiss_score": r.randint(3, 9),
             "acc_largest_diameter_cm": diameter,
             "acc_nodal_involvement": nodes,
             "acc_ensat_stage": stage,
         }
-        return {"acc": values}
-    if entity == "MELANOMA":
+    elif entity == "MELANOMA":
         breslow = round(r.uniform(0.2, 6.0), 1)
         stage = "IA" if breslow <= 1.0 else ("IB" if breslow <= 2.0 else r.choice(["IIA", "IIB", "IIIB", "IIIC"]))
-        return {"melanoma": {"mel_breslow_mm": breslow, "mel_ajcc_stage": stage}}
-    return {}
+        modules["melanoma"] = {"mel_breslow_mm": breslow, "mel_ajcc_stage": stage}
+    elif entity == "PPB":
+        stage = r.choices(["I", "Ir", "II", "III"], weights=[20, 15, 35, 30])[0]
+        modules["ppb"] = {"ppb_type": stage}
+    elif entity == "PANCREATOBLASTOMA":
+        modules["pancreatoblastoma"] = {"pb_pretext": stage}
+    system = STAGE_SYSTEMS.get(entity or "", "TNM8")
+    metastatic = stage.startswith("IV") if entity != "THYROID_CA" else stage == "II"
+    diagnosis: dict[str, Any] = {
+        "stage_system": system,
+        "stage_group": stage,
+        "metastatic_at_diagnosis": "yes" if metastatic else "no",
+    }
+    if system in ("TNM8", "AJCC8") and entity not in ("NPC", "THYROID_CA"):
+        diagnosis["tnm_m"] = "M1" if metastatic else "M0"
+    main = stage.rstrip("ABCDr") if entity != "PPB" else {"I": "I", "Ir": "I"}.get(stage, stage)
+    return _Staging(diagnosis, modules, STAGE_HAZARD.get(main, 1.0))
 
 
 def _core_forms(
@@ -243,8 +278,9 @@ def _core_forms(
     onset = max(onset, born)
 
     # Outcome: exponential survival shaped by the entity's five-year mortality.
+    staging = _staging(r, entity, morphology)
     rate = -math.log(1 - profile.five_year_death) / 5 if profile.five_year_death < 1 else 1.0
-    death_after = r.expovariate(rate) if rate > 0 else 99.0
+    death_after = r.expovariate(rate * staging.hazard) if rate > 0 else 99.0
     follow_up_end = min(TODAY, diagnosed + dt.timedelta(days=int(365.25 * r.uniform(0.5, 12))))
     death = diagnosed + dt.timedelta(days=max(30, int(death_after * 365.25)))
     dead = death <= follow_up_end
@@ -261,8 +297,9 @@ def _core_forms(
             "topography": topography,
             # Microscopic confirmation, as for nearly every very rare tumour.
             "basis_of_diagnosis": r.choices(["7", "6", "5"], weights=[90, 6, 4])[0],
+            **staging.diagnosis,
         },
-        **_module_values(r, entity, morphology),
+        **staging.modules,
         "status": {
             "patient_status": "dead" if dead else ("lost_to_follow_up" if r.random() < 0.04 else "alive"),
             "last_contact_date": last_contact.isoformat(),

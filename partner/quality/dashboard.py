@@ -7,11 +7,7 @@ both told apart with any colour vision; every figure has a table of the same num
 
 from __future__ import annotations
 
-import io
-import re
 import textwrap
-from contextlib import AbstractContextManager
-from html import escape
 
 import matplotlib as mpl
 import numpy as np
@@ -23,9 +19,9 @@ from matplotlib.axes import Axes
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator, PercentFormatter
 
-from .rules.base import SEVERITIES
+from partner.lib.figures import styled, svg
 
-mpl.use("Agg")
+from .rules.base import SEVERITIES
 
 SEVERITY_ORDER = ("error", "warning", "query")
 SEVERITY_COLOURS = {"error": "#D55E00", "warning": "#E69F00", "query": "#0072B2"}
@@ -41,25 +37,6 @@ AGE_BANDS: tuple[tuple[str, int | None, Promise], ...] = (
 AGE_COLOURS = ("#C6DBEF", "#6BAED6", "#2171B5", "#08306B")
 MAX_RULES = 15
 LABEL_WRAP = 32  # characters of a field's label on one line of the completeness grid
-
-_STYLE = {
-    "svg.fonttype": "none",  # real text in the page: selectable, searchable, read by screen readers
-    "svg.hashsalt": "partner",  # the same numbers give the same SVG
-    "text.parse_math": False,  # a "$" in a label is a dollar, not mathematics
-    "font.family": "sans-serif",
-    "font.sans-serif": ["DejaVu Sans", "Arial", "Helvetica"],
-    "font.size": 10,
-    "axes.titlesize": 12,
-    "axes.titleweight": "bold",
-    "axes.titlelocation": "left",
-    "axes.spines.top": False,
-    "axes.spines.right": False,
-    "axes.edgecolor": "#56606B",
-    "xtick.color": "#1D2733",
-    "ytick.color": "#1D2733",
-    "axes.labelcolor": "#1D2733",
-    "text.color": "#1D2733",
-}
 
 
 # --- the numbers ---------------------------------------------------------------------------------
@@ -147,28 +124,6 @@ def completeness_matrix(table: pd.DataFrame, by: str, labels: dict[tuple[str, st
 # --- the figures ---------------------------------------------------------------------------------
 
 
-def _svg(fig: Figure, title: str, name: str) -> str:
-    """The figure as inline SVG: no XML prologue, scales with the page, named for screen readers.
-
-    Its element ids are prefixed with `name`, so several figures in one page never share an id.
-    """
-    buffer = io.StringIO()
-    fig.savefig(buffer, format="svg", metadata={"Date": None, "Creator": None, "Title": title})
-    text = buffer.getvalue()
-    text = re.sub(r"\s*<metadata>.*?</metadata>", "", text[text.index("<svg") :], count=1, flags=re.DOTALL)
-    end = text.index(">")
-    opening = text[:end]
-    width = re.search(r'\swidth="([^"]+)"', opening)
-    opening = re.sub(r'\s(width|height)="[^"]*"', "", opening)
-    size = f' width="100%" style="max-width:{width.group(1)};height:auto"' if width else ""
-    body = re.sub(r'(\sid="|url\(#|href="#)', rf"\g<1>{name}-", text[end:])
-    return f'{opening} role="img" aria-label="{escape(title, quote=True)}"{size}{body}'
-
-
-def _styled() -> AbstractContextManager[None]:
-    return mpl.rc_context(_STYLE)  # type: ignore[arg-type]  # the stubs want every key as a literal
-
-
 def _empty(ax: Axes, message: str) -> None:
     ax.set_axis_off()
     ax.text(0.5, 0.5, message, ha="center", va="center", color="#56606B", transform=ax.transAxes)
@@ -187,7 +142,7 @@ def _start(height: float, width: float = 7.5) -> tuple[Figure, Axes]:
 def findings_figure(table: pd.DataFrame) -> str:
     """Horizontal bars of open findings per rule, stacked by severity (the most frequent rules)."""
     title = _("Open findings by rule and severity")
-    with _styled():
+    with styled():
         counts = table.pivot_table(index="rule", columns="severity", values="n", aggfunc="sum", fill_value=0)
         if not counts.empty:
             counts = counts.loc[counts.sum(axis=1).sort_values(ascending=False).index[:MAX_RULES]]
@@ -219,13 +174,13 @@ def findings_figure(table: pd.DataFrame) -> str:
             if len(table["rule"].unique()) > MAX_RULES:
                 title = _("Open findings by rule and severity (the %(n)d most frequent rules)") % {"n": MAX_RULES}
         ax.set_title(title)
-        return _svg(fig, title, "findings")
+        return svg(fig, title, "findings")
 
 
 def query_age_figure(ages: pd.DataFrame, group_label: str) -> str:
     """Horizontal bars of queries not yet closed per group, stacked by age band."""
     title = _("Queries not yet closed, by age")
-    with _styled():
+    with styled():
         fig, ax = _start(_bar_height(len(ages)))
         if ages.empty or not ages["total"].sum():
             _empty(ax, _("No query waiting."))
@@ -243,13 +198,13 @@ def query_age_figure(ages: pd.DataFrame, group_label: str) -> str:
             ax.xaxis.set_major_locator(MaxNLocator(integer=True))
             ax.legend(title=_("time since raised"), frameon=False, loc="upper left", bbox_to_anchor=(1.0, 1.0))
         ax.set_title(title)
-        return _svg(fig, title, "query-ages")
+        return svg(fig, title, "query-ages")
 
 
 def answer_time_figure(times: pd.DataFrame, group_label: str) -> str:
     """Horizontal bars of the median days to the first answer per group, with how many were answered."""
     title = _("Median days from a query to its first answer")
-    with _styled():
+    with styled():
         fig, ax = _start(_bar_height(len(times)))
         if times.empty:
             _empty(ax, _("No query answered yet."))
@@ -268,13 +223,13 @@ def answer_time_figure(times: pd.DataFrame, group_label: str) -> str:
             ax.grid(axis="x", color="#E3E7EB", linewidth=0.8)
             ax.set_axisbelow(True)
         ax.set_title(title)
-        return _svg(fig, title, "answer-times")
+        return svg(fig, title, "answer-times")
 
 
 def completeness_figure(matrix: pd.DataFrame, group_label: str) -> str:
     """A grid of the share of cases with each required field filled, fields down and groups across."""
     title = _("Completeness of the required fields")
-    with _styled():
+    with styled():
         rows, cols = matrix.shape
         labels = [textwrap.fill(str(r), LABEL_WRAP) for r in matrix.index]
         lines = max((label.count("\n") + 1 for label in labels), default=1)
@@ -284,7 +239,7 @@ def completeness_figure(matrix: pd.DataFrame, group_label: str) -> str:
         if matrix.empty:
             _empty(ax, _("No case to count yet."))
             ax.set_title(title)
-            return _svg(fig, title, "completeness")
+            return svg(fig, title, "completeness")
         values = matrix.to_numpy(dtype=float)
         cmap = mpl.colormaps["cividis"].with_extremes(bad="#F2F2F2")
         image = ax.imshow(np.ma.masked_invalid(values), cmap=cmap, vmin=0, vmax=1, aspect="auto")
@@ -310,4 +265,4 @@ def completeness_figure(matrix: pd.DataFrame, group_label: str) -> str:
         bar.set_label(_("cases with the field filled"))
         bar.outline.set_visible(False)
         ax.set_title(title)
-        return _svg(fig, title, "completeness")
+        return svg(fig, title, "completeness")

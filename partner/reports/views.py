@@ -1,4 +1,5 @@
-"""The report page of an entity, its PDF and its tables as CSV, each within the reader's scope."""
+"""The report page of an entity, its PDF, its tables as CSV and the evidence pack, each within the
+reader's scope; the population page where denominators are loaded."""
 
 from __future__ import annotations
 
@@ -7,64 +8,137 @@ import zipfile
 from typing import Any
 
 from django.conf import settings
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied
+from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import render
+from django.shortcuts import redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_http_methods
 
 from partner.accounts.models import Role
-from partner.accounts.security import is_coordinator
-from partner.cases.frames import CaseFrames, build_frames, case_frames
+from partner.accounts.security import is_coordinator, is_european_coordinator
+from partner.cases.frames import CaseFrames, build_frames
 from partner.cases.models import TumourCase
 from partner.dictionary.loader import Dictionary, get_dictionary
-from partner.quality.dashboard import _svg
+from partner.lib.figures import svg
 
+from .evidence import build_evidence_pack
+from .models import PopulationLoad
 from .pdf import render_pdf
+from .population import PopulationError, coverage, load_population, population_frame
 from .report import Report, build_report
 
 #: Roles that see no case but may see the registry's aggregates, always suppressed.
 AGGREGATE_ROLES = {Role.EXPERT, Role.RESEARCHER}
+#: The largest population file accepted from the web (Eurostat's whole demo_pjan is about 60 MB).
+MAX_POPULATION_UPLOAD = 100 * 1024 * 1024
 
 
-def _frames(user: Any, d: Dictionary) -> tuple[CaseFrames, bool]:
-    """The cases the reader's report counts, and whether its counts must be suppressed: experts
+def _scope(user: Any) -> tuple[Any, bool]:
+    """The cases the reader's reports count, and whether their counts must be suppressed: experts
     and researchers get the whole registry suppressed, everyone else their own scope, suppressed
     unless they coordinate a country or the registry."""
     if user.memberships.filter(role__in=AGGREGATE_ROLES).exists():
-        return build_frames(TumourCase.objects.all().for_analysis(), dictionary=d), True
-    return case_frames(user, dictionary=d), not is_coordinator(user)
+        return TumourCase.objects.all().for_analysis(), True
+    return TumourCase.objects.all().restrict(user).for_analysis(), not is_coordinator(user)
+
+
+def _frames(user: Any, d: Dictionary, entity: str) -> tuple[CaseFrames, bool]:
+    cases, suppressed = _scope(user)
+    return build_frames(cases.filter(entity__code=entity), dictionary=d), suppressed
+
+
+def _entity(entity: str) -> Dictionary:
+    d = get_dictionary()
+    if entity not in d.entity_by_code:
+        raise Http404(f"no entity {entity} in the dictionary")
+    return d
+
+
+def _language(request: HttpRequest) -> str:
+    return (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
 
 
 def _report(request: HttpRequest, entity: str, *, download: bool = False) -> Report:
     """The entity's report for the reader; a download (the PDF) is always suppressed."""
-    d = get_dictionary()
-    if entity not in d.entity_by_code:
-        raise Http404(f"no entity {entity} in the dictionary")
-    frames, suppressed = _frames(request.user, d)
+    d = _entity(entity)
+    frames, suppressed = _frames(request.user, d, entity)
     return build_report(
         frames,
         entity,
         d,
         threshold=settings.PARTNER_MIN_CELL_COUNT,
         suppressed=suppressed or download,
-        language=(getattr(request, "LANGUAGE_CODE", None) or "en")[:2],
+        population=population_frame(),
+        language=_language(request),
     )
+
+
+@login_required
+def index(request: HttpRequest) -> HttpResponse:
+    """The entities of the dictionary with the cases of each the reader's reports count."""
+    d = get_dictionary()
+    cases, suppressed = _scope(request.user)
+    counts = dict(
+        cases.filter(entity__isnull=False)
+        .values_list("entity__code")
+        .annotate(n=Count("id"))
+        .values_list("entity__code", "n")
+    )
+    threshold = settings.PARTNER_MIN_CELL_COUNT
+    entities = [
+        {
+            "code": code,
+            "name": entity.names.get(_language(request)),
+            "cases": counts.get(code, 0),
+            "shown": f"<{threshold}" if suppressed and 0 < counts.get(code, 0) < threshold else counts.get(code, 0),
+        }
+        for code, entity in d.entity_by_code.items()
+    ]
+    entities.sort(key=lambda e: (e["cases"] == 0, e["name"]))  # never by the count, which may be hidden
+    return render(request, "reports/index.html", {"entities": entities, "suppressed": suppressed})
 
 
 @login_required
 def entity_report(request: HttpRequest, entity: str) -> HttpResponse:
     report = _report(request, entity)
-    svg = None
-    if report.survival_figure is not None:
-        svg = _svg(report.survival_figure, report.survival_figure.axes[0].get_title(), "os")
-    return render(request, "reports/entity.html", {"report": report, "survival_svg": svg})
+    figures = {}
+    for section in report.sections:
+        figure = section.figure()
+        if figure is not None:
+            figures[section.key] = svg(figure, section.figure_title or section.title, section.key)
+    return render(request, "reports/entity.html", {"report": report, "figures": figures})
+
+
+def _pdf_response(report: Report, name: str) -> HttpResponse:
+    response = HttpResponse(render_pdf(report), content_type="application/pdf")
+    response["Content-Disposition"] = f'attachment; filename="{report.entity}-{name}-{report.date.isoformat()}.pdf"'
+    return response
 
 
 @login_required
 def report_pdf(request: HttpRequest, entity: str) -> HttpResponse:
-    report = _report(request, entity, download=True)
-    response = HttpResponse(render_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{entity}-report-{report.date.isoformat()}.pdf"'
-    return response
+    return _pdf_response(_report(request, entity, download=True), "report")
+
+
+@login_required
+def evidence_pdf(request: HttpRequest, entity: str) -> HttpResponse:
+    """The evidence pack pooled over the whole registry, suppressed: for anyone who holds a role."""
+    d = _entity(entity)
+    if not request.user.memberships.exists():
+        raise PermissionDenied("the evidence pack is for the registry's members")
+    frames = build_frames(TumourCase.objects.filter(entity__code=entity).for_analysis(), dictionary=d)
+    pack = build_evidence_pack(
+        frames,
+        entity,
+        d,
+        threshold=settings.PARTNER_MIN_CELL_COUNT,
+        population=population_frame(),
+        language=_language(request),
+    )
+    return _pdf_response(pack, "evidence-pack")
 
 
 @login_required
@@ -87,3 +161,33 @@ def report_zip(request: HttpRequest, entity: str) -> HttpResponse:
     response = HttpResponse(buffer.getvalue(), content_type="application/zip")
     response["Content-Disposition"] = f'attachment; filename="{entity}-tables.zip"'
     return response
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def population(request: HttpRequest) -> HttpResponse:
+    """Which years of which countries have their population loaded; a European coordinator loads more."""
+    may_load = is_european_coordinator(request.user)
+    if request.method == "POST":
+        if not may_load:
+            raise PermissionDenied("only a European coordinator loads populations")
+        upload = request.FILES.get("file")
+        if upload is None:
+            messages.error(request, _("Choose a file to load."))
+        elif upload.size is not None and upload.size > MAX_POPULATION_UPLOAD:
+            messages.error(request, _("%(name)s is larger than 100 MB.") % {"name": upload.name})
+        else:
+            try:
+                load = load_population(upload, name=upload.name or "upload", user=request.user)
+            except PopulationError as error:
+                messages.error(request, str(error))
+            else:
+                messages.success(
+                    request,
+                    _("%(name)s: %(rows)s counts loaded, %(replaced)s of them replacing earlier ones.")
+                    % {"name": load.source, "rows": load.rows, "replaced": load.replaced},
+                )
+        return redirect("reports:population")
+    spans = coverage(population_frame()).spans()
+    context = {"spans": sorted(spans.items()), "loads": PopulationLoad.objects.all()[:20], "may_load": may_load}
+    return render(request, "reports/population.html", context)

@@ -201,3 +201,26 @@ def test_the_cohort_keeps_cases_with_any_line_of_the_treatments():
     assert selected(Cohort(treatments=["chemotherapy", "radiotherapy"]), treatment) == [1, 3]
     with pytest.raises(ValueError, match="treatment frame"):
         selected(Cohort(treatments=["surgery"]))
+
+
+def test_main_stage_merges_subgroups_and_leaves_other_systems_out():
+    from partner.analysis import main_stage
+
+    stages = pd.Series(["IIIB", "IVA", "I", "Ir", "II", "IV", "PRETEXT 2", "", None, "IIa"])
+    result = main_stage(stages)
+    assert result.tolist()[:6] == ["III", "IV", "I", "I", "II", "IV"]
+    assert result.iloc[6:9].isna().all()
+    assert result.iloc[9] == "II"
+    assert list(result.cat.categories) == ["I", "II", "III", "IV"] and result.cat.ordered
+
+
+def test_treatment_pattern_orders_the_types_and_names_the_untreated():
+    from partner.analysis import treatment_pattern
+
+    cases = pd.DataFrame({"case_id": pd.array([7, 8, 9], dtype="Int64")}, index=[10, 11, 12])
+    lines = pd.DataFrame(
+        {"case_id": [7, 7, 7, 8], "line_type": ["radiotherapy", "surgery", "surgery", "chemotherapy"]}
+    )
+    patterns = treatment_pattern(cases, lines, ["surgery", "chemotherapy", "radiotherapy"], none="nothing")
+    assert patterns.to_dict() == {10: "surgery + radiotherapy", 11: "chemotherapy", 12: "nothing"}
+    assert treatment_pattern(cases, lines.iloc[0:0], ["surgery"]).tolist() == ["none"] * 3

@@ -65,8 +65,11 @@ class Command(BaseCommand):
         from partner.quality.demo import demo_queries
         from partner.quality.services import check_cases
 
+        from partner.reports.demo import load_demo_population
+
         found = check_cases(TumourCase.objects.all())
         queries = demo_queries(options["seed"])
+        load_demo_population(options["seed"])
         self.stdout.write(
             f"demo registry: {TumourCase.objects.count()} cases in total, "
             f"{errors} of the new ones with a deliberate error for quality control; "

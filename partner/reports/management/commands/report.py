@@ -1,4 +1,5 @@
-"""partner report ENTITY --out FILE.pdf: the suppressed report of an entity over the whole registry."""
+"""partner report ENTITY [--evidence] --out FILE.pdf: the suppressed report of an entity over the whole
+registry, or the evidence pack of a guideline group."""
 
 from __future__ import annotations
 
@@ -7,11 +8,14 @@ from typing import Any
 
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
+from django.utils import translation
 
 from partner.cases.frames import build_frames
 from partner.cases.models import TumourCase
 from partner.dictionary.loader import get_dictionary
+from partner.reports.evidence import build_evidence_pack
 from partner.reports.pdf import render_pdf
+from partner.reports.population import population_frame
 from partner.reports.report import build_report
 
 
@@ -21,6 +25,9 @@ class Command(BaseCommand):
     def add_arguments(self, parser: CommandParser) -> None:
         parser.add_argument("entity", help="the entity's code in the dictionary, e.g. ACC")
         parser.add_argument("--out", type=Path, help="the PDF to write (default: ENTITY-report.pdf)")
+        parser.add_argument(
+            "--evidence", action="store_true", help="the evidence pack: outcomes by stage and treatment, Cox model"
+        )
         parser.add_argument("--language", default="en", help="language of the report (en, it, fr, de, pl)")
 
     def handle(self, *args: Any, **options: Any) -> None:
@@ -29,10 +36,23 @@ class Command(BaseCommand):
         if entity not in d.entity_by_code:
             known = ", ".join(sorted(d.entity_by_code))
             raise CommandError(f"{options['entity']}: no such entity in the dictionary (known: {known})")
-        frames = build_frames(TumourCase.objects.all().for_analysis(), dictionary=d)
-        report = build_report(
-            frames, entity, d, threshold=settings.PARTNER_MIN_CELL_COUNT, suppressed=True, language=options["language"]
-        )
-        out: Path = options["out"] or Path(f"{entity}-report.pdf")
-        out.write_bytes(render_pdf(report))
+        language = options["language"]
+        if language not in dict(settings.LANGUAGES):
+            raise CommandError(f"{language}: not one of the languages {', '.join(dict(settings.LANGUAGES))}")
+        frames = build_frames(TumourCase.objects.filter(entity__code=entity).for_analysis(), dictionary=d)
+        build = build_evidence_pack if options["evidence"] else build_report
+        extra = {} if options["evidence"] else {"suppressed": True}
+        with translation.override(language):
+            report = build(
+                frames,
+                entity,
+                d,
+                threshold=settings.PARTNER_MIN_CELL_COUNT,
+                population=population_frame(),
+                language=language,
+                **extra,
+            )
+            pdf = render_pdf(report)
+        out: Path = options["out"] or Path(f"{entity}-{'evidence-pack' if options['evidence'] else 'report'}.pdf")
+        out.write_bytes(pdf)
         self.stdout.write(f"{out}: {report.name}, {report.children_shown} children")
