@@ -84,6 +84,7 @@ INSTALLED_APPS = [
     "partner.quality",
     "partner.interop",
     "partner.reports",
+    "partner.datarequests",
 ]
 
 MIDDLEWARE = [
@@ -186,6 +187,9 @@ USE_TZ = True
 STATIC_URL = "/static/"
 STATIC_ROOT = VAR_DIR / "static"
 STATICFILES_DIRS = [BASE_DIR / "partner" / "static"]
+# Uploaded files (consultation attachments, letters): never served as static files, only through
+# views that check who asks and send the type read from the content.
+MEDIA_ROOT = Path(os.environ.get("PARTNER_MEDIA_DIR", VAR_DIR / "media"))
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedStaticFilesStorage"},

@@ -1,0 +1,169 @@
+"""Pages of data requests: a researcher's own requests and new request, the coordinator's queue and decision."""
+
+from __future__ import annotations
+
+from django import forms
+from django.contrib import messages
+from django.contrib.auth.decorators import login_required
+from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.paginator import Paginator
+from django.db.models import Case, IntegerField, Value, When
+from django.http import HttpRequest, HttpResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.utils.translation import gettext as _
+from django.views.decorators.http import require_POST
+
+from partner.cases.models import AccessLog
+from partner.dictionary.loader import get_dictionary
+
+from . import services
+from .forms import DecisionForm, RequestForm
+from .models import DataRequest, RequestStatus
+
+
+def language(request: HttpRequest) -> str:
+    return (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
+
+
+def _add_errors(form: forms.Form, exc: ValidationError) -> None:
+    """The service's errors beside the fields they are about (`cohort.entities` -> entities)."""
+    if not hasattr(exc, "error_dict"):
+        form.add_error(None, exc)
+        return
+    for key, errors in exc.message_dict.items():
+        name = key.removeprefix("cohort.")
+        form.add_error(name if name in form.fields else None, errors)
+
+
+def _visible(request: HttpRequest, pk: int) -> DataRequest:
+    """The request if the user may see it; else 404, exactly as for a request that does not exist."""
+    return get_object_or_404(services.visible(request.user), pk=pk)
+
+
+@login_required
+def request_list(request: HttpRequest) -> HttpResponse:
+    if not services.may_use(request.user):
+        raise PermissionDenied(_("Data requests are for researchers and the European coordinator."))
+    found = services.visible(request.user)
+    status = request.GET.get("status", "")
+    if status in RequestStatus.values:
+        found = found.filter(status=status)
+    waiting_first = Case(
+        When(status=RequestStatus.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField()
+    )
+    page = Paginator(found.order_by(waiting_first, "-created", "-id"), 50).get_page(request.GET.get("page"))
+    context = {
+        "page": page,
+        "status": status,
+        "statuses": RequestStatus.choices,
+        "reviewer": services.may_review(request.user),
+        "can_request": services.may_request(request.user),
+    }
+    return render(request, "datarequests/list.html", context)
+
+
+@login_required
+def request_new(request: HttpRequest) -> HttpResponse:
+    if not services.may_request(request.user):
+        raise PermissionDenied(_("Only researchers submit data requests."))
+    dictionary = get_dictionary()
+    lang = language(request)
+    form = RequestForm(request.POST or None, dictionary=dictionary, language=lang)
+    if request.method == "POST" and form.is_valid():
+        try:
+            created = services.submit(
+                user=request.user,
+                title=form.cleaned_data["title"],
+                purpose=form.cleaned_data["purpose"],
+                variables=form.cleaned_data["variables"],
+                cohort=form.cohort(),
+            )
+        except ValidationError as exc:
+            _add_errors(form, exc)
+        else:
+            messages.success(request, _("Your request was sent to the European coordinator."))
+            return redirect("datarequests:detail", pk=created.pk)
+    chosen = request.POST.getlist("variables") if request.method == "POST" else []
+    context = {"form": form, "groups": services.variable_groups(dictionary, lang, chosen), "dictionary": dictionary}
+    return render(request, "datarequests/new.html", context)
+
+
+def _detail(request: HttpRequest, found: DataRequest, decision_form: DecisionForm | None = None) -> HttpResponse:
+    user = request.user
+    dictionary = get_dictionary(found.dictionary_version)
+    lang = language(request)
+    mine = found.requester_id == user.pk
+    submitted = found.status == RequestStatus.SUBMITTED
+    reviewer = services.may_review(user)
+    can_decide = reviewer and submitted and not mine
+    groups = [g for g in services.variable_groups(dictionary, lang, found.variables) if g["chosen"]]
+    context = {
+        "item": found,
+        "groups": groups,
+        "cohort": services.describe_cohort(found.cohort, dictionary, lang),
+        "history": services.history(found),
+        "can_withdraw": mine and submitted,
+        "can_download": mine and found.status == RequestStatus.APPROVED,
+        "decision_form": (decision_form or DecisionForm()) if can_decide else None,
+        "cohort_size": services.cohort_size(found) if reviewer else None,
+    }
+    return render(request, "datarequests/detail.html", context)
+
+
+@login_required
+def request_detail(request: HttpRequest, pk: int) -> HttpResponse:
+    return _detail(request, _visible(request, pk))
+
+
+@login_required
+@require_POST
+def request_decide(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible(request, pk)
+    if not services.may_review(request.user):
+        raise PermissionDenied(_("Only the European coordinator decides on data requests."))
+    form = DecisionForm(request.POST)
+    if not form.is_valid():
+        return _detail(request, found, form)
+    try:
+        services.decide(
+            found, user=request.user, decision=form.cleaned_data["decision"], note=form.cleaned_data["note"]
+        )
+    except ValidationError as exc:
+        _add_errors(form, exc)
+        return _detail(request, found, form)
+    except services.NotNow as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(
+            request,
+            _("Request #%(id)s is %(status)s.")
+            % {"id": found.pk, "status": RequestStatus(form.cleaned_data["decision"]).label},
+        )
+    return redirect("datarequests:detail", pk=found.pk)
+
+
+@login_required
+@require_POST
+def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible(request, pk)
+    try:
+        services.withdraw(found, user=request.user)
+    except services.NotNow as exc:
+        messages.error(request, str(exc))
+    else:
+        messages.success(request, _("Your request is withdrawn."))
+    return redirect("datarequests:detail", pk=found.pk)
+
+
+@login_required
+def request_extract(request: HttpRequest, pk: int) -> HttpResponse:
+    found = _visible(request, pk)
+    try:
+        extract = services.download(found, user=request.user, channel=AccessLog.Channel.WEB)
+    except services.NotNow as exc:
+        messages.error(request, str(exc))
+        return redirect("datarequests:detail", pk=found.pk)
+    response = HttpResponse(extract.content, content_type="application/zip")
+    response["Content-Disposition"] = f'attachment; filename="{extract.filename}"'
+    response["Cache-Control"] = "no-store"
+    return response
