@@ -10,7 +10,7 @@ DEMO_PATIENTS ?= 600
 # The PostgreSQL run of the suite uses DATABASE_URL when set, else this server when it answers.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres bench lint chromium clean
+.PHONY: run test test-sqlite test-postgres bench lint chromium pdf-libs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -18,7 +18,7 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet --no-deps lifelines==0.30.3  # see pyproject.toml: it declares pandas<3
 	touch $(STAMP)
 
-run: $(STAMP)
+run: $(STAMP) pdf-libs
 	mkdir -p var
 	DEBUG=true $(BIN)/partner migrate --no-input
 	DEBUG=true $(BIN)/partner dictionary load
@@ -31,7 +31,11 @@ run: $(STAMP)
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
-test: $(STAMP) chromium test-sqlite test-postgres
+# WeasyPrint writes the consultation letters through Pango.
+pdf-libs:
+	@/sbin/ldconfig -p | grep -q libpangoft2-1.0 || (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null)
+
+test: $(STAMP) chromium pdf-libs test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	env -u DATABASE_URL $(BIN)/pytest

@@ -85,6 +85,7 @@ INSTALLED_APPS = [
     "partner.interop",
     "partner.reports",
     "partner.datarequests",
+    "partner.consult",
 ]
 
 MIDDLEWARE = [

@@ -13,6 +13,7 @@ urlpatterns = [
     path("quality/", include("partner.quality.urls")),
     path("import/", include("partner.interop.urls")),
     path("reports/", include("partner.reports.urls")),
+    path("consult/", include("partner.consult.urls")),
     path("requests/", include("partner.datarequests.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),

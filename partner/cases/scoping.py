@@ -8,11 +8,14 @@ researchers see no row-level case here (they get consultations and aggregates el
 
 from __future__ import annotations
 
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from django.db import models
 
 from partner.accounts.models import CENTRE_ROLES, Centre, Role
+
+if TYPE_CHECKING:
+    from .models import TumourCase
 
 
 def _scope(user: Any, *, centre_field: str, country_field: str) -> models.Q | None:
@@ -59,3 +62,36 @@ def registration_centres(user: Any) -> models.QuerySet[Centre]:
     if user is None or not user.is_authenticated or not user.is_active:
         return Centre.objects.none()
     return Centre.objects.filter(membership__user=user, membership__role__in=CENTRE_ROLES).distinct()
+
+
+# --- who stands where to a case ----------------------------------------------------------------
+
+
+def _cases() -> Any:
+    from .models import TumourCase  # the models module builds its managers from this one
+
+    return TumourCase.objects
+
+
+def in_scope(user: Any, case: TumourCase) -> bool:
+    return _cases().restrict(user).filter(pk=case.pk).exists()
+
+
+def coordinates(user: Any, case: TumourCase) -> bool:
+    """A coordinator whose scope holds the case: the national one of its country, a European one, a superuser."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    if user.is_superuser:
+        return True
+    return any(
+        m.role == Role.EUROPEAN_COORDINATOR
+        or (m.role == Role.NATIONAL_COORDINATOR and m.country_id == case.centre.country_id)
+        for m in user.memberships.all()
+    )
+
+
+def works_at(user: Any, case: TumourCase) -> bool:
+    """A data manager or clinician of the case's centre."""
+    if not user.is_authenticated or not user.is_active:
+        return False
+    return user.memberships.filter(role__in=CENTRE_ROLES, centre_id=case.centre_id).exists()

@@ -23,8 +23,9 @@ from django.utils.functional import Promise
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partner.accounts.models import CENTRE_ROLES, Role
+from partner.accounts.models import Role
 from partner.cases.models import TumourCase
+from partner.cases.scoping import coordinates, in_scope, works_at
 from partner.dictionary.loader import Dictionary, get_dictionary
 
 from .models import Finding, Query, QueryMessage, QueryStatus
@@ -41,30 +42,6 @@ REMINDER_INTERVAL = dt.timedelta(days=3)
 def scoped_queries(user: Any) -> QuerySet[Query]:
     """The queries on the cases the user may see: their centre's, their country's, or all."""
     return Query.objects.filter(case__in=TumourCase.objects.restrict(user))
-
-
-def in_scope(user: Any, case: TumourCase) -> bool:
-    return TumourCase.objects.restrict(user).filter(pk=case.pk).exists()
-
-
-def coordinates(user: Any, case: TumourCase) -> bool:
-    """A coordinator whose scope holds the case: the national one of its country, a European one, a superuser."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    if user.is_superuser:
-        return True
-    return any(
-        m.role == Role.EUROPEAN_COORDINATOR
-        or (m.role == Role.NATIONAL_COORDINATOR and m.country_id == case.centre.country_id)
-        for m in user.memberships.all()
-    )
-
-
-def works_at(user: Any, case: TumourCase) -> bool:
-    """A data manager or clinician of the case's centre."""
-    if not user.is_authenticated or not user.is_active:
-        return False
-    return user.memberships.filter(role__in=CENTRE_ROLES, centre_id=case.centre_id).exists()
 
 
 # --- fields of the dictionary ------------------------------------------------------------------

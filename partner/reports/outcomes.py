@@ -143,7 +143,11 @@ def group_section(
     events = present.groupby(by, observed=True, sort=True)["event"].sum().reindex(sizes.index)
     children_shown = counts_shown(sizes, threshold, suppressed)
     # A curve starts at its group's size: a group hidden to protect a smaller one gets no curve either.
-    drawn = [group for group, n in sizes.items() if n >= threshold and not children_shown[group].startswith("<")]
+    drawn = [
+        group
+        for group, n in sizes.items()
+        if n >= threshold and not str(children_shown.to_dict()[group]).startswith("<")
+    ]
     analysis = SurvivalAnalysis(years=REPORTED).fit(present[present[by].isin(drawn)], by=by) if drawn else None
 
     rows = []
@@ -186,7 +190,10 @@ def group_section(
                 "p": _p(test.p_value) if test.p_value < 0.001 else f"= {_p(test.p_value)}",
             }
         )
-    at_risk = {group: list(counts_shown(analysis.at_risk_.loc[group], threshold, suppressed)) for group in analysis.km_}
+    at_risk: dict[Hashable, list[str]] = {
+        group: list(counts_shown(analysis.at_risk_.loc[[group]].iloc[0], threshold, suppressed))
+        for group in analysis.km_
+    }
     section.figure_title = f"{endpoint_title}: {title}"
     section.draw = partial(
         draw_km,

@@ -140,7 +140,7 @@ class _Pages:
                 cellText=part.to_numpy().tolist() or [[""] * len(headers)],
                 colWidths=[w / sum(widths) for w in widths],
                 colLabels=headers,
-                bbox=(0, 0, 1, 1),
+                bbox=(0, 0, 1, 1),  # type: ignore[arg-type]  # matplotlib takes the bounds as a tuple too
                 cellLoc="left",
                 colLoc="left",
             )

@@ -12,7 +12,7 @@ import hashlib
 import io
 from dataclasses import dataclass
 from pathlib import Path
-from typing import IO, Any
+from typing import IO, Any, cast
 
 import pandas as pd
 from django.db import transaction
@@ -81,14 +81,14 @@ def load_population(source: str | Path | IO[bytes], *, name: str = "", user: Any
         PopulationCount.objects.bulk_create(
             PopulationCount(
                 load=load,
-                country=row.country,
-                year=int(row.year),
-                sex=row.sex,
-                age=int(row.age),
-                age_width=int(row.age_width),
-                population=round(float(row.population)),
+                country=row["country"],
+                year=int(row["year"]),
+                sex=row["sex"],
+                age=int(row["age"]),
+                age_width=int(row["age_width"]),
+                population=round(float(row["population"])),
             )
-            for row in frame.itertuples()
+            for row in cast(list[dict[str, Any]], frame.to_dict("records"))
         )
     return load
 
@@ -106,8 +106,9 @@ def coverage(population: pd.DataFrame) -> Coverage:
     """The years of each country whose both-sexes counts cover every age from 0 to 19."""
     years: dict[str, list[int]] = {}
     total = population[population["sex"] == "T"]
-    for (country, year), rows in total.groupby(["country", "year"]):
-        ages = set()
+    for key, rows in total.groupby(["country", "year"]):
+        country, year = cast(tuple[str, int], key)
+        ages: set[int] = set()
         for age, width in zip(rows["age"], rows["age_width"], strict=True):
             ages.update(range(int(age), int(age) + int(width)))
         if ages >= set(range(20)):

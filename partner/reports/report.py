@@ -108,7 +108,8 @@ def treatment_labels(dictionary: Dictionary, language: str) -> dict[str, str]:
 
 
 def stage_section(table: pd.DataFrame, threshold: int, suppressed: bool, *, endpoint: str = "overall") -> Section:
-    staged = table.assign(main_stage=main_stage(table["stage_group"]) if "stage_group" in table else pd.NA)
+    stages = main_stage(table["stage_group"]) if "stage_group" in table else pd.Series(pd.NA, index=table.index)
+    staged = table.assign(main_stage=stages)
     return group_section(
         staged,
         "main_stage",

@@ -127,7 +127,8 @@ def report_pdf(request: HttpRequest, entity: str) -> HttpResponse:
 def evidence_pdf(request: HttpRequest, entity: str) -> HttpResponse:
     """The evidence pack pooled over the whole registry, suppressed: for anyone who holds a role."""
     d = _entity(entity)
-    if not request.user.memberships.exists():
+    user: Any = request.user
+    if not user.memberships.exists():
         raise PermissionDenied("the evidence pack is for the registry's members")
     frames = build_frames(TumourCase.objects.filter(entity__code=entity).for_analysis(), dictionary=d)
     pack = build_evidence_pack(

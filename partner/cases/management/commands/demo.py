@@ -64,7 +64,6 @@ class Command(BaseCommand):
             progress.close()
         from partner.quality.demo import demo_queries
         from partner.quality.services import check_cases
-
         from partner.reports.demo import load_demo_population
 
         found = check_cases(TumourCase.objects.all())

@@ -41,7 +41,7 @@ class Command(BaseCommand):
             raise CommandError(f"{language}: not one of the languages {', '.join(dict(settings.LANGUAGES))}")
         frames = build_frames(TumourCase.objects.filter(entity__code=entity).for_analysis(), dictionary=d)
         build = build_evidence_pack if options["evidence"] else build_report
-        extra = {} if options["evidence"] else {"suppressed": True}
+        extra: dict[str, Any] = {} if options["evidence"] else {"suppressed": True}
         with translation.override(language):
             report = build(
                 frames,
