@@ -27,6 +27,7 @@ from partner.analysis import (
     age_at_diagnosis,
     age_group,
     describe,
+    main_stage,
     one_per_child,
     suppress,
     suppress_series,
@@ -37,7 +38,7 @@ from partner.cases.models import TumourCase
 
 router = Router(tags=["statistics"], auth=API_AUTH)
 
-BY = ("sex", "country", "age_group", "stage_group")
+BY = ("sex", "country", "age_group", "stage_group", "main_stage")
 ENDPOINTS = ("overall", "event_free")
 MISSING = "missing"
 AGE = "age at diagnosis (years)"
@@ -171,7 +172,10 @@ def _cohort(filters: Filters, frames: CaseFrames) -> pd.DataFrame:
         stages=filters.stage or None,
         treatments=filters.treatment or None,
     )
-    return cohort.select(frames.cases, frames.repeating.get("treatment"))
+    selected = cohort.select(frames.cases, frames.repeating.get("treatment"))
+    if "stage_group" in selected:  # stages I to IV, their subgroups merged, as the reports compare them
+        selected = selected.assign(main_stage=main_stage(selected["stage_group"]))
+    return selected
 
 
 def _grouping(cases: pd.DataFrame, by: str) -> pd.Series:
@@ -192,6 +196,17 @@ def _counts(children: pd.DataFrame, by: str | None, threshold: int | None) -> pd
         groups = groups[(groups > 0) | (groups.index != MISSING)]
         counts = pd.concat([groups.rename(index=str), counts]).astype("int64")
     return counts if threshold is None else suppress_series(counts, threshold, total=TOTAL)
+
+
+def _shown_groups(table: pd.DataFrame, by: str | None, threshold: int | None) -> set[str]:
+    """The groups whose size may be shown: a curve starts at its group's size, so a group hidden to
+    protect a smaller one (complementary suppression) gets no curve either."""
+    if by is None or threshold is None:
+        return {ALL} if by is None else {str(g) for g in table[by].dropna().unique()}
+    column = table[by].astype("object")
+    sizes = column.where(column.notna(), MISSING).astype(str).value_counts()
+    counts = suppress_series(pd.concat([sizes, pd.Series({TOTAL: len(table)})]).astype("int64"), threshold, total=TOTAL)
+    return {str(g) for g, v in counts.items() if g != TOTAL and not pd.isna(v)}
 
 
 def _size(counts: pd.Series, group: str) -> int | None:
@@ -327,8 +342,9 @@ def survival(request: HttpRequest, filters: Query[Filters], endpoint: str = "ove
     if len(table):
         analysis = SurvivalAnalysis().fit(table, by=by)
         logrank = analysis.logrank_
+        shown = _shown_groups(table, by, threshold)
         for group, kmf in analysis.km_.items():
-            if threshold is not None and len(kmf.durations) < threshold:
+            if threshold is not None and (len(kmf.durations) < threshold or str(group) not in shown):
                 hidden.append(group)
                 groups.append({"group": str(group), "suppressed": True})
             else:
