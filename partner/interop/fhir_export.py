@@ -1,5 +1,38 @@
 """One case as an HL7 FHIR R4 Bundle (type collection) following the mCODE STU4 profiles.
 
+What goes where, by form of the dictionary:
+
+- registration: the CancerPatient: the pseudonym as its identifier (never a name), gender, birthDate,
+  address.country.
+- diagnosis: the PrimaryCancerCondition: ICD-O-3 morphology (histology extension and code, with the
+  ICCC-3 group), topography with laterality (bodySite), onset, date of diagnosis (assertedDate),
+  basis of diagnosis (evidence); a CancerStage or TNMStageGroup Observation with its T, N and M
+  category Observations.
+- treatment: one resource a line, its dates, intent and end reason: a CancerRelatedSurgicalProcedure
+  (type, margin), a RadiotherapyCourseSummary (modality, dose and fractions, with a RadiotherapyVolume
+  for the site) or a Procedure for other treatments; a line of drugs one CancerRelatedMedicationRequest
+  per agent, the line's requests sharing a group identifier (a line with no agent recorded: one request
+  whose medication is absent, with a data-absent-reason).
+- follow_up: one Observation an event, dated by the event: a CancerDiseaseStatus when the event has a
+  type and a disease status, else an Observation coded with the field `follow_up.event_type`.
+- status: Patient.deceased[x]; a CancerDiseaseStatus for the last known disease status; the patient's
+  status as an Observation dated by the last contact, with the cause of death as its component.
+
+Every other value of the case's records goes out as a field Observation: the tumour modules, the
+consent form, and the fields of the common dataset mCODE has no element for (the number of cycles,
+the type and sites of a relapse, a late effect...). Its code is the field in the registry's own
+dictionary, system `urn:partner:dictionary`, code `<form>.<field>` (`acc.acc_weiss_score`); its value
+is value[x] by the field's type: a choice a CodeableConcept like every coded value below, a number a
+Quantity (in the field's UCUM unit when it has one; valueInteger for a whole number without unit),
+a date valueDateTime, yes/no valueBoolean, text valueString, ICD-O-3 codes and the codes of other
+systems (ORPHA, HPO...) a CodeableConcept; a multiple choice gives one Observation a value. The
+field Observation of a treatment line or a follow-up event names the line's or the event's resource
+as its `focus`; one of the diagnosis or a tumour module names the Condition. A record no resource
+above stands for (a form kept with no value, a record of a repeating form mCODE has no resource
+for) goes out as an Observation coded with the form's code alone, which the record's field
+Observations name as their focus. So nothing of the case's records is left behind: fhir_import
+lists the little a bundle does not carry.
+
 The vocabulary shared with the import (fhir_import) lives here too: profile and extension URLs,
 code systems, and `concept`, which writes a choice of the dictionary as a CodeableConcept.
 
@@ -26,7 +59,7 @@ from fhir.resources.R4B.resource import Resource
 from partner.cases.models import TumourCase
 from partner.cases.services import current_forms
 from partner.dictionary.loader import Dictionary, get_dictionary
-from partner.dictionary.schema import FieldDef
+from partner.dictionary.schema import FieldDef, FormDef
 
 # mCODE STU4 (4.0.0) canonical URLs, each checked against the published StructureDefinition.
 MCODE = "http://hl7.org/fhir/us/mcode/StructureDefinition/"
@@ -47,6 +80,7 @@ MODALITY_TECHNIQUE_EXT = MCODE + "mcode-radiotherapy-modality-and-technique"
 MODALITY_EXT = MCODE + "mcode-radiotherapy-modality"
 DOSE_EXT = MCODE + "mcode-radiotherapy-dose-delivered-to-volume"
 ASSERTED_DATE_EXT = "http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
+DATA_ABSENT_EXT = "http://hl7.org/fhir/StructureDefinition/data-absent-reason"
 
 ICDO3 = "http://terminology.hl7.org/CodeSystem/icd-o-3"
 ICCC3 = "http://terminology.hl7.org/CodeSystem/iccc-3"
@@ -63,6 +97,14 @@ DICTIONARY = "urn:partner:dictionary"
 
 #: Standard code systems of the `concepts` the dictionary lists for a choice.
 CONCEPT_SYSTEMS = {"snomed": SNOMED, "atc": ATC}
+#: The FHIR code systems, as HL7 Terminology (THO) names them, of the dictionary's code fields that have one;
+#: an ORPHA code goes there as its number. The registry's own coding comes first all the same.
+CODE_SYSTEMS = {
+    "ORPHA": "http://www.orpha.net",
+    "HPO": "http://human-phenotype-ontology.org",
+    "HGVS": "http://varnomen.hgvs.org",
+    "ISO3166": "urn:iso:std:iso:3166",
+}
 
 DISEASE_STATUS_CODE = "97509-4"
 SURGERY_CATEGORY = "387713003"
@@ -82,22 +124,8 @@ MEDICATION_FIELDS = {
     "targeted_therapy": "targeted_agent",
     "immunotherapy": "targeted_agent",
 }
-
-#: The fields a bundle carries, by form: `bundle_to_forms(case_bundle(case))` gives these back.
-CARRIED_FIELDS: dict[str, tuple[str, ...]] = {
-    "registration": ("date_of_birth", "sex", "country_of_residence"),
-    "diagnosis": (
-        *("onset_date", "diagnosis_date", "morphology", "topography", "laterality", "basis_of_diagnosis"),
-        *("stage_system", "stage_group", "tnm_basis", "tnm_t", "tnm_n", "tnm_m"),
-    ),
-    "treatment": (
-        *("line_type", "other_treatment", "treatment_start_date", "treatment_end_date", "treatment_intent"),
-        *("end_reason", "surgery_type", "resection_margin", "chemo_agents", "targeted_agent"),
-        *("rt_technique", "rt_total_dose", "rt_fractions", "rt_site"),
-    ),
-    "follow_up": ("event_type", "event_date", "disease_status"),
-    "status": ("patient_status", "date_of_death", "cause_of_death", "last_contact_date", "last_disease_status"),
-}
+#: The line types a Procedure stands for (a line with no type too).
+PROCEDURE_LINES = ("surgery", "radiotherapy", "other", None)
 
 _NAMESPACE = uuid.uuid5(uuid.NAMESPACE_URL, "urn:partner:fhir")
 
@@ -126,13 +154,39 @@ def element(form: str, field: str, label: str) -> dict[str, Any]:
     return {"coding": [{"system": DICTIONARY, "code": f"{form}.{field}", "display": label}]}
 
 
+def field_value(dictionary: Dictionary, form: str, f: FieldDef, value: Any) -> dict[str, Any]:
+    """One value of a field as the value[x] of its field Observation (a multiple choice: one of its values)."""
+    if f.type in ("choice", "multichoice"):
+        return {"valueCodeableConcept": concept(dictionary, form, f.code, value)}
+    if f.type in ("morphology", "topography"):
+        return {"valueCodeableConcept": {"coding": [{"system": ICDO3, "code": value}]}}
+    if f.type == "code":
+        codings = [{"system": system_of(form, f.code), "code": value}]
+        if f.code_system in CODE_SYSTEMS:
+            code = value.removeprefix("ORPHA:") if f.code_system == "ORPHA" else value
+            codings.append({"system": CODE_SYSTEMS[f.code_system], "code": code})
+        return {"valueCodeableConcept": {"coding": codings}}
+    if f.type == "boolean":
+        return {"valueBoolean": value}
+    if f.type == "date":
+        return {"valueDateTime": value}
+    if f.type == "integer" and not f.unit:
+        return {"valueInteger": value}
+    if f.type in ("integer", "decimal"):
+        quantity: dict[str, Any] = {"value": Decimal(str(value))}
+        if f.unit:
+            quantity |= {"unit": f.unit, "system": UCUM, "code": f.unit}
+        return {"valueQuantity": quantity}
+    return {"valueString": str(value)}
+
+
 def case_bundle(case: TumourCase, dictionary: Dictionary | None = None) -> dict[str, Any]:
     """The case as a FHIR R4 Bundle of type collection, ready for `json.dumps`.
 
     The patient is known by the pseudonym only: names never leave the registry (it does not hold
     them). The date of birth, part of the registry's data, goes out in full. Resource ids and
     fullUrls are UUIDs derived from the case and the resource's place, so an unchanged case always
-    gives the same bundle. `CARRIED_FIELDS` lists what the bundle carries.
+    gives the same bundle. Every value of the case's records goes out (see the module's docstring).
     """
     dictionary = dictionary or get_dictionary(case.dictionary_version.number)
     return _Export(case, dictionary).bundle()
@@ -144,6 +198,10 @@ class _Export:
         self.dictionary = dictionary
         self.forms = current_forms(dictionary, case)
         self.entries: list[BundleEntry] = []
+        #: (form, instance, field) of the values written to a standard element; the rest go as field Observations.
+        self.written: set[tuple[str, int, str]] = set()
+        #: (form, instance) -> the reference of the resource a record of a repeating form is.
+        self.anchors: dict[tuple[str, int], str] = {}
 
     def uuid(self, *key: object) -> str:
         return str(uuid.uuid5(_NAMESPACE, "/".join(str(k) for k in (self.case.pk, *key))))
@@ -153,6 +211,9 @@ class _Export:
 
     def add(self, resource: Resource) -> None:
         self.entries.append(BundleEntry(fullUrl=f"urn:uuid:{resource.id}", resource=resource))
+
+    def wrote(self, form: str, instance: int, *fields: str) -> None:
+        self.written.update((form, instance, f) for f in fields)
 
     def concept(self, form: str, field: str, value: str) -> dict[str, Any]:
         return concept(self.dictionary, form, field, value)
@@ -174,10 +235,9 @@ class _Export:
         for number, line in enumerate(self.forms.get("treatment", []), start=1):
             self.treatment(number, line)
         for number, event in enumerate(self.forms.get("follow_up", []), start=1):
-            if event.get("event_type") == "response_assessment" and event.get("disease_status"):
-                value = self.concept("follow_up", "disease_status", event["disease_status"])
-                self.disease_status(("follow_up", number), event.get("event_date"), value)
+            self.event(number, event)
         self.vital_status()
+        self.other_values()
         bundle = Bundle(id=self.uuid("bundle"), type="collection", entry=self.entries or None)
         return bundle.model_dump(mode="json", exclude_none=True)
 
@@ -196,11 +256,14 @@ class _Export:
             "gender": gender.get(sex, "unknown"),
             "birthDate": registration.get("date_of_birth") or patient.date_of_birth.isoformat(),
         }
+        self.wrote("registration", 1, "date_of_birth", "sex")
         if registration.get("country_of_residence"):
             data["address"] = [{"country": registration["country_of_residence"]}]
+            self.wrote("registration", 1, "country_of_residence")
         if status.get("patient_status") == "dead":
             if status.get("date_of_death"):
                 data["deceasedDateTime"] = status["date_of_death"]
+                self.wrote("status", 1, "date_of_death")
             else:
                 data["deceasedBoolean"] = True
         elif status.get("patient_status") == "alive":
@@ -240,6 +303,8 @@ class _Export:
             data["evidence"] = [
                 {"code": [self.concept("diagnosis", "basis_of_diagnosis", diagnosis["basis_of_diagnosis"])]}
             ]
+        fields = ("morphology", "topography", "diagnosis_date", "onset_date", "laterality", "basis_of_diagnosis")
+        self.wrote("diagnosis", 1, *fields)
         self.add(Condition(**data))
 
     def stage(self) -> None:
@@ -261,6 +326,9 @@ class _Export:
             for field, (profile, codes) in TNM_CODES.items()
             if diagnosis.get(field)
         ]
+        self.wrote("diagnosis", 1, *(field for field in TNM_CODES if diagnosis.get(field)))
+        if categories:
+            self.wrote("diagnosis", 1, "tnm_basis")  # the categories' LOINC codes say clinical or pathological
         if system and system != "not_staged" and (diagnosis.get("stage_group") or categories):
             group: dict[str, Any] = {"id": self.uuid("stage"), **common}
             group["meta"] = {"profile": [TNM_STAGE_PROFILE if system in TNM_SYSTEMS else STAGE_PROFILE]}
@@ -272,6 +340,9 @@ class _Export:
                 group["valueCodeableConcept"] = {"text": diagnosis["stage_group"]}
             if categories:
                 group["hasMember"] = [{"reference": f"urn:uuid:{c.id}"} for c in categories]
+            self.wrote("diagnosis", 1, "stage_system", "stage_group")
+            if system in TNM_SYSTEMS:
+                self.wrote("diagnosis", 1, "tnm_basis")
             self.add(Observation(**group))
         for category in categories:
             self.add(category)
@@ -281,37 +352,44 @@ class _Export:
         if kind in MEDICATION_FIELDS:
             self.medications(number, line, MEDICATION_FIELDS[kind])
             return
-        if kind not in ("surgery", "radiotherapy", "other"):
-            return
-        category = self.concept("treatment", "line_type", kind)
-        if kind == "surgery":
-            category["coding"].insert(0, {"system": SNOMED, "code": SURGERY_CATEGORY})
-        elif kind == "radiotherapy":
-            category["coding"].insert(0, {"system": SNOMED, "code": RADIOTHERAPY_CATEGORY})
+        if kind not in PROCEDURE_LINES:
+            return  # a line type of a later dictionary: its record goes as a record Observation
         period = {
             k: line[f] for k, f in (("start", "treatment_start_date"), ("end", "treatment_end_date")) if line.get(f)
         }
         data: dict[str, Any] = {
             "id": self.uuid("treatment", number),
             "status": "completed" if kind == "surgery" or "end" in period else "unknown",
-            "category": category,
             "subject": self.ref("patient"),
             "reasonReference": [self.ref("condition")],
             "extension": self.intent(line),
         }
+        if kind is None:  # a draft's line whose type is not yet known
+            data["category"] = {"extension": [{"url": DATA_ABSENT_EXT, "valueCode": "unknown"}]}
+        else:
+            data["category"] = self.concept("treatment", "line_type", kind)
+        if kind == "surgery":
+            data["category"]["coding"].insert(0, {"system": SNOMED, "code": SURGERY_CATEGORY})
+        elif kind == "radiotherapy":
+            data["category"]["coding"].insert(0, {"system": SNOMED, "code": RADIOTHERAPY_CATEGORY})
         if period:
             data["performedPeriod"] = period
+        self.wrote("treatment", number, "line_type", "treatment_start_date", "treatment_end_date", "treatment_intent")
         if kind == "surgery":
             data["meta"] = {"profile": [SURGERY_PROFILE]}
             if line.get("surgery_type"):
                 data["code"] = self.concept("treatment", "surgery_type", line["surgery_type"])
             if line.get("resection_margin"):
                 data["outcome"] = self.concept("treatment", "resection_margin", line["resection_margin"])
+            self.wrote("treatment", number, "surgery_type", "resection_margin")
         elif kind == "radiotherapy":
             data["meta"] = {"profile": [RADIOTHERAPY_PROFILE]}
             data["extension"] += self.radiotherapy(number, line)
-        elif line.get("other_treatment"):
+            self.wrote("treatment", number, "rt_technique", "rt_total_dose", "rt_fractions", "rt_site")
+        elif kind == "other" and line.get("other_treatment"):
             data["code"] = {"text": line["other_treatment"]}
+            self.wrote("treatment", number, "other_treatment")
+        self.anchors["treatment", number] = f"urn:uuid:{data['id']}"
         self.add(Procedure(**{k: v for k, v in data.items() if v}))
 
     def radiotherapy(self, number: int, line: dict[str, Any]) -> list[dict[str, Any]]:
@@ -340,7 +418,10 @@ class _Export:
         return [*extensions, {"url": DOSE_EXT, "extension": dose}]
 
     def medications(self, number: int, line: dict[str, Any], field: str) -> None:
-        """One MedicationRequest per agent; the line's requests share a group identifier."""
+        """One MedicationRequest per agent; the line's requests share a group identifier.
+
+        The first request stands for the line: the line's field Observations name it as their focus.
+        """
         period = {
             k: line[f] for k, f in (("start", "treatment_start_date"), ("end", "treatment_end_date")) if line.get(f)
         }
@@ -359,13 +440,45 @@ class _Export:
             common["dosageInstruction"] = [{"timing": {"repeat": {"boundsPeriod": period}}}]
         if line.get("end_reason"):
             common["statusReason"] = self.concept("treatment", "end_reason", line["end_reason"])
-        for position, agent in enumerate(line.get(field) or [], start=1):
-            medication = self.concept("treatment", field, agent)
+        fields = ("line_type", "treatment_start_date", "treatment_end_date", "treatment_intent", "end_reason", field)
+        self.wrote("treatment", number, *fields)
+        medications = [self.concept("treatment", field, agent) for agent in line.get(field) or []]
+        if not medications:
+            medications = [{"extension": [{"url": DATA_ABSENT_EXT, "valueCode": "unknown"}]}]
+        self.anchors["treatment", number] = f"urn:uuid:{self.uuid('treatment', number, 1)}"
+        for position, medication in enumerate(medications, start=1):
             self.add(
                 MedicationRequest(
                     id=self.uuid("treatment", number, position), medicationCodeableConcept=medication, **common
                 )
             )
+
+    def event(self, number: int, event: dict[str, Any]) -> None:
+        """The event's Observation: a CancerDiseaseStatus, or one coded with the event's type."""
+        key = ("follow_up", number)
+        self.anchors[key] = f"urn:uuid:{self.uuid(*key)}"
+        when = event.get("event_date")
+        if event.get("disease_status") and event.get("event_type"):
+            value = self.concept("follow_up", "disease_status", event["disease_status"])
+            self.disease_status(key, when, value)
+            self.wrote("follow_up", number, "event_date", "disease_status")
+            if event["event_type"] == "response_assessment":
+                self.wrote("follow_up", number, "event_type")  # the one a CancerDiseaseStatus implies
+            return
+        label = field_def(self.dictionary, "follow_up", "event_type").labels.en
+        data: dict[str, Any] = {
+            "id": self.uuid(*key),
+            "status": "final",
+            "code": element("follow_up", "event_type", label),
+            "subject": self.ref("patient"),
+            "focus": [self.ref("condition")],
+        }
+        if event.get("event_type"):
+            data["valueCodeableConcept"] = self.concept("follow_up", "event_type", event["event_type"])
+        if when:
+            data["effectiveDateTime"] = when
+        self.wrote("follow_up", number, "event_type", "event_date")
+        self.add(Observation(**data))
 
     def disease_status(self, key: tuple[object, ...], when: str | None, value: dict[str, Any]) -> None:
         data: dict[str, Any] = {
@@ -386,6 +499,7 @@ class _Export:
         if status.get("last_disease_status"):
             value = self.concept("status", "last_disease_status", status["last_disease_status"])
             self.disease_status(("last_disease_status",), status.get("last_contact_date"), value)
+            self.wrote("status", 1, "last_disease_status")
         if not status.get("patient_status"):
             return
         data: dict[str, Any] = {
@@ -403,4 +517,51 @@ class _Export:
             label = field_def(self.dictionary, "status", "cause_of_death").labels.en
             cause = self.concept("status", "cause_of_death", status["cause_of_death"])
             data["component"] = [{"code": element("status", "cause_of_death", label), "valueCodeableConcept": cause}]
+        self.wrote("status", 1, "patient_status", "last_contact_date", "cause_of_death")
+        self.add(Observation(**data))
+
+    def other_values(self) -> None:
+        """The values no standard element took, as field Observations; records nothing stands for, too."""
+        for form in self.dictionary.forms:
+            given = self.forms.get(form.code)
+            if given is None:
+                continue
+            for number, values in enumerate(given if form.repeating else [given], start=1):
+                fields = [
+                    f
+                    for f in form.fields
+                    if not f.computed and f.code in values and (form.code, number, f.code) not in self.written
+                ]
+                kept = any(not f.computed and f.code in values for f in form.fields)
+                if (form.code, number) not in self.anchors and (form.repeating or not kept):
+                    self.record(form, number)
+                for f in fields:
+                    many = values[f.code] if f.type == "multichoice" else [values[f.code]]
+                    for position, value in enumerate(many, start=1):
+                        self.field_observation(form, number, f, value, position)
+
+    def record(self, form: FormDef, number: int) -> None:
+        """A record no other resource stands for: an Observation coded with its form."""
+        key = (form.code, number)
+        self.anchors[key] = f"urn:uuid:{self.uuid(*key)}"
+        data: dict[str, Any] = {
+            "id": self.uuid(*key),
+            "status": "final",
+            "code": {"coding": [{"system": DICTIONARY, "code": form.code, "display": form.labels.en}]},
+            "subject": self.ref("patient"),
+        }
+        self.add(Observation(**data))
+
+    def field_observation(self, form: FormDef, number: int, f: FieldDef, value: Any, position: int) -> None:
+        data: dict[str, Any] = {
+            "id": self.uuid(form.code, number, f.code, position),
+            "status": "final",
+            "code": element(form.code, f.code, f.labels.en),
+            "subject": self.ref("patient"),
+            **field_value(self.dictionary, form.code, f, value),
+        }
+        if (form.code, number) in self.anchors:
+            data["focus"] = [{"reference": self.anchors[form.code, number]}]
+        elif form.is_module or form.code == "diagnosis":
+            data["focus"] = [self.ref("condition")]
         self.add(Observation(**data))
