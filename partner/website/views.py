@@ -26,9 +26,7 @@ def _published(counts: list[int], public: bool) -> list[str | int]:
         return list(counts)
     threshold = settings.PARTNER_MIN_CELL_COUNT
     hidden = suppress_series(pd.Series(counts, dtype="int64"), threshold).attrs["suppressed"]
-    return [
-        f"< {threshold}" if 0 < n < threshold else HIDDEN if hidden.iloc[i] else n for i, n in enumerate(counts)
-    ]
+    return [f"< {threshold}" if 0 < n < threshold else HIDDEN if hidden.iloc[i] else n for i, n in enumerate(counts)]
 
 
 def home(request: HttpRequest) -> HttpResponse:

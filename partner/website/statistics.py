@@ -1,0 +1,105 @@
+"""The registry's public statistics: cases by tumour, by country and by year of diagnosis.
+
+Everything here leaves the registry, so every count goes through `partner.analysis.suppression`:
+counts from 1 to the threshold less one are hidden, and so are the counts that would let them be
+worked out from the total. Consent withdrawn, a case is not counted; drafts are not counted either,
+since nobody has checked them yet.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+import pandas as pd
+from django.conf import settings
+from django.db.models import Count, QuerySet
+from django.db.models.functions import ExtractYear
+from django.utils.translation import gettext as _
+from matplotlib.figure import Figure
+
+from partner.analysis import suppress_series
+from partner.cases.models import Status, TumourCase
+from partner.lib.figures import PALETTE, styled, svg
+
+TOTAL = "Total"
+
+
+@dataclass
+class CountTable:
+    """One breakdown: labels, counts as shown (None where hidden), its figure as inline SVG."""
+
+    key: str
+    title: str
+    rows: list[tuple[str, int | None]]
+    total: int
+    svg: str
+
+
+def public_cases() -> QuerySet[TumourCase]:
+    return TumourCase.objects.for_analysis().exclude(status=Status.DRAFT)
+
+
+def shown_counts(labels: Sequence[str], counts: Sequence[int], threshold: int) -> list[int | None]:
+    """The counts a visitor may see, the total being shown beside them."""
+    if not counts:
+        return []
+    series = pd.Series([*counts, sum(counts)], index=[*range(len(counts)), TOTAL], dtype="int64")
+    shown = suppress_series(series, threshold, total=TOTAL)
+    return [None if pd.isna(v) else int(v) for v in shown.iloc[:-1]]
+
+
+def _figure(title: str, labels: list[str], shown: list[int | None], *, horizontal: bool, key: str) -> str:
+    with styled():
+        height = max(2.4, 0.8 + 0.3 * len(labels)) if horizontal else 3.2
+        fig = Figure(figsize=(7.0, height), layout="constrained")
+        ax = fig.add_subplot()
+        values = [v or 0 for v in shown]
+        positions = range(len(labels))
+        if horizontal:
+            ax.barh(list(positions)[::-1], values, color=PALETTE[0])
+            ax.set_yticks(list(positions)[::-1], labels)
+            ax.set_xlabel(_("cases"))
+        else:
+            ax.bar(list(positions), values, color=PALETTE[0])
+            step = max(1, -(-len(labels) // 8))  # at most eight labels under the bars
+            ax.set_xticks(list(positions)[::step], labels[::step])
+            ax.set_ylabel(_("cases"))
+        for i, value in enumerate(shown):
+            if value is None:  # a hidden count is marked, never drawn
+                x, y = (0, len(labels) - 1 - i) if horizontal else (i, 0)
+                ax.annotate("…", (x, y), ha="left" if horizontal else "center", va="center" if horizontal else "bottom")
+        ax.set_title(title)
+        ax.grid(axis="x" if horizontal else "y", color="#DDE2E8", linewidth=0.8)
+        ax.set_axisbelow(True)
+    return svg(fig, title, key)
+
+
+def breakdowns(language: str = "en", threshold: int | None = None) -> list[CountTable]:
+    from partner.dictionary.loader import NoDictionary, get_dictionary
+
+    threshold = threshold or settings.PARTNER_MIN_CELL_COUNT
+    cases = public_cases()
+    try:
+        names = {e.code: e.names.get(language) for e in get_dictionary().entities}
+    except NoDictionary:
+        names = {}
+    tables = []
+    specs = [
+        ("entity", _("Cases by tumour"), "entity__code", True),
+        ("country", _("Cases by country"), "centre__country__name", True),
+        ("year", _("Cases by year of diagnosis"), "year", False),
+    ]
+    for key, title, column, horizontal in specs:
+        rows = cases.annotate(year=ExtractYear("diagnosis_date")).values(column).annotate(n=Count("id"))
+        data = [(r[column], r["n"]) for r in rows if r[column] is not None]
+        data = [(str(names.get(label, label)) if key == "entity" else label, n) for label, n in data]
+        data.sort(key=lambda r: r[0])  # by name or year, never by the count, which may be hidden
+        labels = [str(label) for label, _n in data]
+        counts = [n for _label, n in data]
+        shown = shown_counts(labels, counts, threshold)
+        table = CountTable(key, title, list(zip(labels, shown, strict=True)), sum(counts), "")
+        if data:
+            table.svg = _figure(title, labels, shown, horizontal=horizontal, key=f"stat-{key}")
+        tables.append(table)
+    return tables
