@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import dj_database_url
+from csp.constants import NONCE, NONE, SELF, UNSAFE_INLINE
 from django.core.exceptions import ImproperlyConfigured
 
 from partner.lib.env import ConfigurationError, envbool, envint, envlist, secret_from_file
@@ -72,6 +73,8 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "django.contrib.humanize",
     "simple_history",
+    "csp",
+    "ninja",  # its own copy of the API documentation's scripts, served from here
     "django_htmx",
     "axes",
     "django_otp",
@@ -101,6 +104,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django_htmx.middleware.HtmxMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "csp.middleware.CSPMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
     # Last, as its documentation asks: it turns a locked-out log-in into the lock-out page.
     "axes.middleware.AxesMiddleware",
@@ -206,11 +210,42 @@ EMAIL_PORT = envint("EMAIL_PORT", "25")
 EMAIL_USE_TLS = envbool("EMAIL_USE_TLS", "False")
 DEFAULT_FROM_EMAIL = os.environ.get("DEFAULT_FROM_EMAIL", "registry@localhost")
 
+# --- security: `partner check --deploy` is clean with DEBUG off (docs/deploy.md) ------------------
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SESSION_COOKIE_HTTPONLY = True
+SESSION_COOKIE_SAMESITE = "Lax"
+SESSION_COOKIE_AGE = envint("PARTNER_SESSION_HOURS", "12") * 3600
 SECURE_CONTENT_TYPE_NOSNIFF = True
+SECURE_REFERRER_POLICY = "same-origin"
+SECURE_CROSS_ORIGIN_OPENER_POLICY = "same-origin"
 X_FRAME_OPTIONS = "DENY"
+#: TLS ends at the proxy in front (docs/deploy.md), which says so in this header.
+SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https") if envbool("PARTNER_BEHIND_TLS_PROXY", "False") else None
+SECURE_SSL_REDIRECT = envbool("PARTNER_SSL_REDIRECT", "False")  # the proxy redirects; docs/deploy.md turns this on too
+SECURE_HSTS_SECONDS = envint("PARTNER_HSTS_SECONDS", "0" if DEBUG else "31536000")
+SECURE_HSTS_INCLUDE_SUBDOMAINS = envbool("PARTNER_HSTS_SUBDOMAINS", "True")
+SECURE_HSTS_PRELOAD = envbool("PARTNER_HSTS_PRELOAD", "False" if DEBUG else "True")
+#: The /health probe is answered over plain HTTP inside the host (the proxy's and the monitor's).
+SECURE_REDIRECT_EXEMPT = [r"^health$"]
+
+# Content Security Policy (django-csp): scripts only from the registry itself (an inline script needs
+# the response's nonce), no plugins, no framing. Styles allow inline attributes: the charts' SVG and
+# the bars of the start page are styled inline, and a style cannot run code.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF, UNSAFE_INLINE],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    }
+}
 
 #: Ages at diagnosis (in whole years, inclusive) that the registry takes as paediatric.
 PARTNER_MAX_AGE_YEARS = envint("PARTNER_MAX_AGE_YEARS", "17")

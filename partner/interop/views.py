@@ -130,6 +130,7 @@ def _streamed(
         request=request,
     )
     head, _marker, tail = page.partition("<!--STREAM-->")
+    nonce = str(getattr(request, "csp_nonce", ""))  # the policy allows only scripts that carry it
 
     def chunks() -> Any:
         yield head
@@ -144,7 +145,7 @@ def _streamed(
                     break
                 done += 1
                 if done % step == 0 or done == total:
-                    yield f"<script>partnerProgress({done})</script>\n"
+                    yield f'<script nonce="{nonce}">partnerProgress({done})</script>\n'
         except GeneratorExit:
             steps.close()  # rolls the import back
             if abandon is not None:
@@ -159,7 +160,8 @@ def _streamed(
             "can_import": result.dry_run and not result.errors and result.rows > 0,
         }
         body = render_to_string("interop/_result_body.html", context, request=request)
-        yield '<script>document.getElementById("import-progress-section").remove()</script>\n' + body + tail
+        remove = 'document.getElementById("import-progress-section").remove()'
+        yield f'<script nonce="{nonce}">{remove}</script>\n' + body + tail
 
     return StreamingHttpResponse(chunks(), content_type="text/html; charset=utf-8")
 

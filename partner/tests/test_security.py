@@ -1,0 +1,76 @@
+"""Production settings pass Django's deployment check; every page carries the security headers and a
+Content Security Policy that no template needs to weaken."""
+
+from __future__ import annotations
+
+import os
+import re
+import secrets
+import subprocess
+import sys
+from pathlib import Path
+
+from django.test import Client
+
+from partner.testing import RegistryTestCase
+
+ROOT = Path(__file__).resolve().parents[2]
+TEMPLATES = sorted(ROOT.glob("partner/**/templates/**/*.html"))
+INLINE_SCRIPT = re.compile(r"<script(?![^>]*\b(src|nonce)=)(?![^>]*type=\"application/json\")[^>]*>", re.I)
+INLINE_HANDLER = re.compile(r"\son[a-z]+\s*=", re.I)
+
+
+def test_the_deployment_check_is_clean_with_production_settings(tmp_path: Path) -> None:
+    env = {k: v for k, v in os.environ.items() if k not in ("DEBUG", "DATABASE_URL")}
+    for name in ("SECRET_KEY_FILE", "PARTNER_PSEUDONYM_KEY_FILE", "PARTNER_LINKAGE_KEY_FILE"):
+        path = tmp_path / name.lower()
+        path.write_text(secrets.token_urlsafe(48))
+        env[name] = str(path)
+    env.update(
+        {
+            "DEBUG": "false",
+            "ALLOWED_HOSTS": "registry.example.org",
+            "PARTNER_BEHIND_TLS_PROXY": "true",
+            "PARTNER_SSL_REDIRECT": "true",
+            "PARTNER_VAR_DIR": str(tmp_path / "var"),
+            "DJANGO_SETTINGS_MODULE": "partner.settings",
+        }
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "django", "check", "--deploy", "--fail-level", "WARNING"],
+        cwd=ROOT, env=env, capture_output=True, text=True, timeout=120,
+    )
+    assert run.returncode == 0, run.stdout + run.stderr
+    assert "no issues" in run.stdout
+
+
+def test_no_template_holds_an_inline_script_without_the_nonce_or_an_inline_handler() -> None:
+    offenders = []
+    for template in TEMPLATES:
+        text = template.read_text(encoding="utf-8")
+        offenders += [f"{template.relative_to(ROOT)}: {m.group(0)}" for m in INLINE_SCRIPT.finditer(text)]
+        offenders += [f"{template.relative_to(ROOT)}: {m.group(0)}" for m in INLINE_HANDLER.finditer(text)]
+    assert offenders == []
+
+
+class Headers(RegistryTestCase):
+    def test_a_page_carries_the_policy_and_the_other_security_headers(self) -> None:
+        response = Client().get("/")
+        policy = response["Content-Security-Policy"]
+        directives = dict(part.strip().split(" ", 1) for part in policy.split(";") if part.strip())
+        self.assertEqual(directives["default-src"], "'self'")
+        self.assertEqual(directives["object-src"], "'none'")
+        self.assertEqual(directives["frame-ancestors"], "'none'")
+        self.assertNotIn("unsafe-inline", directives["script-src"])
+        self.assertEqual(response["X-Frame-Options"], "DENY")
+        self.assertEqual(response["X-Content-Type-Options"], "nosniff")
+        self.assertEqual(response["Referrer-Policy"], "same-origin")
+
+    def test_the_streamed_import_page_scripts_carry_the_nonce_of_the_policy(self) -> None:
+        from django.template.loader import render_to_string
+        from django.test import RequestFactory
+
+        request = RequestFactory().get("/import/")
+        request.csp_nonce = "abc123"  # type: ignore[attr-defined]
+        page = render_to_string("interop/streamed.html", {"name": "x.csv", "total": 3}, request=request)
+        self.assertIn('<script nonce="abc123">', page)
