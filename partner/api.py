@@ -4,6 +4,7 @@ from ninja import NinjaAPI
 
 from partner.cases.api import router as cases_router
 from partner.cases.api_patients import router as patients_router
+from partner.consult.api import router as consult_router
 from partner.datarequests.api import router as datarequests_router
 from partner.dictionary.api import router as dictionary_router
 from partner.interop.api_hub import router as hub_router
@@ -25,3 +26,4 @@ api.add_router("/quality", quality_router)
 api.add_router("/hub", hub_router)
 api.add_router("/statistics", statistics_router)
 api.add_router("/requests", datarequests_router)
+api.add_router("/consultations", consult_router)

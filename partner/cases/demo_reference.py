@@ -81,6 +81,13 @@ DEMO_USERS = [
     ("nc.france", Role.NATIONAL_COORDINATOR, "FR"),
     ("ec.europe", Role.EUROPEAN_COORDINATOR, None),
     ("expert.acc", Role.EXPERT, None),
+    # More experts, so that every panel has at least three from at least two countries (partner.consult.demo).
+    ("expert.lyon", Role.EXPERT, None),
+    ("expert.essen", Role.EXPERT, None),
+    ("expert.roma", Role.EXPERT, None),
+    ("expert.krakow", Role.EXPERT, None),
+    ("expert.london", Role.EXPERT, None),
+    ("expert.paris", Role.EXPERT, None),
     ("researcher", Role.RESEARCHER, None),
 ]
 

@@ -23,7 +23,7 @@ def render_letter(consultation: Consultation, language: str = "en") -> bytes:
         "agreeing": sum(1 for a in assignments if a.vote == "agree"),
         "summary": summary_rows(consultation.summary, language),
         "entity": consultation.case.entity.names.get(language) if consultation.case.entity else "",
-        "today": timezone.localdate(),
+        "today": timezone.localdate(consultation.sent_at) if consultation.sent_at else timezone.localdate(),
     }
     html = render_to_string("consult/letter.html", context)
     return bytes(weasyprint.HTML(string=html).write_pdf())  # its title is the page's <title>

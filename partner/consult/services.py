@@ -303,7 +303,7 @@ def withdraw(consultation: Consultation, user: Any) -> None:
         raise ValidationError(_("The recommendation was sent: the request can no longer be withdrawn."))
     consultation.status = ConsultationStatus.WITHDRAWN
     consultation._change_reason = "withdrawn"  # type: ignore[attr-defined]
-    consultation.save()
+    consultation.save(update_fields=["status"])
 
 
 # --- the panel ---------------------------------------------------------------------------------
@@ -350,7 +350,7 @@ def assign(consultation: Consultation, by: Any, experts: Iterable[Any]) -> list[
         ]
         if consultation.status == ConsultationStatus.SUBMITTED:
             consultation.status = ConsultationStatus.ASSIGNED
-            consultation.save()
+            consultation.save(update_fields=["status"])
         ids = [e.pk for e in chosen]
         transaction.on_commit(lambda: _mail_experts(consultation.pk, ids, _("A consultation is assigned to you")))
     return made
@@ -425,11 +425,17 @@ def vote(
     if choice == Assignment.Vote.DISSENT and not comment.strip():
         raise ValidationError(_("Say why you dissent."))
     with transaction.atomic():
+        # The request's row is locked (PostgreSQL; SQLite writers queue anyway), so two last votes, or a
+        # vote and a withdrawal, arriving together are taken one after the other: one letter at most.
+        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        if locked.status != ConsultationStatus.ASSIGNED:
+            raise ValidationError(_("The request is no longer with the panel."))
         assignment.vote, assignment.vote_comment, assignment.voted_at = choice, comment.strip(), timezone.now()
         assignment.save()
-        _responded(consultation, expert)
-        if agreed(consultation):
-            send(consultation)
+        _responded(locked, expert)
+        if agreed(locked):
+            send(locked)
+            consultation.refresh_from_db()
             return True
     return False
 
@@ -445,12 +451,12 @@ def send(consultation: Consultation) -> None:
     from .letter import render_letter
 
     recommendation = consultation.recommendation
+    consultation.status = ConsultationStatus.SENT
+    consultation.sent_at = timezone.now()  # the letter's date
     pdf = render_letter(consultation)
     recommendation.letter.save(f"consultation-{consultation.pk}-v{recommendation.version}.pdf", ContentFile(pdf))
-    consultation.status = ConsultationStatus.SENT
-    consultation.sent_at = timezone.now()
     consultation._change_reason = "recommendation agreed and sent"  # type: ignore[attr-defined]
-    consultation.save()
+    consultation.save(update_fields=["status", "sent_at"])  # never writes back a stale copy's other fields
     transaction.on_commit(lambda: _mail_requester(consultation.pk))
 
 

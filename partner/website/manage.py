@@ -74,7 +74,9 @@ def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse
     form_class, back, noun = FORMS[kind]
     model = form_class._meta.model
     instance = get_object_or_404(model, pk=pk) if pk is not None else None
-    extra = {"language": (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]} if kind == "guideline" else {}
+    extra: dict[str, Any] = (
+        {"language": (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]} if kind == "guideline" else {}
+    )
     form = form_class(request.POST or None, instance=instance, **extra)
     if request.method == "POST" and form.is_valid():
         item = form.save(commit=False)
@@ -108,13 +110,14 @@ def upload_guideline_file(request: HttpRequest, pk: int) -> HttpResponse:
             messages.error(request, message)
         return redirect("website:edit", kind="guideline", pk=pk)
     digest = hashlib.sha256(checked.content).hexdigest()
+    user: Any = request.user
     item = GuidelineFile(
         guideline=guideline,
         label=label,
         name=checked.name,
         size=len(checked.content),
         sha256=digest,
-        uploaded_by=request.user,
+        uploaded_by=user,
     )
     with transaction.atomic():
         item.file.save(f"{digest}.pdf", ContentFile(checked.content), save=False)

@@ -8,6 +8,7 @@ from partner.accounts.models import Centre, Country, Membership, Role
 from partner.cases.demo_reference import DEMO_USERS
 from partner.cases.frames import case_frames
 from partner.cases.models import FormRecord, Patient, Status, TumourCase
+from partner.consult.models import Attachment, Consultation
 from partner.dictionary.loader import load_bundled
 from partner.linkage.models import CandidatePair, LinkageKey
 
@@ -65,6 +66,8 @@ class DemoRegistryTests(TestCase):
 
     def test_the_same_seed_gives_the_same_registry(self):
         first = sorted(FormRecord.objects.filter(form__code="diagnosis").values_list("values", flat=True), key=str)
+        Attachment.objects.all().delete()  # the demo consultations hold on to their cases
+        Consultation.objects.all().delete()
         TumourCase.objects.all().delete()
         Patient.objects.all().delete()
         demo("--patients", "120", "--seed", "3")

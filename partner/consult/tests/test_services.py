@@ -33,7 +33,9 @@ class TheRequest(ConsultStory):
         self.assertEqual(summary["forms"]["treatment"][0]["treatment_start_date"], {"days": 14})
         self.assertNotIn("consent", summary["forms"])
         stored = consultation.attachments.get()
-        self.assertEqual((stored.content_type, stored.extension, stored.name), ("application/pdf", "pdf", "histology.pdf"))
+        self.assertEqual(
+            (stored.content_type, stored.extension, stored.name), ("application/pdf", "pdf", "histology.pdf")
+        )
         self.assertEqual(Path(stored.file.path).read_bytes(), pdf())
         self.assertNotIn("histology", stored.file.name)  # stored under a name of the registry's own
         self.assertEqual(len(mail.outbox), 0)  # mails go after the commit; the test transaction never commits
@@ -88,7 +90,10 @@ class ThePanel(ConsultStory):
             services.assign(consultation, self.nc_italy, [self.expert, self.expert_fr, self.expert_de])
         consultation.refresh_from_db()
         self.assertEqual(consultation.status, ConsultationStatus.ASSIGNED)
-        self.assertEqual(sorted(m.to[0] for m in mail.outbox), ["expert.de@example.org", "expert.fr@example.org", "expert@example.org"])
+        self.assertEqual(
+            sorted(m.to[0] for m in mail.outbox),
+            ["expert.de@example.org", "expert.fr@example.org", "expert@example.org"],
+        )
         for message in mail.outbox:
             self.assertNotIn("mitotane", message.body)
             self.assertIn(f"/consult/{consultation.pk}/", message.body)
@@ -177,7 +182,9 @@ class TheLoopBack(ConsultStory):
             services.record_adherence(consultation, self.expert, followed="yes", outcome="ned")
         with self.assertRaisesMessage(ValidationError, "what was done instead"):
             services.record_adherence(consultation, self.dm_padova, followed="partly", outcome="ned")
-        services.record_adherence(consultation, self.dm_padova, followed="partly", outcome="ned", reason="Six months only")
+        services.record_adherence(
+            consultation, self.dm_padova, followed="partly", outcome="ned", reason="Six months only"
+        )
         services.record_adherence(consultation, self.clinician, followed="yes", outcome="awd")
         adherence = Adherence.objects.get()
         self.assertEqual((adherence.followed, adherence.outcome, adherence.recorded_by), ("yes", "awd", self.clinician))

@@ -38,8 +38,13 @@ class PublicPages(RegistryTestCase):
 class Guidelines(RegistryTestCase):
     def guideline(self, status: str, **values: object) -> Guideline:
         return Guideline.objects.create(
-            entity="ACC", title="Adrenocortical carcinoma in children", version="1.0", status=status,
-            date=dt.date(2026, 3, 1), updated_by=self.european, **values,
+            entity="ACC",
+            title="Adrenocortical carcinoma in children",
+            version="1.0",
+            status=status,
+            date=dt.date(2026, 3, 1),
+            updated_by=self.european,
+            **values,
         )
 
     def test_visitors_see_published_and_consultation_documents_never_drafts(self) -> None:
@@ -58,8 +63,15 @@ class Guidelines(RegistryTestCase):
             self.sign_in(self.client, self.dm_padova)
             self.assertEqual(self.client.get("/manage/guideline/new/").status_code, 403)
             self.sign_in(self.client, self.nc_italy)
-            data = {"entity": "NPC", "title": "Nasopharyngeal carcinoma", "language": "en", "version": "2.0",
-                    "status": "published", "date": "2026-05-05", "summary": "Induction chemotherapy, then"}
+            data = {
+                "entity": "NPC",
+                "title": "Nasopharyngeal carcinoma",
+                "language": "en",
+                "version": "2.0",
+                "status": "published",
+                "date": "2026-05-05",
+                "summary": "Induction chemotherapy, then",
+            }
             self.assertEqual(self.client.post("/manage/guideline/new/", data).status_code, 302)
             guideline = Guideline.objects.get()
             self.assertEqual(guideline.updated_by, self.nc_italy)
@@ -83,16 +95,25 @@ class Guidelines(RegistryTestCase):
         with tempfile.TemporaryDirectory() as media, override_settings(MEDIA_ROOT=media):
             from django.core.files.base import ContentFile
 
-            item = GuidelineFile(guideline=guideline, label="x", name="x.pdf", size=len(PDF), sha256="0" * 64, uploaded_by=self.european)
+            item = GuidelineFile(
+                guideline=guideline, label="x", name="x.pdf", size=len(PDF), sha256="0" * 64, uploaded_by=self.european
+            )
             item.file.save("x.pdf", ContentFile(PDF))
             self.assertEqual(self.client.get(f"/guidelines/{guideline.pk}/files/{item.pk}/").status_code, 404)
 
 
 class GroupsAndNews(RegistryTestCase):
     def test_hidden_news_is_for_coordinators_only(self) -> None:
-        shown = NewsItem.objects.create(title="Registry opens", body="One.\n\nTwo.", published=dt.date(2026, 1, 1),
-                                        visible=True, updated_by=self.european)
-        hidden = NewsItem.objects.create(title="Embargoed", body="x", published=dt.date(2026, 2, 1), updated_by=self.european)
+        shown = NewsItem.objects.create(
+            title="Registry opens",
+            body="One.\n\nTwo.",
+            published=dt.date(2026, 1, 1),
+            visible=True,
+            updated_by=self.european,
+        )
+        hidden = NewsItem.objects.create(
+            title="Embargoed", body="x", published=dt.date(2026, 2, 1), updated_by=self.european
+        )
         page = self.client.get("/news/").content.decode()
         self.assertIn("Registry opens", page)
         self.assertNotIn("Embargoed", page)
@@ -100,7 +121,9 @@ class GroupsAndNews(RegistryTestCase):
         self.assertContains(self.client.get(f"/news/{shown.pk}/"), "<p>Two.</p>")
 
     def test_a_group_shows_its_contacts(self) -> None:
-        NationalGroup.objects.create(country=self.italy, name="TREP", email="trep@example.org", website="https://example.org/trep")
+        NationalGroup.objects.create(
+            country=self.italy, name="TREP", email="trep@example.org", website="https://example.org/trep"
+        )
         page = self.client.get("/groups/")
         self.assertContains(page, 'href="mailto:trep@example.org"')
         self.assertContains(page, "Italy")

@@ -18,7 +18,7 @@ from partner.dictionary.loader import NoDictionary, get_dictionary
 
 
 class Command(BaseCommand):
-    help = "Build a reproducible synthetic registry (countries, centres, demo users per role, cases)."
+    help = "Build a reproducible synthetic registry: countries, centres, demo users per role, cases, consultations."
 
     def add_arguments(self, parser: ArgumentParser) -> None:
         parser.add_argument("--patients", type=int, default=600, help="number of synthetic patients (default 600)")
@@ -62,21 +62,32 @@ class Command(BaseCommand):
             raise CommandError(f"the demo generator produced an invalid case: {exc}") from None
         finally:
             progress.close()
+        from partner.consult.demo import demo_consultations
         from partner.quality.demo import demo_queries
         from partner.quality.services import check_cases
         from partner.reports.demo import load_demo_population
 
         found = check_cases(TumourCase.objects.all())
         queries = demo_queries(options["seed"])
+        consultations = demo_consultations(options["seed"])
         load_demo_population(options["seed"])
+        from partner.website.demo import demo_website
+
+        demo_website()
         self.stdout.write(
             f"demo registry: {TumourCase.objects.count()} cases in total, "
             f"{errors} of the new ones with a deliberate error for quality control; "
-            f"{len(found.found)} quality findings, {queries} clarification queries"
+            f"{len(found.found)} quality findings, {queries} clarification queries, "
+            f"{consultations} expert consultations"
         )
         return None
 
     def _logins(self) -> None:
+        from partner.consult.demo import SEATS
+
         self.stdout.write(f"Demo logins (password for all: {DEMO_PASSWORD})")
         for username, role, scope in [*DEMO_USERS, ("admin", "administrator", None)]:
+            if username in SEATS:  # an expert sees the consultations assigned to them, on the panels they sit on
+                _, country, panels = SEATS[username]
+                scope = f"{country}: {', '.join(panels)} panels"
             self.stdout.write(f"  {username:<18} {getattr(role, 'label', role)!s:<24} {scope or 'all'}")
