@@ -35,7 +35,11 @@ chromium:
 pdf-libs:
 	@/sbin/ldconfig -p | grep -q libpangoft2-1.0 || (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null)
 
-test: $(STAMP) chromium pdf-libs test-sqlite test-postgres
+# axe-core, the accessibility check the browser tests inject into the public pages.
+node_modules/axe-core/axe.min.js: package.json package-lock.json
+	npm ci --no-audit --no-fund --silent && touch $@
+
+test: $(STAMP) chromium pdf-libs node_modules/axe-core/axe.min.js test-sqlite test-postgres
 
 test-sqlite: $(STAMP)
 	env -u DATABASE_URL $(BIN)/pytest

@@ -12,7 +12,7 @@ import shutil
 import sys
 from pathlib import Path
 
-from playwright.sync_api import Page, sync_playwright
+from playwright.sync_api import Browser, Page, sync_playwright
 
 OUT = Path(__file__).parent / "screenshots"
 PASSWORD = "demo-registry-2026"
@@ -66,6 +66,18 @@ def register_acc(page: Page, base: str) -> str:
     return page.url
 
 
+def public_pages(browser: Browser, base: str) -> None:
+    """The public website as a visitor sees it, without logging in: two pages at desktop width, one on a phone."""
+    desktop = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+    desktop.goto(base + "/statistics/")
+    desktop.screenshot(path=OUT / "public-statistics.png", full_page=True)
+    desktop.goto(base + "/tumours/")
+    desktop.screenshot(path=OUT / "public-tumours.png")
+    phone = browser.new_context(viewport={"width": 375, "height": 740}, is_mobile=True, has_touch=True).new_page()
+    phone.goto(base + "/")
+    phone.screenshot(path=OUT / "public-phone.png")
+
+
 def main(base: str) -> None:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
@@ -102,11 +114,24 @@ def main(base: str) -> None:
         second_factor(europe)
         europe.goto(base + "/quality/?by=country")
         europe.screenshot(path=OUT / "quality-dashboard.png", full_page=True)
+        europe.goto(base + "/consult/dashboard/")
+        europe.screenshot(path=OUT / "consult-dashboard.png", full_page=True)
+        # A consultation as an expert of its panel reads it: one with the panel if there is one.
+        expert = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        log_in(expert, base, "expert.acc")
+        expert.goto(base + "/consult/")
+        rows = expert.locator("main table tbody tr")
+        open_rows = rows.filter(has_text="with the panel")
+        row = open_rows.first if open_rows.count() else rows.first
+        with expert.expect_navigation():
+            row.locator("a").first.click()
+        expert.screenshot(path=OUT / "consult-request.png")
         # A report as the researcher sees it: the whole registry, small counts hidden.
         researcher = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
         log_in(researcher, base, "researcher")
         researcher.goto(base + "/reports/ACC/")
         researcher.screenshot(path=OUT / "report.png", full_page=True)
+        public_pages(browser, base)
         browser.close()
     print(f"screenshots written to {OUT}")
 

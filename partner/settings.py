@@ -89,6 +89,7 @@ INSTALLED_APPS = [
     "partner.reports",
     "partner.datarequests",
     "partner.consult",
+    "partner.ops",
 ]
 
 MIDDLEWARE = [

@@ -17,6 +17,7 @@ from django.db.models import Count, QuerySet
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
+from matplotlib.ticker import MaxNLocator
 
 from partner.analysis import suppress_series
 from partner.cases.models import Status, TumourCase
@@ -60,11 +61,13 @@ def _figure(title: str, labels: list[str], shown: list[int | None], *, horizonta
             ax.barh(list(positions)[::-1], values, color=PALETTE[0])
             ax.set_yticks(list(positions)[::-1], labels)
             ax.set_xlabel(_("cases"))
+            ax.xaxis.set_major_locator(MaxNLocator(integer=True))
         else:
             ax.bar(list(positions), values, color=PALETTE[0])
             step = max(1, -(-len(labels) // 8))  # at most eight labels under the bars
             ax.set_xticks(list(positions)[::step], labels[::step])
             ax.set_ylabel(_("cases"))
+            ax.yaxis.set_major_locator(MaxNLocator(integer=True))
         for i, value in enumerate(shown):
             if value is None:  # a hidden count is marked, never drawn
                 x, y = (0, len(labels) - 1 - i) if horizontal else (i, 0)
