@@ -15,11 +15,12 @@ from django.http import Http404, HttpRequest, HttpResponse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from partner.accounts.auth import API_AUTH
 from partner.cases.models import AccessLog, TumourCase
 from partner.cases.scoping import in_scope
+from partner.pagination import Pagination
 
 from . import services
 from .models import Adherence, Assignment, Attachment, Consultation, ConsultationStatus, Panel, Urgency
@@ -273,7 +274,7 @@ def _decoded(attachment: AttachmentIn) -> tuple[str, str, bytes]:
 @router.get(
     "", response=list[ConsultationOut], summary="The consultations you may see: your scope's, and those assigned to you"
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_consultations(request: HttpRequest, status: str | None = None) -> list[dict[str, Any]]:
     found = services.visible(request.user)
     if status:
@@ -434,8 +435,8 @@ def get_attachment(request: HttpRequest, consultation_id: int, attachment_id: in
 def get_letter(request: HttpRequest, consultation_id: int) -> HttpResponse:
     consultation = services.get_visible(request.user, consultation_id)
     recommendation = getattr(consultation, "recommendation", None)
-    if recommendation is None or not recommendation.letter:
-        raise Http404("no letter yet")
+    if recommendation is None or not recommendation.letter or not services.may_read_letter(request.user, consultation):
+        raise Http404("no letter for you")  # experts read the recommendation, not the letter that names the centre
     services.log_read(request.user, consultation, "api letter", channel=AccessLog.Channel.API)
     with recommendation.letter.open("rb") as handle:
         return _file_response(handle.read(), "application/pdf", f"consultation-{consultation.pk}.pdf")

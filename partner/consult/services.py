@@ -13,6 +13,7 @@ import hashlib
 import logging
 from collections.abc import Iterable, Iterator
 from contextlib import contextmanager
+from contextvars import ContextVar
 from typing import Any
 
 from django.conf import settings
@@ -106,6 +107,12 @@ def may_follow_up(user: Any, consultation: Consultation) -> bool:
         consultation.status == ConsultationStatus.SENT
         and user.memberships.filter(role__in=CENTRE_ROLES, centre_id=consultation.case.centre_id).exists()
     )
+
+
+def may_read_letter(user: Any, consultation: Consultation) -> bool:
+    """The letter names the requesting clinician and centre: for those whose scope holds the case, not for
+    the experts who read only the request's pseudonymised summary."""
+    return TumourCase.objects.restrict(user).filter(pk=consultation.case_id).exists()
 
 
 def log_read(user: Any, consultation: Consultation, what: str, channel: str = AccessLog.Channel.WEB) -> None:
@@ -272,28 +279,30 @@ def _store_attachment(consultation: Consultation, user: Any, kind: str, upload: 
         uploaded_by=user,
     )
     attachment.file.save(f"{attachment.sha256}.{upload.extension}", ContentFile(upload.content), save=False)
-    _written.append((attachment.file.storage, str(attachment.file.name)))
+    _written.get().append((attachment.file.storage, str(attachment.file.name)))
     attachment.save()
     return attachment
 
 
-#: Files written inside the current request's transaction, to delete if it fails.
-_written: list[tuple[Any, str]] = []
+#: Files written inside the current request's transaction, to delete if it fails: one list per request
+#: (a context variable, not a module list two threads of one server would share and clear for each other).
+_written: ContextVar[list[tuple[Any, str]]] = ContextVar("consult_files_written")
 
 
 @contextmanager
 def _files_undone_on_error() -> Iterator[None]:
     """One transaction whose files are deleted again when it does not commit."""
-    _written.clear()
+    written: list[tuple[Any, str]] = []
+    token = _written.set(written)
     try:
         with transaction.atomic():
             yield
     except BaseException:
-        for storage, name in _written:
+        for storage, name in written:
             storage.delete(name)
         raise
     finally:
-        _written.clear()
+        _written.reset(token)
 
 
 def withdraw(consultation: Consultation, user: Any) -> None:
@@ -378,8 +387,9 @@ def post_message(consultation: Consultation, user: Any, text: str) -> Message:
     return message
 
 
-def draft(consultation: Consultation, expert: Any, text: str) -> Recommendation:
-    """Write or revise the panel's recommendation; a revision asks every expert to vote again."""
+def draft(consultation: Consultation, expert: Any, text: str, *, version: int | None = None) -> Recommendation:
+    """Write or revise the panel's recommendation; a revision asks every expert to vote again. With
+    `version` (0 for none yet), the draft the expert read: a revision made meanwhile is not overwritten."""
     if not is_assigned(expert, consultation):
         raise PermissionDenied("only an assigned expert drafts the recommendation")
     if consultation.status != ConsultationStatus.ASSIGNED:
@@ -388,7 +398,14 @@ def draft(consultation: Consultation, expert: Any, text: str) -> Recommendation:
         raise ValidationError(_("Write the recommendation."))
     now = timezone.now()
     with transaction.atomic():
+        # Locked as a vote locks it: a revision and a last vote, or two revisions, are taken one after the other.
+        if Consultation.objects.select_for_update().get(pk=consultation.pk).status != ConsultationStatus.ASSIGNED:
+            raise ValidationError(_("The request is no longer with the panel."))
         recommendation = Recommendation.objects.filter(consultation=consultation).first()
+        if version is not None and version != (recommendation.version if recommendation else 0):
+            raise ValidationError(
+                _("The recommendation was revised since you read it: read it again before you change it.")
+            )
         if recommendation is None:
             recommendation = Recommendation.objects.create(
                 consultation=consultation, text=text.strip(), drafted_by=expert, drafted_at=now
@@ -418,8 +435,6 @@ def vote(
     recommendation = Recommendation.objects.filter(consultation=consultation).first()
     if consultation.status != ConsultationStatus.ASSIGNED or recommendation is None:
         raise ValidationError(_("There is no draft recommendation to vote on."))
-    if version is not None and version != recommendation.version:
-        raise ValidationError(_("The recommendation was revised since you read it: read it again before you vote."))
     if choice not in Assignment.Vote.values:
         raise ValidationError(_("Agree or dissent."))
     if choice == Assignment.Vote.DISSENT and not comment.strip():
@@ -430,6 +445,9 @@ def vote(
         locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
         if locked.status != ConsultationStatus.ASSIGNED:
             raise ValidationError(_("The request is no longer with the panel."))
+        current = Recommendation.objects.get(consultation=consultation).version  # as it is once locked
+        if version is not None and version != current:
+            raise ValidationError(_("The recommendation was revised since you read it: read it again before you vote."))
         assignment.vote, assignment.vote_comment, assignment.voted_at = choice, comment.strip(), timezone.now()
         assignment.save()
         _responded(locked, expert)

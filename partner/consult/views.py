@@ -3,6 +3,8 @@ its panel, thread, recommendation and follow-up, its files, and the dashboard.""
 
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from typing import Any
 
 from django import forms
@@ -15,15 +17,18 @@ from django.shortcuts import redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
-from django.views.decorators.http import require_POST
+from django.views.decorators.http import require_safe
 
+from partner.accounts.models import Country
 from partner.accounts.security import is_coordinator
 from partner.cases.models import TumourCase
 
 from . import services
-from .models import Adherence, Attachment, Consultation, ConsultationStatus, Urgency
+from .models import Adherence, Attachment, Consultation, ConsultationStatus, Panel, Urgency
 
 MAX_FILES = 5
+#: File inputs on the request's page; more files are added from the request's own page.
+FILE_SLOTS = 3
 
 
 def _language(request: HttpRequest) -> str:
@@ -45,6 +50,7 @@ class RequestForm(forms.Form):
 
 
 @login_required
+@require_safe
 def consultation_list(request: HttpRequest) -> HttpResponse:
     user: Any = request.user
     rows = (
@@ -69,10 +75,11 @@ def new(request: HttpRequest) -> HttpResponse:
     """A request for a case of the user's scope; without a case, the cases to choose from."""
     case_id = request.GET.get("case") or request.POST.get("case")
     if not case_id or not case_id.isdigit():
-        cases = (
-            TumourCase.objects.restrict(request.user).filter(entity__isnull=False).select_related("entity", "patient")
-        )
-        return render(request, "consult/choose_case.html", {"cases": cases.order_by("-created")[:100]})
+        user: Any = request.user
+        centre = user.memberships.filter(role__in=services.CENTRE_ROLES).exists()
+        cases = TumourCase.objects.restrict(user).filter(entity__isnull=False).select_related("entity", "patient")
+        context = {"centre": centre, "cases": cases.order_by("-created")[:100] if centre else []}
+        return render(request, "consult/choose_case.html", context)
     case = TumourCase.objects.restrict(request.user).filter(pk=int(case_id)).select_related("entity", "centre").first()
     if case is None:
         raise Http404("no such case in your scope")
@@ -81,13 +88,10 @@ def new(request: HttpRequest) -> HttpResponse:
     form = RequestForm(request.POST or None)
     kinds = Attachment.Kind.choices
     if request.method == "POST" and form.is_valid():
-        files = request.FILES.getlist("files")[:MAX_FILES]
-        file_kinds = request.POST.getlist("file_kinds")
+        # Each file has its own input and kind: a slot left empty shifts no kind onto the next file.
+        slots = [(request.FILES.get(f"file-{n}"), request.POST.get(f"kind-{n}", "")) for n in range(1, FILE_SLOTS + 1)]
         try:
-            attachments = [
-                (file_kinds[i] if i < len(file_kinds) else Attachment.Kind.OTHER, f.name or "attachment", f.read())
-                for i, f in enumerate(files)
-            ]
+            attachments = [(kind, f.name or "attachment", f.read()) for f, kind in slots if f is not None]
             consultation = services.submit(
                 case,
                 request.user,
@@ -101,34 +105,71 @@ def new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The request is with the expert panel's coordinators."))
             return redirect("consult:detail", consultation.pk)
-    summary = services.summary_rows(services.summary_of(case), _language(request))
-    return render(
-        request,
-        "consult/new.html",
-        {"case": case, "form": form, "kinds": kinds, "summary": summary, "max_files": MAX_FILES},
-    )
+    summary = services.summary_of(case)
+    context = {
+        "case": case,
+        "form": form,
+        "kinds": kinds,
+        "summary": services.summary_rows(summary, _language(request)),
+        "facts": _facts(summary),
+        "entity": case.entity.names.get(_language(request)) if case.entity else "",
+        "panel": Panel(case.entity.panel).label if case.entity and case.entity.panel in Panel.values else "",
+        "slots": [(n, request.POST.get(f"kind-{n}", "")) for n in range(1, FILE_SLOTS + 1)],
+    }
+    return render(request, "consult/new.html", context)
+
+
+def _facts(summary: dict[str, Any]) -> dict[str, Any]:
+    """What the summary says of the child and the diagnosis beyond the forms, the country by its name."""
+    country = Country.objects.filter(code=summary.get("country") or "").first()
+    return {
+        "age": summary.get("age_at_diagnosis"),
+        "year": summary.get("diagnosis_year"),
+        "country": country.name if country else summary.get("country"),
+    }
 
 
 @login_required
+@require_safe
 def detail(request: HttpRequest, pk: int) -> HttpResponse:
+    consultation = services.get_visible(request.user, pk)
+    return _page(request, consultation)
+
+
+def _page(request: HttpRequest, consultation: Consultation, errors: dict[str, list[str]] | None = None) -> HttpResponse:
+    """The request's page; after a refused change, with the refusal beside the form that asked for it
+    and what was typed there kept."""
     user: Any = request.user
-    consultation = services.get_visible(user, pk)
     services.log_read(user, consultation, "read")
     assigned = services.is_assigned(user, consultation)
     coordinating = services.may_coordinate(user, consultation)
     is_open = consultation.status == ConsultationStatus.ASSIGNED
     recommendation = getattr(consultation, "recommendation", None)
-    my_assignment = consultation.assignments.filter(expert=user).first()
+    assignments = list(consultation.assignments.select_related("expert", "country"))
+    my_assignment = next((a for a in assignments if a.expert_id == user.pk), None)
+    errors = errors or {}
+    adherence = getattr(consultation, "adherence", None)
+    follow_up = (
+        request.POST
+        if "follow_up" in errors
+        else {"followed": adherence.followed, "outcome": adherence.outcome, "reason": adherence.reason}
+        if adherence
+        else {}
+    )
     context: dict[str, Any] = {
         "consultation": consultation,
         "summary": services.summary_rows(consultation.summary, _language(request)),
+        "facts": _facts(consultation.summary),
         "entity": consultation.case.entity.names.get(_language(request)) if consultation.case.entity else "",
         "attachments": consultation.attachments.all(),
-        "assignments": consultation.assignments.select_related("expert", "country"),
-        "thread": consultation.messages.select_related("author"),
+        "assignments": assignments,
+        "voted": sum(1 for a in assignments if a.vote),
+        "thread": _thread(consultation, user, assignments),
         "recommendation": recommendation,
         "my_assignment": my_assignment,
         "assigned": assigned,
+        "coordinating": coordinating,
+        "may_read_letter": services.may_read_letter(user, consultation),
         "may_assign": coordinating
         and consultation.status in (ConsultationStatus.SUBMITTED, ConsultationStatus.ASSIGNED),
         "candidates": services.candidates(consultation) if coordinating else [],
@@ -137,7 +178,9 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         "may_draft": assigned and is_open,
         "may_vote": assigned and is_open and recommendation is not None,
         "may_follow_up": services.may_follow_up(user, consultation),
-        "adherence": getattr(consultation, "adherence", None),
+        "adherence": adherence,
+        "follow_up": follow_up,
+        "vote_choice": request.POST.get("vote", "") if "vote" in errors else getattr(my_assignment, "vote", ""),
         "followed_choices": Adherence.Followed.choices,
         "outcome_choices": Adherence.Outcome.choices,
         "may_withdraw": consultation.status in (ConsultationStatus.SUBMITTED, ConsultationStatus.ASSIGNED)
@@ -149,49 +192,94 @@ def detail(request: HttpRequest, pk: int) -> HttpResponse:
         and consultation.due < timezone.now(),
         "min_experts": services.MIN_EXPERTS,
         "min_countries": services.MIN_COUNTRIES,
+        "errors": errors,
+        "posted": request.POST if errors else {},
+        "chosen": [int(i) for i in request.POST.getlist("experts") if i.isdigit()] if "panel" in errors else [],
     }
     return render(request, "consult/detail.html", context)
 
 
-def _act(request: HttpRequest, pk: int, action: Any, done: str) -> HttpResponse:
-    """Run one change on the request; its refusal is shown on the page, never half applied."""
+def form_address(view: Callable[..., HttpResponse]) -> Callable[..., HttpResponse]:
+    """The address a form of the request's page posts to. A refusal is shown there (see `_act`), so a
+    GET of it (a reload, a change of language) goes back to the request's page rather than a 405."""
+
+    @functools.wraps(view)
+    def wrapper(request: HttpRequest, pk: int, *args: Any, **kwargs: Any) -> HttpResponse:
+        if request.method != "POST":
+            return redirect("consult:detail", pk)
+        return view(request, pk, *args, **kwargs)
+
+    return wrapper
+
+
+def _thread(consultation: Consultation, reader: Any, assignments: list[Any]) -> list[tuple[Any, str]]:
+    """The messages with their authors' names; an expert reads the centre's people as "the requesting
+    centre", as the summary names no centre."""
+    experts = {a.expert_id for a in assignments}
+    masked = reader.pk in experts
+    names: dict[int, str] = {}
+    thread = []
+    for m in consultation.messages.select_related("author"):
+        if m.author_id not in names:
+            shown = not masked or m.author_id in experts or services.may_coordinate(m.author, consultation)
+            names[m.author_id] = (
+                (m.author.get_full_name() or m.author.username) if shown else _("the requesting centre")
+            )
+        thread.append((m, names[m.author_id]))
+    return thread
+
+
+def _act(request: HttpRequest, pk: int, action: Any, done: str, section: str) -> HttpResponse:
+    """Run one change on the request: done, back to its page; refused, the page again with the refusal
+    at the form of `section` and what was typed kept (each form posts to its own address with the
+    fragment of its section, so the browser shows that form, not the top of the page). Never half applied."""
     consultation = services.get_visible(request.user, pk)
     try:
         action(consultation)
     except ValidationError as exc:
-        for message in _errors(exc):
-            messages.error(request, message)
-    else:
-        messages.success(request, done)
+        return _page(request, services.get_visible(request.user, pk), errors={section: _errors(exc)})
+    messages.success(request, done)
     return redirect("consult:detail", consultation.pk)
 
 
 @login_required
-@require_POST
+@form_address
 def assign(request: HttpRequest, pk: int) -> HttpResponse:
     experts = get_user_model().objects.filter(pk__in=[int(i) for i in request.POST.getlist("experts") if i.isdigit()])
-    return _act(request, pk, lambda c: services.assign(c, request.user, list(experts)), _("The experts are assigned."))
-
-
-@login_required
-@require_POST
-def message(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda c: services.post_message(c, request.user, request.POST.get("text", "")), _("Sent."))
-
-
-@login_required
-@require_POST
-def draft(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
-        request,
-        pk,
-        lambda c: services.draft(c, request.user, request.POST.get("text", "")),
-        _("The draft is saved; every expert votes on it."),
+        request, pk, lambda c: services.assign(c, request.user, list(experts)), _("The experts are assigned."), "panel"
     )
 
 
 @login_required
-@require_POST
+@form_address
+def message(request: HttpRequest, pk: int) -> HttpResponse:
+    return _act(
+        request,
+        pk,
+        lambda c: services.post_message(c, request.user, request.POST.get("text", "")),
+        _("Your message is in the discussion."),
+        "thread",
+    )
+
+
+@login_required
+@form_address
+def draft(request: HttpRequest, pk: int) -> HttpResponse:
+    version = request.POST.get("version", "")
+    return _act(
+        request,
+        pk,
+        lambda c: services.draft(
+            c, request.user, request.POST.get("text", ""), version=int(version) if version.isdigit() else None
+        ),
+        _("The draft is saved; every expert votes on it."),
+        "draft",
+    )
+
+
+@login_required
+@form_address
 def vote(request: HttpRequest, pk: int) -> HttpResponse:
     version = request.POST.get("version", "")
 
@@ -206,11 +294,11 @@ def vote(request: HttpRequest, pk: int) -> HttpResponse:
         if sent:
             messages.info(request, _("Every expert has voted: the letter is sent to the requesting clinician."))
 
-    return _act(request, pk, act, _("Your vote is recorded."))
+    return _act(request, pk, act, _("Your vote is recorded."), "vote")
 
 
 @login_required
-@require_POST
+@form_address
 def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(
         request,
@@ -223,17 +311,18 @@ def follow_up(request: HttpRequest, pk: int) -> HttpResponse:
             reason=request.POST.get("reason", ""),
         ),
         _("The follow-up is recorded."),
+        "follow_up",
     )
 
 
 @login_required
-@require_POST
+@form_address
 def withdraw(request: HttpRequest, pk: int) -> HttpResponse:
-    return _act(request, pk, lambda c: services.withdraw(c, request.user), _("The request is withdrawn."))
+    return _act(request, pk, lambda c: services.withdraw(c, request.user), _("The request is withdrawn."), "withdraw")
 
 
 @login_required
-@require_POST
+@form_address
 def attach(request: HttpRequest, pk: int) -> HttpResponse:
     upload = request.FILES.get("file")
 
@@ -244,7 +333,7 @@ def attach(request: HttpRequest, pk: int) -> HttpResponse:
             consultation, request.user, request.POST.get("kind", ""), upload.name or "attachment", upload.read()
         )
 
-    return _act(request, pk, act, _("The file is attached."))
+    return _act(request, pk, act, _("The file is attached."), "files")
 
 
 def _file_response(content: bytes, content_type: str, name: str) -> HttpResponse:
@@ -259,6 +348,7 @@ def _file_response(content: bytes, content_type: str, name: str) -> HttpResponse
 
 
 @login_required
+@require_safe
 def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
     consultation = services.get_visible(request.user, pk)
     item = consultation.attachments.filter(pk=attachment_id).first()
@@ -270,11 +360,14 @@ def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpRespons
 
 
 @login_required
+@require_safe
 def letter(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = services.get_visible(request.user, pk)
     recommendation = getattr(consultation, "recommendation", None)
     if recommendation is None or not recommendation.letter:
         raise Http404("no letter yet")
+    if not services.may_read_letter(request.user, consultation):
+        raise Http404("the letter names the centre: for those whose scope holds the case")
     services.log_read(request.user, consultation, "letter")
     with recommendation.letter.open("rb") as handle:
         return _file_response(handle.read(), "application/pdf", f"consultation-{consultation.pk}.pdf")

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+import math
+from typing import Any
+
+import pandas as pd
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import render
+from django.views.decorators.http import require_safe
 
 from partner.accounts.security import is_coordinator
 
@@ -13,7 +18,16 @@ from . import dashboard as numbers
 from . import services
 
 
+def _rows(table: pd.DataFrame) -> list[dict[str, Any]]:
+    """The table's rows for the page, a median or share with nothing to count (NaN) as None: shown as a dash."""
+    return [
+        {str(key): None if isinstance(value, float) and math.isnan(value) else value for key, value in row.items()}
+        for row in table.to_dict("records")
+    ]
+
+
 @login_required
+@require_safe
 def dashboard(request: HttpRequest) -> HttpResponse:
     if not is_coordinator(request.user):
         raise PermissionDenied("the consultation dashboard is for coordinators")
@@ -23,7 +37,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     context = {
         "by": by,
         "requests": len(data),
-        "turnaround": numbers.turnaround(data, by).to_dict("records"),
-        "adherence": numbers.adherence(data).to_dict("records"),
+        "turnaround": _rows(numbers.turnaround(data, by)),
+        "adherence": _rows(numbers.adherence(data)),
     }
     return render(request, "consult/dashboard.html", context)

@@ -94,6 +94,8 @@ class TheWholeConsultationThroughTheApi(ApiStory):
         self.assertEqual(letter["Content-Disposition"], f'attachment; filename="consultation-{pk}.pdf"')
         self.assertEqual(letter["X-Content-Type-Options"], "nosniff")
         self.assertTrue(letter.content.startswith(b"%PDF"))
+        # The letter names the centre: an assigned expert reads the recommendation, not the letter.
+        self.assertEqual(self.call(self.expert, "GET", f"/api/consultations/{pk}/letter").status_code, 404)
         stored = Consultation.objects.get(pk=pk).recommendation.letter
         self.assertEqual(letter.content, Path(stored.path).read_bytes())
 
