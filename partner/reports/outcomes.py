@@ -108,9 +108,8 @@ def overall_section(
         at_risk={ALL: list(at_risk.iloc[0, 1:])},
     )
     section.figure_size = figure_size(1)
-    # xgettext:no-python-format
     section.caption = _(
-        "Kaplan-Meier estimate from diagnosis with its 95% confidence band; ticks mark children censored. "
+        "Kaplan-Meier estimate from diagnosis with its confidence band (95%); ticks mark children censored. "
         "The numbers still at risk are under the time axis."
     )
     return section
