@@ -41,10 +41,10 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 
 test: $(STAMP) chromium pdf-libs node_modules/axe-core/axe.min.js test-sqlite test-postgres
 
-test-sqlite: $(STAMP)
+test-sqlite: $(STAMP) node_modules/axe-core/axe.min.js
 	env -u DATABASE_URL $(BIN)/pytest
 
-test-postgres: $(STAMP)
+test-postgres: $(STAMP) node_modules/axe-core/axe.min.js
 	@url="$${DATABASE_URL:-$(PG_URL)}"; \
 	if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
 		echo "== the suite on PostgreSQL ($${url%%@*}@...)"; DATABASE_URL="$$url" $(BIN)/pytest; \
