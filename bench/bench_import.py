@@ -5,10 +5,16 @@ quality rules, storing, history), against `frictionless validate` of the same fi
 table schema (the same types, allowed values, ranges and required columns), in the same run, as a
 ratio. Goal: 0.25 or less, and 1 GB of memory or less.
 
-The import stores each case through the same save path as the web (validation, classification,
-pseudonym and linkage encoding, records with their history), so it is timed on the first 2,000
-rows and scaled to 100,000; the whole file is read and its columns resolved, to time and size that
-part on all the rows.
+The import checks every row as the web does (validation, classification, pseudonym and linkage
+encoding) and stores the new cases a chunk at a time with bulk inserts, history included. It is timed
+on the first SAMPLE rows of the file, committed, and scaled to all of them: the whole file takes
+about two and a half minutes on a two-core machine, and a row of the second half costs about as much
+as one of the first (measured: 843 rows per processor-second over 10,000 rows, 781 over 100,000).
+The whole file is read and its columns resolved, to time and size that part on all the rows.
+Peak memory is that of the whole process: file, frictionless and import. Second peer: the same import
+storing each case alone through the web's save path (`bulk=False`), timed on PER_ROW_SAMPLE rows as
+a dry run. Django runs with DEBUG off, as in production: its debug cursor logs every statement,
+quoting each parameter again, which slows the inserts by about a third.
 """
 
 from __future__ import annotations
@@ -23,6 +29,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 
 import _registry
+from django.conf import settings
 from django.core.management import call_command
 from frictionless import Resource, Schema, validate
 
@@ -33,7 +40,8 @@ from partner.interop.mapping import Mapping
 from partner.interop.tables import Table, read_table
 
 ROWS = 100_000
-SAMPLE = 2_000
+SAMPLE = 50_000  # about a minute: the whole file takes more than two
+PER_ROW_SAMPLE = 1_000
 GOAL_RATIO = 0.25
 GOAL_MB = 1024
 
@@ -128,6 +136,7 @@ def frictionless_schema() -> Schema:
 
 
 def main() -> None:
+    settings.DEBUG = False
     call_command("migrate", verbosity=0)
     load_bundled()
     build_reference()
@@ -136,26 +145,38 @@ def main() -> None:
     write_file(path, ROWS)
     size = path.stat().st_size / 1e6
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     report = validate(Resource(path=path.name, basepath=str(path.parent), schema=frictionless_schema()))
-    peer = time.perf_counter() - started
+    peer, peer_cpu = time.perf_counter() - started, time.process_time() - cpu
     if not report.valid:
         sys.exit(f"frictionless finds the file invalid: {report.flatten(['type', 'message'])[:3]}")
     print(f"peer: frictionless validate, {ROWS:,} rows ({size:.0f} MB, {len(table_columns())} columns): {peer:.1f} s")
 
-    started = time.perf_counter()
+    started, cpu = time.perf_counter(), time.process_time()
     table = read_table(path)
     _targets, problems = resolve_columns(table, Mapping(), d)
-    read = time.perf_counter() - started
+    read, read_cpu = time.perf_counter() - started, time.process_time() - cpu
     if problems:
         sys.exit(f"columns not understood: {problems}")
     memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(f"read and resolve all {ROWS:,} rows: {read:.1f} s; peak memory so far {memory:,.0f} MB")
 
-    sample = Table(table.source, table.columns, table.rows[:SAMPLE])
+    sample = Table(table.source, table.columns, table.rows[:PER_ROW_SAMPLE])
     started = time.perf_counter()
-    result = import_cases(sample, status="submitted")
+    result = import_cases(sample, status="submitted", dry_run=True, bulk=False)
     took = time.perf_counter() - started
+    if result.errors or result.created != PER_ROW_SAMPLE:
+        sys.exit(f"the row-by-row sample did not pass: {result.errors[:3]}")
+    per_row = took / PER_ROW_SAMPLE
+    print(
+        f"second peer: each case stored alone (bulk=False), {PER_ROW_SAMPLE:,} rows as a dry run: {took:.1f} s, "
+        f"{1 / per_row:,.0f} rows/s; scaled to {ROWS:,} rows: {read + per_row * ROWS:,.0f} s"
+    )
+
+    sample = Table(table.source, table.columns, table.rows[:SAMPLE])
+    started, cpu = time.perf_counter(), time.process_time()
+    result = import_cases(sample, status="submitted")
+    took, took_cpu = time.perf_counter() - started, time.process_time() - cpu
     if not result.committed:
         sys.exit(f"the sample was not imported: {result.errors[:3]}")
     per_row = took / SAMPLE
@@ -163,13 +184,15 @@ def main() -> None:
     memory = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
     print(
         f"import_cases, {SAMPLE:,} rows committed ({result.created:,} new cases, {len(result.problems)} findings): "
-        f"{took:.1f} s, {1 / per_row:,.0f} rows/s; scaled to {ROWS:,} rows: {scaled:,.0f} s; "
-        f"peak memory {memory:,.0f} MB"
+        f"{took:.1f} s, {1 / per_row:,.0f} rows/s; scaled to {ROWS:,} rows with the reading: {scaled:,.0f} s "
+        f"({ROWS / scaled:,.0f} rows/s); peak memory {memory:,.0f} MB"
     )
     ratio = scaled / peer
+    # Processor time as well: other processes on a shared machine stretch the elapsed times unevenly.
+    ratio_cpu = (read_cpu + took_cpu * ROWS / SAMPLE) / peer_cpu
     verdict = "met" if ratio <= GOAL_RATIO and memory <= GOAL_MB else "NOT met"
     print(
-        f"ratio: import / frictionless validate = {ratio:.1f} "
+        f"ratio: import / frictionless validate = {ratio:.1f} ({ratio_cpu:.1f} in processor time) "
         f"(goal {GOAL_RATIO} or less, memory {GOAL_MB} MB or less): {verdict}"
     )
 

@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
 from partner.accounts.models import Centre, Country
+from partner.dictionary.classify import Classification
 from partner.dictionary.loader import Dictionary
 from partner.dictionary.models import DictionaryVersion, EntityDefinition, FormDefinition
 from partner.dictionary.schema import FormDef
@@ -149,8 +150,23 @@ def _classify(
     return result.entity
 
 
-@transaction.atomic
-def create_case(
+@dataclass(frozen=True)
+class NewCase:
+    """A case that passed every check `create_case` makes, with what it stores worked out; nothing written yet."""
+
+    centre: Centre
+    pseudonym: str
+    status: str
+    external_id: str
+    country: Country | None
+    cleaned: dict[str, list[dict[str, Any]]]
+    born: dt.date
+    sex: str
+    diagnosed: dt.date
+    classification: Classification
+
+
+def check_new_case(
     *,
     dictionary: Dictionary,
     centre: Centre,
@@ -159,16 +175,8 @@ def create_case(
     country: Country | None = None,
     status: str = Status.DRAFT,
     external_id: str = "",
-    user: Any = None,
-    identity: Identity | None = None,
-    encoder: Any = None,
-) -> TumourCase:
-    """Register a case (and its patient, when new) from the values of its forms.
-
-    With the `identity` the pseudonym was derived from, the patient's linkage encoding is kept too
-    (the identity itself is not), so that the same child registered elsewhere can be found. A bulk
-    job passes one linkage `encoder` for all its cases.
-    """
+) -> NewCase:
+    """Validate and classify a new case as `create_case` does, without the database; CaseInvalid lists every error."""
     cleaned, errors = validate_case(dictionary, forms, partial=status == Status.DRAFT, pseudonym=pseudonym)
     registration = (cleaned.get("registration") or [{}])[0]
     diagnosis = (cleaned.get("diagnosis") or [{}])[0]
@@ -200,18 +208,55 @@ def create_case(
     classification = dictionary.classifier.classify(
         diagnosis["morphology"], diagnosis["topography"], age_in_years(born, diagnosed)
     )
+    return NewCase(
+        centre=centre,
+        pseudonym=pseudonym,
+        status=status,
+        external_id=external_id,
+        country=country,
+        cleaned=cleaned,
+        born=born,
+        sex=registration["sex"],
+        diagnosed=diagnosed,
+        classification=classification,
+    )
+
+
+@transaction.atomic
+def create_case(
+    *,
+    dictionary: Dictionary,
+    centre: Centre,
+    pseudonym: str,
+    forms: Mapping[str, FormValues],
+    country: Country | None = None,
+    status: str = Status.DRAFT,
+    external_id: str = "",
+    user: Any = None,
+    identity: Identity | None = None,
+    encoder: Any = None,
+) -> TumourCase:
+    """Register a case (and its patient, when new) from the values of its forms.
+
+    With the `identity` the pseudonym was derived from, the patient's linkage encoding is kept too
+    (the identity itself is not), so that the same child registered elsewhere can be found. A bulk
+    job passes one linkage `encoder` for all its cases.
+    """
+    new = check_new_case(
+        dictionary=dictionary,
+        centre=centre,
+        pseudonym=pseudonym,
+        forms=forms,
+        country=country,
+        status=status,
+        external_id=external_id,
+    )
     # Only the keys: the stored definitions are large JSON, read from the dictionary cache instead.
     version = DictionaryVersion.objects.only("id", "number").get(number=dictionary.number)
     author = user if user is not None and user.is_authenticated else None
     patient = Patient.objects.filter(pseudonym=pseudonym).first()
     if patient is None:
-        patient = Patient(
-            pseudonym=pseudonym,
-            sex=registration["sex"],
-            date_of_birth=born,
-            country=country or centre.country,
-            centre=centre,
-        )
+        patient = _new_patient(new)
         if author is not None:
             patient._history_user = author  # type: ignore[attr-defined]
         patient.save()
@@ -219,39 +264,91 @@ def create_case(
         from partner.linkage.services import store_encoding  # linkage builds on cases, not the reverse
 
         store_encoding(patient, identity, encoder)
-    entity = (
-        EntityDefinition.objects.only("id", "code").get(version=version, code=classification.entity)
-        if classification.entity
-        else None
+    code = new.classification.entity
+    entity = EntityDefinition.objects.only("id", "code").get(version=version, code=code) if code else None
+    case = _new_case(new, patient, version, entity)
+    if author is not None:
+        case._history_user = author  # type: ignore[attr-defined]
+    case.save()
+    rows = {f.code: f for f in FormDefinition.objects.filter(version=version).only("id", "code")}
+    bulk_create_with_history(_new_records(new, case, rows), FormRecord, default_user=author)
+    case_changed.send(sender=TumourCase, case=case, user=author)
+    return case
+
+
+def create_cases(dictionary: Dictionary, new: Sequence[NewCase], *, user: Any = None) -> list[TumourCase]:
+    """Store cases checked by `check_new_case` as `create_case` stores each in turn, with bulk inserts.
+
+    The same rows as one `create_case` after another: a patient for each pseudonym not yet known
+    (the first of its cases gives its sex, date of birth and country), the cases and their form
+    records, each with its history row by the same user, and `case_changed` for every case, in
+    order. An import stores thousands of cases, and a save per object is most of its time. The
+    linkage encodings are the caller's (`partner.linkage.services.store_encodings`): the
+    identities never come here. Returns the cases, in the order given.
+    """
+    if not new:
+        return []
+    version = DictionaryVersion.objects.only("id", "number").get(number=dictionary.number)
+    author = user if user is not None and user.is_authenticated else None
+    patients = {p.pseudonym: p for p in Patient.objects.filter(pseudonym__in={n.pseudonym for n in new})}
+    created: list[Patient] = []
+    for n in new:
+        if n.pseudonym not in patients:
+            patients[n.pseudonym] = _new_patient(n)
+            created.append(patients[n.pseudonym])
+    if created:
+        bulk_create_with_history(created, Patient, default_user=author)
+    entities = {e.code: e for e in EntityDefinition.objects.filter(version=version).only("id", "code")}
+    cases = [
+        _new_case(
+            n, patients[n.pseudonym], version, entities[n.classification.entity] if n.classification.entity else None
+        )
+        for n in new
+    ]
+    bulk_create_with_history(cases, TumourCase, default_user=author)
+    rows = {f.code: f for f in FormDefinition.objects.filter(version=version).only("id", "code")}
+    records = [record for n, case in zip(new, cases, strict=True) for record in _new_records(n, case, rows)]
+    bulk_create_with_history(records, FormRecord, default_user=author)
+    for case in cases:
+        case_changed.send(sender=TumourCase, case=case, user=author)
+    return cases
+
+
+def _new_patient(new: NewCase) -> Patient:
+    return Patient(
+        pseudonym=new.pseudonym,
+        sex=new.sex,
+        date_of_birth=new.born,
+        country=new.country or new.centre.country,
+        centre=new.centre,
     )
-    case = TumourCase(
+
+
+def _new_case(
+    new: NewCase, patient: Patient, version: DictionaryVersion, entity: EntityDefinition | None
+) -> TumourCase:
+    classification = new.classification
+    return TumourCase(
         patient=patient,
-        centre=centre,
+        centre=new.centre,
         dictionary_version=version,
         entity=entity,
         morphology=classification.morphology,
         topography=classification.topography,
         iccc_group=classification.iccc_group or "",
         iccc_extended=classification.iccc_extended or "",
-        diagnosis_date=diagnosed,
-        status=status,
-        external_id=external_id,
+        diagnosis_date=new.diagnosed,
+        status=new.status,
+        external_id=new.external_id,
     )
-    if author is not None:
-        case._history_user = author  # type: ignore[attr-defined]
-    case.save()
-    rows = {f.code: f for f in FormDefinition.objects.filter(version=version).only("id", "code")}
-    bulk_create_with_history(
-        [
-            FormRecord(case=case, form=rows[code], number=i, values=values)
-            for code, instances in cleaned.items()
-            for i, values in enumerate(instances, start=1)
-        ],
-        FormRecord,
-        default_user=author,
-    )
-    case_changed.send(sender=TumourCase, case=case, user=author)
-    return case
+
+
+def _new_records(new: NewCase, case: TumourCase, forms: dict[str, FormDefinition]) -> list[FormRecord]:
+    return [
+        FormRecord(case=case, form=forms[code], number=i, values=values)
+        for code, instances in new.cleaned.items()
+        for i, values in enumerate(instances, start=1)
+    ]
 
 
 class StaleVersion(Exception):

@@ -155,131 +155,157 @@ class Centres:
         return centre
 
 
-def import_row(
-    number: int,
-    cells: dict[str, str],
-    targets: dict[str, Target],
-    mapping: Mapping,
-    d: Dictionary,
-    centres: Centres,
-    default_centre: str,
-    status: str,
-    user: Any,
-    seen: dict[tuple[int, str], int],
-    encoder: Encoder,
-) -> tuple[TumourCase, str, dict[tuple[str, int, str], str]]:
-    problems: list[Problem] = []
-    case_values: dict[str, str] = {}
-    identity: dict[str, str] = {}
-    encoded: dict[str, str] = {}
-    forms: dict[str, Any] = {}
-    columns: dict[tuple[str, int, str], str] = {}
-    types = {(form.code, f.code): f.type for form in d.forms for f in form.fields}
-    for column, target in targets.items():
-        text = cells.get(column, "")
-        value = mapping.value(target.name, text) if text else ""
-        if value and (types.get((target.form, target.name)) == "date" or target.name == "date_of_birth"):
-            try:
-                value = mapping.date(value)
-            except ValueError as exc:
-                problems.append(Problem(number, column, text, "error", "import", str(exc)))
-                continue
-        if target.kind == "case":
-            case_values[target.name] = value
-        elif target.kind == "encoded":
-            encoded[target.name] = value
-        elif target.kind == "identity":
-            identity[target.name] = value
-        else:
-            if target.form == "registration" and target.name in IDENTITY_COLUMNS:
+@dataclass
+class Row:
+    """One row read: where its case belongs, the child's pseudonym, and the values of its forms."""
+
+    number: int
+    cells: dict[str, str]
+    centre: Centre
+    external_id: str
+    pseudonym: str
+    identity: Identity | None  # when the file gives the child's identity, not a pseudonym
+    encoded: dict[str, str]  # pseudonym, linkage_encoding, linkage_schema, as a node sent them
+    forms: dict[str, Any]
+
+
+class RowReader:
+    """The file's columns understood once; then each row read into a `Row`, or refused with its problems."""
+
+    def __init__(
+        self, targets: dict[str, Target], mapping: Mapping, d: Dictionary, centres: Centres, default_centre: str
+    ):
+        self.targets = targets
+        self.mapping = mapping
+        self.d = d
+        self.centres = centres
+        self.default_centre = default_centre
+        self.seen: dict[tuple[int, str], int] = {}
+        types = {(form.code, f.code): f.type for form in d.forms for f in form.fields}
+        self.dates = {
+            column
+            for column, target in targets.items()
+            if types.get((target.form, target.name)) == "date" or target.name == "date_of_birth"
+        }
+        #: Which column gave each value: (form, line, field) -> column, to name it in the report.
+        self.columns = {(t.form, t.number, t.name): column for column, t in targets.items() if t.kind == "field"}
+
+    def column_of(self, name: str) -> str:
+        return next((c for c, t in self.targets.items() if t.name == name), name)
+
+    def read(self, number: int, cells: dict[str, str]) -> Row:
+        problems: list[Problem] = []
+        case_values: dict[str, str] = {}
+        identity: dict[str, str] = {}
+        encoded: dict[str, str] = {}
+        forms: dict[str, Any] = {}
+        d, mapping, column_of = self.d, self.mapping, self.column_of
+        for column, target in self.targets.items():
+            text = cells.get(column, "")
+            value = mapping.value(target.name, text) if text else ""
+            if value and column in self.dates:
+                try:
+                    value = mapping.date(value)
+                except ValueError as exc:
+                    problems.append(Problem(number, column, text, "error", "import", str(exc)))
+                    continue
+            if target.kind == "case":
+                case_values[target.name] = value
+            elif target.kind == "encoded":
+                encoded[target.name] = value
+            elif target.kind == "identity":
                 identity[target.name] = value
-            columns[(target.form, target.number, target.name)] = column
-            form = d.form_by_code[target.form]
-            if form.repeating:
-                lines = forms.setdefault(target.form, {})
-                if value:
-                    lines.setdefault(target.number, {})[target.name] = value
-            elif value:
-                forms.setdefault(target.form, {})[target.name] = value
             else:
-                forms.setdefault(target.form, {})
+                if target.form == "registration" and target.name in IDENTITY_COLUMNS:
+                    identity[target.name] = value
+                form = d.form_by_code[target.form]
+                if form.repeating:
+                    lines = forms.setdefault(target.form, {})
+                    if value:
+                        lines.setdefault(target.number, {})[target.name] = value
+                elif value:
+                    forms.setdefault(target.form, {})[target.name] = value
+                else:
+                    forms.setdefault(target.form, {})
 
-    def column_of(name: str) -> str:
-        return next((c for c, t in targets.items() if t.name == name), name)
-
-    external_id = case_values.get("external_id", "")
-    if not external_id:
-        problems.append(
-            Problem(
-                number,
-                column_of("external_id"),
-                "",
-                "error",
-                "import",
-                _("the case's identifier at the source is missing"),
-            )
-        )
-    elif len(external_id) > 64:
-        problems.append(
-            Problem(number, column_of("external_id"), external_id[:40], "error", "import", _("at most 64 characters"))
-        )
-    code = case_values.get("centre") or default_centre
-    where = centres.get(code) if code else None
-    if not code:
-        problems.append(
-            Problem(
-                number,
-                column_of("centre"),
-                "",
-                "error",
-                "import",
-                _("no centre: give a centre column or a default centre"),
-            )
-        )
-    elif where is None:
-        problems.append(
-            Problem(
-                number,
-                column_of("centre"),
-                code,
-                "error",
-                "import",
-                _("no centre with this code that you may import into"),
-            )
-        )
-    if where is not None and external_id:
-        earlier = seen.get((where.pk, external_id))
-        if earlier is not None:
+        external_id = case_values.get("external_id", "")
+        if not external_id:
             problems.append(
                 Problem(
                     number,
                     column_of("external_id"),
-                    external_id,
+                    "",
                     "error",
                     "import",
-                    _("the same case as row %(row)s: one row per case") % {"row": earlier},
+                    _("the case's identifier at the source is missing"),
                 )
             )
-        seen[(where.pk, external_id)] = number
-    key, person = _pseudonym(number, identity, encoded, column_of, problems)
-    if problems:
-        raise RowRefused(problems)
-    assert where is not None and key is not None
-    registration = forms.setdefault("registration", {})
-    for name in ("date_of_birth", "sex"):
-        if identity.get(name):
-            registration.setdefault(name, identity[name])
-    for code_, lines in list(forms.items()):
-        if d.form_by_code[code_].repeating:
-            forms[code_] = [lines[n] for n in sorted(lines)]
+        elif len(external_id) > 64:
+            problems.append(
+                Problem(
+                    number, column_of("external_id"), external_id[:40], "error", "import", _("at most 64 characters")
+                )
+            )
+        code = case_values.get("centre") or self.default_centre
+        where = self.centres.get(code) if code else None
+        if not code:
+            problems.append(
+                Problem(
+                    number,
+                    column_of("centre"),
+                    "",
+                    "error",
+                    "import",
+                    _("no centre: give a centre column or a default centre"),
+                )
+            )
+        elif where is None:
+            problems.append(
+                Problem(
+                    number,
+                    column_of("centre"),
+                    code,
+                    "error",
+                    "import",
+                    _("no centre with this code that you may import into"),
+                )
+            )
+        if where is not None and external_id:
+            earlier = self.seen.get((where.pk, external_id))
+            if earlier is not None:
+                problems.append(
+                    Problem(
+                        number,
+                        column_of("external_id"),
+                        external_id,
+                        "error",
+                        "import",
+                        _("the same case as row %(row)s: one row per case") % {"row": earlier},
+                    )
+                )
+            self.seen[(where.pk, external_id)] = number
+        key, person = _pseudonym(number, identity, encoded, column_of, problems)
+        if problems:
+            raise RowRefused(problems)
+        assert where is not None and key is not None
+        registration = forms.setdefault("registration", {})
+        for name in ("date_of_birth", "sex"):
+            if identity.get(name):
+                registration.setdefault(name, identity[name])
+        for code_, lines in list(forms.items()):
+            if d.form_by_code[code_].repeating:
+                forms[code_] = [lines[n] for n in sorted(lines)]
+        return Row(number, cells, where, external_id, key, person, encoded, forms)
 
-    def refused(errors: list[FormError]) -> RowRefused:
+    def refused(self, row: Row, errors: list[FormError]) -> RowRefused:
+        """The dictionary's errors of a row, each named by the column that gave the value."""
+        columns = self.columns
         return RowRefused(
             [
                 Problem(
-                    number,
+                    row.number,
                     columns.get((e.form, e.instance, e.field), f"{e.form}.{e.field}" if e.field != "-" else e.form),
-                    str(cells.get(columns.get((e.form, e.instance, e.field), ""), "")),
+                    str(row.cells.get(columns.get((e.form, e.instance, e.field), ""), "")),
                     "error",
                     "dictionary",
                     e.message,
@@ -288,45 +314,70 @@ def import_row(
             ]
         )
 
+
+def import_row(row: Row, reader: RowReader, status: str, user: Any, encoder: Encoder) -> tuple[TumourCase, str]:
+    """Store one row as the web stores a case: created through `create_case`, or the case found updated.
+
+    The import's bulk path (partner.interop.importing) stores new cases many at a time instead, and
+    is tested to store the same.
+    """
     existing = (
         TumourCase.objects.select_related("patient", "dictionary_version")
-        .filter(centre=where, external_id=external_id)
+        .filter(centre=row.centre, external_id=row.external_id)
+        .exclude(external_id="")  # the condition of the unique index: SQLite uses it only when the query says so
         .first()
     )
-    if existing is None:
-        try:
-            case = create_case(
-                dictionary=d,
-                centre=where,
-                pseudonym=key,
-                forms=forms,
-                status=status,
-                external_id=external_id,
-                user=user,
-                identity=person,
-                encoder=encoder,
-            )
-        except CaseInvalid as exc:
-            raise refused(exc.errors) from None
-        if person is None and encoded.get("linkage_encoding"):
-            schema = encoded.get("linkage_schema") or REGISTRY_SCHEMA.version
-            store_encoded(case.patient, encoded["linkage_encoding"], schema)
-        return case, "created", columns
-    if existing.patient.pseudonym != key:
+    if existing is not None:
+        return update_row(row, existing, reader, user)
+    try:
+        case = create_case(
+            dictionary=reader.d,
+            centre=row.centre,
+            pseudonym=row.pseudonym,
+            forms=row.forms,
+            status=status,
+            external_id=row.external_id,
+            user=user,
+            identity=row.identity,
+            encoder=encoder,
+        )
+    except CaseInvalid as exc:
+        raise reader.refused(row, exc.errors) from None
+    if row.identity is None and row.encoded.get("linkage_encoding"):
+        schema = row.encoded.get("linkage_schema") or REGISTRY_SCHEMA.version
+        store_encoded(case.patient, row.encoded["linkage_encoding"], schema)
+    return case, "created"
+
+
+def existing_cases(rows: list[Row]) -> dict[tuple[int, str], TumourCase]:
+    """The cases already stored under these rows' centres and identifiers, by (centre id, identifier)."""
+    wanted = {(row.centre.pk, row.external_id) for row in rows}
+    found = (
+        TumourCase.objects.select_related("patient", "dictionary_version")
+        .filter(centre_id__in={c for c, _e in wanted}, external_id__in={e for _c, e in wanted})
+        .exclude(external_id="")  # the condition of the unique index: SQLite uses it only when the query says so
+        .order_by()
+    )
+    return {(c.centre_id, c.external_id): c for c in found if (c.centre_id, c.external_id) in wanted}
+
+
+def update_row(row: Row, existing: TumourCase, reader: RowReader, user: Any) -> tuple[TumourCase, str]:
+    """Merge a row into the case already stored under its centre and identifier."""
+    if existing.patient.pseudonym != row.pseudonym:
         raise RowRefused(
             [
                 Problem(
-                    number,
-                    column_of("external_id"),
-                    external_id,
+                    row.number,
+                    reader.column_of("external_id"),
+                    row.external_id,
                     "error",
                     "import",
                     _("this identifier already belongs to another child's case at this centre"),
                 )
             ]
         )
-    changed = _update(existing, forms, d, user, refused)
-    return existing, "updated" if changed else "unchanged", columns
+    changed = _update(existing, row.forms, reader.d, user, lambda errors: reader.refused(row, errors))
+    return existing, "updated" if changed else "unchanged"
 
 
 def _pseudonym(

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -41,6 +41,32 @@ def store_encoded(patient: Patient, encoding: str, schema_version: str) -> Linka
         patient=patient, defaults={"encoding": encoding, "schema_version": schema_version}
     )
     return key
+
+
+def store_encodings(wanted: Sequence[tuple[Patient, Identity | tuple[str, str]]], encoder: Encoder) -> list[LinkageKey]:
+    """`store_encoding` (an identity) or `store_encoded` (an encoding and its schema version) for many
+    patients, as one call after another would, with one query and one insert.
+
+    A patient's first entry is kept if it has no encoding yet; identities are encoded only then.
+    Raises ValueError, before anything is written, for an encoding that is not one.
+    """
+    for _patient, given in wanted:
+        if not isinstance(given, Identity):
+            from_text(given[0])
+    have = set(
+        LinkageKey.objects.filter(patient_id__in={p.pk for p, _given in wanted}).values_list("patient_id", flat=True)
+    )
+    keys = []
+    for patient, given in wanted:
+        if patient.pk in have:
+            continue
+        have.add(patient.pk)
+        if isinstance(given, Identity):
+            encoding, schema_version = to_text(encoder.encode_identity(given)), REGISTRY_SCHEMA.version
+        else:
+            encoding, schema_version = given
+        keys.append(LinkageKey(patient=patient, encoding=encoding, schema_version=schema_version))
+    return LinkageKey.objects.bulk_create(keys)
 
 
 @dataclass(frozen=True)
