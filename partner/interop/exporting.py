@@ -47,6 +47,10 @@ class ExportError(Exception):
     pass
 
 
+class ExportWriteError(ExportError, OSError):
+    """The files could not be written (a full disk, a quota): nothing was exported."""
+
+
 @dataclass(frozen=True)
 class Column:
     """One column of an exported table: a dictionary field, or one of the case's own columns."""
@@ -402,13 +406,19 @@ def export_cases(
     cases = select_cases(user=user, case_ids=case_ids)
     staging = _staging(out_dir)
     try:
-        if fmt in WRITERS:
-            frames = build_frames(cases)
-            ids = [int(i) for i in frames.cases["case_id"]]
-            written = WRITERS[fmt](frames, get_dictionary(), staging)
-        else:
-            written = _export_documents(fmt, cases, staging)
-            ids = sorted(int(p.stem.removeprefix("case-")) for p in written)
+        try:
+            if fmt in WRITERS:
+                frames = build_frames(cases)
+                ids = [int(i) for i in frames.cases["case_id"]]
+                written = WRITERS[fmt](frames, get_dictionary(), staging)
+            else:
+                written = _export_documents(fmt, cases, staging)
+                ids = sorted(int(p.stem.removeprefix("case-")) for p in written)
+        except OSError as exc:
+            kept = "the files already there are unchanged" if out_dir.exists() else "no folder was left there"
+            raise ExportWriteError(
+                f"cannot write the export into {out_dir} ({exc.strerror or exc}); nothing exported, {kept}"
+            ) from exc
         with transaction.atomic():
             ExportLog.objects.create(
                 user=user,

@@ -22,6 +22,7 @@ import datetime as dt
 import hashlib
 import io
 import json
+import os
 import shutil
 import tarfile
 import tempfile
@@ -109,23 +110,33 @@ def write_backup(out: Path) -> Summary:
     }
     for path in files:
         manifest["digests"][f"media/{path.relative_to(media).as_posix()}"] = _digest(path.read_bytes())
-    out.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+    temporary = None
     try:
-        with open(handle, "wb") as raw, tarfile.open(fileobj=raw, mode="w:gz") as archive:
-            for name, content in (
-                ("manifest.json", json.dumps(manifest, indent=2).encode()),
-                ("data.json", data),
-            ):
-                info = tarfile.TarInfo(name)
-                info.size = len(content)
-                info.mtime = int(timezone.now().timestamp())
-                archive.addfile(info, io.BytesIO(content))
-            for path in files:
-                archive.add(path, arcname=f"media/{path.relative_to(media).as_posix()}", recursive=False)
+        out.parent.mkdir(parents=True, exist_ok=True)
+        handle, temporary = tempfile.mkstemp(dir=out.parent, prefix=f".{out.name}.", suffix=".part")
+        with open(handle, "wb") as raw:
+            with tarfile.open(fileobj=raw, mode="w:gz") as archive:
+                for name, content in (
+                    ("manifest.json", json.dumps(manifest, indent=2).encode()),
+                    ("data.json", data),
+                ):
+                    info = tarfile.TarInfo(name)
+                    info.size = len(content)
+                    info.mtime = int(timezone.now().timestamp())
+                    archive.addfile(info, io.BytesIO(content))
+                for path in files:
+                    archive.add(path, arcname=f"media/{path.relative_to(media).as_posix()}", recursive=False)
+            # A full disk, a quota or a network file system may only say so when the data reach the disk.
+            raw.flush()
+            os.fsync(raw.fileno())
         Path(temporary).replace(out)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
+    except BaseException as error:
+        if temporary is not None:
+            Path(temporary).unlink(missing_ok=True)
+        if isinstance(error, OSError):
+            reason = error.strerror or str(error)
+            kept = "an earlier backup there is unchanged" if out.exists() else "no file was left there"
+            raise BackupError(f"{out}: cannot write the backup ({reason}); {kept}") from error
         raise
     return Summary(out, sum(counts.values()), len(files), counts)
 

@@ -5,10 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Any
 
-from django.core.management.base import BaseCommand, CommandParser
+from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import timezone
 
-from partner.ops.backup import write_backup
+from partner.ops.backup import BackupError, write_backup
 
 
 class Command(BaseCommand):
@@ -19,5 +19,8 @@ class Command(BaseCommand):
 
     def handle(self, *args: Any, **options: Any) -> None:
         out: Path = options["out"] or Path(f"partner-{timezone.now():%Y-%m-%dT%H%M}.tar.gz")
-        summary = write_backup(out)
+        try:
+            summary = write_backup(out)
+        except BackupError as error:
+            raise CommandError(str(error)) from error
         self.stdout.write(f"{summary.path}: {summary.rows} rows of {len(summary.models)} tables, {summary.files} files")

@@ -1,0 +1,47 @@
+"""gunicorn's configuration for the registry (docs/deploy.md).
+
+    gunicorn --config deploy/gunicorn.conf.py
+
+nginx in front ends TLS and talks to gunicorn over a unix socket in /run/partner (systemd's
+RuntimeDirectory of partner.service). Anything given on gunicorn's command line wins over this
+file, e.g. `--bind 127.0.0.1:8000` for a proxy on another port or `--workers 3`.
+"""
+
+from __future__ import annotations
+
+import os
+
+wsgi_app = "partner.wsgi:application"
+bind = ["unix:/run/partner/gunicorn.sock"]
+#: The socket is readable and writable by the service's group, which nginx's user joins (docs/deploy.md).
+umask = 0o007
+
+# A save runs the quality rules in Python, so one process per core (and one more, to cover for a worker
+# being replaced) does the computing; threads let each process wait on the database for several
+# requests at once. Each worker holds its own copy of the dictionary and of pandas. Each thread keeps
+# one database connection open (CONN_MAX_AGE): workers x threads must stay well below PostgreSQL's
+# max_connections, with room for the nightly jobs.
+worker_class = "gthread"
+workers = min((os.cpu_count() or 1) + 1, 9)
+threads = 4
+#: A worker that stops answering its master for this long is replaced. With threads, a long
+#: request (a streamed import, a hub push) does not count: the worker's main loop keeps answering.
+timeout = 120
+graceful_timeout = 60
+keepalive = 5
+#: A worker is replaced after about this many requests, so a slow growth of memory cannot add up.
+max_requests = 2000
+max_requests_jitter = 200
+
+# nginx sets X-Forwarded-Proto; gunicorn believes it only from these peers (a unix socket is always
+# believed). Django reads it through PARTNER_BEHIND_TLS_PROXY.
+forwarded_allow_ips = "127.0.0.1,::1"
+
+# To the journal, through standard output and error; without the query string, which may hold
+# search terms a log reader should not see.
+accesslog = "-"
+errorlog = "-"
+loglevel = "info"
+access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+capture_output = True
+proc_name = "partner"
