@@ -26,7 +26,7 @@ def withdraw_consent(*, case: TumourCase, withdrawn_on: dt.date, erase: bool, us
     form but registration and consent, their historical versions, and the case's coded columns (and
     their history): nothing clinical is left to leak. The withdrawal row says what was erased.
     """
-    case = TumourCase.objects.select_for_update().select_related("dictionary_version").get(pk=case.pk)
+    case = TumourCase.objects.select_for_update(of=("self",)).select_related("dictionary_version").get(pk=case.pk)
     if ConsentWithdrawal.objects.filter(case=case).exists():
         raise AlreadyWithdrawn(_("The consent for this case was already withdrawn."))
     consent = case.records.filter(form__code="consent").first()

@@ -70,9 +70,13 @@ def save_case(
     the editor's page was built from. A record of a submitted form that the editor saw but did not
     submit is deleted (a removed treatment line). Forms not submitted at all are left alone.
     """
-    case = TumourCase.objects.select_for_update().select_related("patient", "dictionary_version").get(pk=case.pk)
+    case = (
+        TumourCase.objects.select_for_update(of=("self",))
+        .select_related("patient", "dictionary_version")
+        .get(pk=case.pk)
+    )
     ensure_writable(case)
-    stored = {(r.form.code, r.number): r for r in case.records.select_related("form").select_for_update()}
+    stored = {(r.form.code, r.number): r for r in case.records.select_related("form").select_for_update(of=("self",))}
     submitted = {(code, row.number): row.values for code, rows in forms.items() for row in rows if row.number}
     clashes = []
     for key, version in seen.items():

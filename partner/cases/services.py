@@ -384,7 +384,7 @@ def update_record(
 ) -> FormRecord:
     """Save new values of one record if `version` is still current; one transaction, history kept."""
     record = (
-        FormRecord.objects.select_for_update()
+        FormRecord.objects.select_for_update(of=("self",))
         .select_related("form")
         .get(case=case, form__code=form_code, number=number)
     )
@@ -472,7 +472,7 @@ def add_record(
     *, dictionary: Dictionary, case: TumourCase, form_code: str, values: Mapping[str, Any], user: Any
 ) -> FormRecord:
     """Add one instance of a form: the next treatment line or follow-up event, or a single form not yet filled."""
-    case = TumourCase.objects.select_for_update().select_related("patient").get(pk=case.pk)
+    case = TumourCase.objects.select_for_update(of=("self",)).select_related("patient").get(pk=case.pk)
     ensure_writable(case)
     form = dictionary.form_by_code.get(form_code)
     if form is None:
@@ -516,9 +516,9 @@ def delete_record(*, case: TumourCase, form_code: str, number: int, version: int
     The other instances keep their numbers, so an editor working on one of them is not redirected
     to another record.
     """
-    case = TumourCase.objects.select_for_update().get(pk=case.pk)
+    case = TumourCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
     record = (
-        FormRecord.objects.select_for_update()
+        FormRecord.objects.select_for_update(of=("self",))
         .select_related("form")
         .get(case=case, form__code=form_code, number=number)
     )

@@ -42,7 +42,7 @@ def allowed_transitions(case: TumourCase, user: Any) -> list[str]:
 @transaction.atomic
 def change_status(*, dictionary: Dictionary, case: TumourCase, to: str, user: Any) -> TumourCase:
     """Move a case along draft -> submitted -> validated -> locked; the history keeps who and when."""
-    case = TumourCase.objects.select_for_update().get(pk=case.pk)
+    case = TumourCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
     if to not in allowed_transitions(case, user):
         raise TransitionRefused(f"a case that is {case.status} cannot be made {to} by your role")
     if to == Status.SUBMITTED:

@@ -399,7 +399,10 @@ def draft(consultation: Consultation, expert: Any, text: str, *, version: int | 
     now = timezone.now()
     with transaction.atomic():
         # Locked as a vote locks it: a revision and a last vote, or two revisions, are taken one after the other.
-        if Consultation.objects.select_for_update().get(pk=consultation.pk).status != ConsultationStatus.ASSIGNED:
+        if (
+            Consultation.objects.select_for_update(of=("self",)).get(pk=consultation.pk).status
+            != ConsultationStatus.ASSIGNED
+        ):
             raise ValidationError(_("The request is no longer with the panel."))
         recommendation = Recommendation.objects.filter(consultation=consultation).first()
         if version is not None and version != (recommendation.version if recommendation else 0):
@@ -442,7 +445,7 @@ def vote(
     with transaction.atomic():
         # The request's row is locked (PostgreSQL; SQLite writers queue anyway), so two last votes, or a
         # vote and a withdrawal, arriving together are taken one after the other: one letter at most.
-        locked = Consultation.objects.select_for_update().get(pk=consultation.pk)
+        locked = Consultation.objects.select_for_update(of=("self",)).get(pk=consultation.pk)
         if locked.status != ConsultationStatus.ASSIGNED:
             raise ValidationError(_("The request is no longer with the panel."))
         current = Recommendation.objects.get(consultation=consultation).version  # as it is once locked

@@ -240,7 +240,9 @@ def submit(*, user: Any, title: str, purpose: str, variables: Any, cohort: Any) 
 
 
 def _locked(data_request: DataRequest) -> DataRequest:
-    return DataRequest.objects.select_for_update().select_related("requester", "decided_by").get(pk=data_request.pk)
+    # Only the request's row: PostgreSQL refuses to lock the nullable side of the outer join to decided_by.
+    locked = DataRequest.objects.select_for_update(of=("self",))
+    return locked.select_related("requester", "decided_by").get(pk=data_request.pk)
 
 
 def _status_text(data_request: DataRequest) -> str:

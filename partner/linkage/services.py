@@ -122,7 +122,7 @@ def link_run(
 @transaction.atomic
 def decide(pair: CandidatePair, decision: str, reason: str, user: Any) -> CandidatePair:
     """Record a reviewer's decision (kept in the pair's history) and re-derive the registry identities."""
-    pair = CandidatePair.objects.select_for_update().get(pk=pair.pk)
+    pair = CandidatePair.objects.select_for_update(of=("self",)).get(pk=pair.pk)
     pair.decision = decision
     pair.reason = reason
     pair.decided_by = user

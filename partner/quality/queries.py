@@ -163,7 +163,9 @@ def _announce(query_id: int) -> None:
 
 
 def _locked(query: Query) -> Query:
-    return Query.objects.select_for_update().select_related("case__patient", "case__centre").get(pk=query.pk)
+    return (
+        Query.objects.select_for_update(of=("self",)).select_related("case__patient", "case__centre").get(pk=query.pk)
+    )
 
 
 def _text(text: str) -> str:
@@ -273,7 +275,9 @@ def send_reminders(*, now: dt.datetime | None = None) -> int:
     sent = 0
     for pk in list(waiting):
         with transaction.atomic():
-            query = Query.objects.select_for_update().select_related("case__patient", "case__centre").get(pk=pk)
+            query = (
+                Query.objects.select_for_update(of=("self",)).select_related("case__patient", "case__centre").get(pk=pk)
+            )
             if query.status != QueryStatus.OPEN or (
                 query.last_reminder and query.last_reminder > now - REMINDER_INTERVAL
             ):

@@ -122,7 +122,7 @@ def blocking_errors(case: TumourCase) -> list[Finding]:
 @transaction.atomic
 def confirm(finding: Finding, user: Any, reason: str) -> Finding:
     """The value is right: keep it, with the reason, and never raise this finding again for these values."""
-    finding = Finding.objects.select_for_update().select_related("case").get(pk=finding.pk)
+    finding = Finding.objects.select_for_update(of=("self",)).select_related("case").get(pk=finding.pk)
     if not TumourCase.objects.restrict(user).filter(pk=finding.case_id).exists():
         raise PermissionDenied
     if finding.severity == ERROR:
