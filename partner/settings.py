@@ -248,6 +248,11 @@ CONTENT_SECURITY_POLICY = {
     }
 }
 
+#: The largest request body read into memory: a hub push of a few thousand cases, or a 20 MB
+#: attachment sent to the API as base64. Keep nginx's client_max_body_size (deploy/nginx.conf) at least
+#: as large.
+DATA_UPLOAD_MAX_MEMORY_SIZE = envint("PARTNER_MAX_REQUEST_MB", "30") * 1024 * 1024
+
 #: Ages at diagnosis (in whole years, inclusive) that the registry takes as paediatric.
 PARTNER_MAX_AGE_YEARS = envint("PARTNER_MAX_AGE_YEARS", "17")
 #: Counts below this are hidden in every aggregate that leaves the registry (partner.analysis.suppression).
