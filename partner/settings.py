@@ -164,6 +164,8 @@ AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
 ]
 #: Lock-out after repeated failures, per user name, for a quarter of an hour.
+#: API requests with an unknown token that one address may send in a minute before it is refused (429).
+PARTNER_TOKEN_FAILURES_PER_MINUTE = envint("PARTNER_TOKEN_FAILURES_PER_MINUTE", "20")
 AXES_FAILURE_LIMIT = envint("PARTNER_LOGIN_FAILURE_LIMIT", "5")
 AXES_COOLOFF_TIME = envint("PARTNER_LOGIN_COOLOFF_MINUTES", "15") / 60
 AXES_LOCKOUT_PARAMETERS = ["username"]

@@ -5,8 +5,11 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from django.conf import settings
+from django.core.cache import cache
 from django.http import HttpRequest
 from django.utils import timezone
+from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
 from .models import ApiToken
@@ -15,14 +18,38 @@ from .security import needs_second_factor
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
+def _failures_key(request: HttpRequest) -> str:
+    return f"api-token-failures:{request.META.get('REMOTE_ADDR', '')}"
+
+
+def _refuse_if_hammering(request: HttpRequest) -> None:
+    """A client that sent too many unknown tokens in the last minute is refused for that minute, good
+    token or not (429). Counted per server process, in its memory: with several workers a client gets
+    up to that many times the limit. A token is 256 random bits, so this is against hammering and
+    noisy scripts, not guessing."""
+    if cache.get(_failures_key(request), 0) >= settings.PARTNER_TOKEN_FAILURES_PER_MINUTE:
+        raise HttpError(429, "too many requests with an unknown token from this address: wait a minute")
+
+
+def _count_failure(request: HttpRequest) -> None:
+    key = _failures_key(request)
+    cache.add(key, 0, timeout=60)
+    try:
+        cache.incr(key)
+    except ValueError:  # expired between the two calls
+        cache.set(key, 1, timeout=60)
+
+
 class TokenAuth(HttpBearer):
     def authenticate(self, request: HttpRequest, token: str) -> Any:
+        _refuse_if_hammering(request)
         found = (
             ApiToken.objects.select_related("user")
             .filter(digest=ApiToken.digest_of(token), revoked__isnull=True, user__is_active=True)
             .first()
         )
         if found is None:
+            _count_failure(request)
             return None
         now = timezone.now()
         if found.last_used is None or now - found.last_used > LAST_USED_RESOLUTION:
