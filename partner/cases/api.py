@@ -8,10 +8,10 @@ from typing import Any
 from django.conf import settings
 from django.http import HttpRequest
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
-from pydantic import field_validator, model_validator
+from ninja.pagination import paginate
 
 from partner.accounts.auth import API_AUTH
+from partner.api_inputs import Pagination
 from partner.dictionary.loader import get_dictionary
 from partner.lib.pseudonym import Identity, normalise_name, pseudonym
 from partner.quality.api import FindingOut, case_findings
@@ -128,7 +128,7 @@ def _visible(request: HttpRequest, pk: int, what: str) -> TumourCase:
 
 
 @router.get("", response=list[CaseOut], summary="Cases in your scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_cases(request: HttpRequest, status: str | None = None, entity: str | None = None) -> list[dict[str, Any]]:
     cases = TumourCase.objects.restrict(request.user).select_related(
         "patient", "centre__country", "entity", "dictionary_version"
@@ -213,12 +213,15 @@ class IdentityIn(Schema):
     sex: Sex
     country_of_birth: str = Field(pattern=r"^[A-Za-z]{2}$", description="ISO 3166 code, e.g. IT")
 
-    @field_validator("given_names", "family_names")
-    @classmethod
-    def _has_letters(cls, value: str) -> str:
-        if not normalise_name(value):
-            raise ValueError("needs at least one letter")
-        return value
+
+def identity_problems(identity: IdentityIn) -> list[dict[str, Any]]:
+    """Names with no letter, which would all give one pseudonym: checked here, not by the schema, so the
+    answer is the documented 422 and names no value."""
+    return [
+        {"form": "identity", "number": 1, "field": name, "message": "needs at least one letter"}
+        for name in ("given_names", "family_names")
+        if not normalise_name(getattr(identity, name))
+    ]
 
 
 def identity_of(identity: IdentityIn) -> Identity:
@@ -243,12 +246,6 @@ class CaseIn(Schema):
         description="form code -> field code -> value; a list of those for a repeating form"
     )
 
-    @model_validator(mode="after")
-    def _one_patient(self) -> CaseIn:
-        if (self.identity is None) == (self.pseudonym is None):
-            raise ValueError("give either identity or pseudonym")
-        return self
-
 
 @router.post(
     "",
@@ -259,6 +256,10 @@ def post_case(request: HttpRequest, payload: CaseIn) -> Any:
     centres = list(registration_centres(request.user))
     if not centres:
         return Status(403, {"detail": "only a centre's data managers and clinicians register cases"})
+    if (payload.identity is None) == (payload.pseudonym is None):
+        return Status(422, {"detail": "give either identity or pseudonym", "errors": []})
+    if payload.identity is not None and (problems := identity_problems(payload.identity)):
+        return Status(422, {"detail": "the names need letters", "errors": problems})
     codes = ", ".join(c.code for c in centres)
     if payload.centre:
         centre = next((c for c in centres if c.code.upper() == payload.centre.upper()), None)

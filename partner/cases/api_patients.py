@@ -9,11 +9,12 @@ from django.db.models import Prefetch, QuerySet
 from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from partner.accounts.auth import API_AUTH
+from partner.api_inputs import Pagination
 
-from .api import Error, IdentityIn, pseudonym_of
+from .api import Error, IdentityIn, Invalid, identity_problems, pseudonym_of
 from .models import AccessLog, Patient, TumourCase
 from .scoping import registration_centres
 
@@ -51,7 +52,7 @@ def _patients(user: Any) -> QuerySet[Patient]:
 
 
 @router.get("", response=list[PatientOut], summary="Patients with a case in your scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_patients(request: HttpRequest) -> QuerySet[Patient]:
     return _patients(request.user).order_by("id")
 
@@ -59,12 +60,14 @@ def list_patients(request: HttpRequest) -> QuerySet[Patient]:
 # Declared before /{pseudonym}, whose pattern would otherwise take /lookup.
 @router.post(
     "/lookup",
-    response={200: LookupOut, 403: Error},
+    response={200: LookupOut, 403: Error, 422: Invalid},
     summary="The pseudonym of a child's identifying data, and whether you know the child already",
 )
 def lookup(request: HttpRequest, identity: IdentityIn) -> Any:
     if not registration_centres(request.user).exists():
         return Status(403, {"detail": "only a centre's data managers and clinicians look up identifying data"})
+    if problems := identity_problems(identity):
+        return Status(422, {"detail": "the names need letters", "errors": problems})
     key = pseudonym_of(identity)
     return {"pseudonym": key, "known": Patient.objects.restrict(request.user).filter(pseudonym=key).exists()}
 

@@ -18,9 +18,9 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from partner.accounts.auth import API_AUTH
+from partner.api_inputs import Pagination, RowId
 from partner.cases.models import AccessLog, TumourCase
 from partner.cases.scoping import in_scope
-from partner.pagination import Pagination
 
 from . import services
 from .models import Adherence, Assignment, Attachment, Consultation, ConsultationStatus, Panel, Urgency
@@ -50,7 +50,7 @@ class ConsultationIn(Schema):
 
 
 class AssignIn(Schema):
-    experts: list[int] = Field(min_length=1, description="user ids of members of the request's panel")
+    experts: list[RowId] = Field(min_length=1, description="user ids of members of the request's panel")
 
 
 class TextIn(Schema):

@@ -11,10 +11,11 @@ from django.shortcuts import get_object_or_404
 from django.utils.translation import gettext as _
 from ninja import Field, Router, Schema, Status
 from ninja.errors import HttpError
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 from pydantic import ConfigDict
 
 from partner.accounts.auth import API_AUTH
+from partner.api_inputs import Pagination
 from partner.cases.models import AccessLog
 
 from . import services
@@ -126,9 +127,11 @@ def _invalid(exc: ValidationError, detail: str) -> Status:
 
 
 @router.get(
-    "", response=list[RequestOut], summary="Data requests: a researcher's own, every one for the European coordinator"
+    "",
+    response={200: list[RequestOut], 403: Error},
+    summary="Data requests: a researcher's own, every one for the European coordinator",
 )
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_requests(request: HttpRequest, status: str | None = None) -> list[dict[str, Any]]:
     if not services.may_use(request.user):
         raise HttpError(403, _("Data requests are for researchers and the European coordinator."))

@@ -7,9 +7,11 @@ from typing import Any
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import HttpRequest
 from ninja import Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
+from ninja.params.functions import Query as query_param
 
 from partner.accounts.auth import API_AUTH
+from partner.api_inputs import LARGEST, Pagination
 from partner.cases.models import TumourCase
 from partner.dictionary.loader import get_dictionary
 
@@ -68,10 +70,11 @@ def case_findings(case: TumourCase) -> list[dict[str, Any]]:
 
 
 @router.get("/findings", response=list[FindingOut], summary="Quality findings in your scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_findings(
     request: HttpRequest,
-    case: int | None = None,
+    # Bounded here, not by RowId: under @paginate, ninja reads the annotations in its own module.
+    case: int | None = query_param(None, ge=1, le=LARGEST),
     status: str | None = "open",
     severity: str | None = None,
     rule: str | None = None,

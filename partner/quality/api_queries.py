@@ -11,9 +11,10 @@ from django.http import HttpRequest
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
 from ninja import Field, Router, Schema, Status
-from ninja.pagination import LimitOffsetPagination, paginate
+from ninja.pagination import paginate
 
 from partner.accounts.auth import API_AUTH
+from partner.api_inputs import Pagination
 from partner.cases.models import AccessLog
 from partner.cases.views import visible_case
 
@@ -132,7 +133,7 @@ def _invalid(exc: ValidationError, detail: str) -> Status:
 
 
 @router.get("", response=list[QueryOut], summary="Clarification queries on the cases in your scope")
-@paginate(LimitOffsetPagination)
+@paginate(Pagination)
 def list_queries(request: HttpRequest, status: str | None = None, overdue: bool = False) -> list[dict[str, Any]]:
     found = services.scoped_queries(request.user).select_related("case__patient", "case__centre", "raised_by")
     if status:

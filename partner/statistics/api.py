@@ -195,7 +195,11 @@ def _counts(children: pd.DataFrame, by: str | None, threshold: int | None) -> pd
         groups = _grouping(children, by).value_counts(sort=False)
         groups = groups[(groups > 0) | (groups.index != MISSING)]
         counts = pd.concat([groups.rename(index=str), counts]).astype("int64")
-    return counts if threshold is None else suppress_series(counts, threshold, total=TOTAL)
+    if threshold is None:
+        return counts
+    if len(counts) == 1:  # no group (none asked for, or no child): the total is a table of one cell
+        return suppress_series(counts, threshold, total=None)
+    return suppress_series(counts, threshold, total=TOTAL)
 
 
 def _shown_groups(table: pd.DataFrame, by: str | None, threshold: int | None) -> set[str]:
@@ -221,7 +225,8 @@ def _hidden(values: pd.DataFrame, counts: pd.Series, threshold: int) -> pd.DataF
     groups = list(values.columns)
     sizes = {g: _size(counts, g) for g in groups}
     hidden = pd.DataFrame(False, index=values.index, columns=groups)
-    columns = [TOTAL if g == ALL else g for g in groups]
+    # "all" is the margin of the groups; without groups it is the only column, its total the known number of children.
+    columns = [TOTAL if g == ALL and len(groups) > 1 else g for g in groups]
     for variable in values.index.get_level_values(0).unique():
         if variable == "cases":
             continue

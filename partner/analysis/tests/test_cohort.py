@@ -218,9 +218,7 @@ def test_treatment_pattern_orders_the_types_and_names_the_untreated():
     from partner.analysis import treatment_pattern
 
     cases = pd.DataFrame({"case_id": pd.array([7, 8, 9], dtype="Int64")}, index=[10, 11, 12])
-    lines = pd.DataFrame(
-        {"case_id": [7, 7, 7, 8], "line_type": ["radiotherapy", "surgery", "surgery", "chemotherapy"]}
-    )
+    lines = pd.DataFrame({"case_id": [7, 7, 7, 8], "line_type": ["radiotherapy", "surgery", "surgery", "chemotherapy"]})
     patterns = treatment_pattern(cases, lines, ["surgery", "chemotherapy", "radiotherapy"], none="nothing")
     assert patterns.to_dict() == {10: "surgery + radiotherapy", 11: "chemotherapy", 12: "nothing"}
     assert treatment_pattern(cases, lines.iloc[0:0], ["surgery"]).tolist() == ["none"] * 3

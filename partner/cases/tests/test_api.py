@@ -38,6 +38,14 @@ class CaseApiTests(RegistryTestCase):
         self.assertEqual(everything["count"], 2)
         self.assertEqual(self.client.get("/api/cases", headers=self.bearer(self.researcher)).json()["count"], 0)
 
+    def test_a_page_beyond_what_a_database_counts_is_refused_with_422(self):
+        headers = self.bearer(self.dm_paris)
+        for parameter in ("offset", "limit"):
+            response = self.client.get(f"/api/patients?{parameter}={2**63}", headers=headers)
+            self.assertEqual(response.status_code, 422, parameter)
+        far = self.client.get(f"/api/patients?offset={2**63 - 1}&limit={2**63 - 1}", headers=headers)
+        self.assertEqual((far.status_code, far.json()["items"]), (200, []))
+
     def test_a_read_through_the_api_is_in_the_access_log(self):
         self.client.get(f"/api/cases/{self.paris_case.pk}", headers=self.bearer(self.dm_paris))
         self.assertEqual(list(AccessLog.objects.values_list("user__username", "channel")), [("dm.paris", "api")])

@@ -107,6 +107,7 @@ class PatientApiTests(ApiStory):
         response = self.post(self.dm_padova, "/api/patients/lookup", identity(given_names=" - "))
         self.assertEqual(response.status_code, 422)
         self.assertNotIn("Wiśniewska", response.content.decode())
+        self.assertEqual([(e["form"], e["field"]) for e in response.json()["errors"]], [("identity", "given_names")])
 
 
 class CaseCreationApiTests(ApiStory):
@@ -175,8 +176,16 @@ class CaseCreationApiTests(ApiStory):
     def test_identity_or_pseudonym_but_not_both(self):
         both = new_case(pseudonym=self.padova_case.patient.pseudonym)
         neither = {"forms": case_forms()}
-        self.assertEqual(self.post(self.dm_padova, "/api/cases", both).status_code, 422)
-        self.assertEqual(self.post(self.dm_padova, "/api/cases", neither).status_code, 422)
+        for data in (both, neither):
+            response = self.post(self.dm_padova, "/api/cases", data)
+            self.assertEqual(response.status_code, 422)
+            self.assertEqual(response.json(), {"detail": "give either identity or pseudonym", "errors": []})
+
+    def test_a_family_name_without_letters_is_named_in_the_documented_form(self):
+        response = self.post(self.dm_padova, "/api/cases", new_case(identity=identity(family_names="- ' -")))
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual([(e["form"], e["field"]) for e in response.json()["errors"]], [("identity", "family_names")])
+        self.assertEqual(TumourCase.objects.count(), 2)
 
     def test_only_centre_staff_register_cases(self):
         for user in (self.researcher, self.expert, self.nc_italy, self.european):

@@ -164,6 +164,13 @@ class Refusals(ApiStory):
         self.assertIn("999999", response.json()["detail"])
         self.assertFalse(consultation.assignments.exists())
 
+    def test_an_expert_id_larger_than_any_database_holds_is_refused_with_422(self) -> None:
+        consultation = self.request()
+        experts = {"experts": [self.expert.pk, self.expert_fr.pk, 2**70]}
+        response = self.call(self.european, "POST", f"/api/consultations/{consultation.pk}/assign", experts)
+        self.assertEqual(response.status_code, 422)
+        self.assertFalse(consultation.assignments.exists())
+
     def test_a_person_of_the_request_not_allowed_the_action_gets_403(self) -> None:
         consultation = self.panel(self.request())
         experts = {"experts": [self.expert.pk]}

@@ -158,6 +158,14 @@ class FindingTests(RegistryTestCase):
         paris = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(self.dm_paris, 'tests')[1]}"}
         self.assertEqual(self.client.get("/api/quality/findings", **paris).json()["items"], [])
 
+    def test_the_api_refuses_a_case_id_larger_than_any_database_holds(self):
+        from partner.accounts.models import ApiToken
+
+        auth = {"HTTP_AUTHORIZATION": f"Bearer {ApiToken.issue(self.dm_padova, 'tests')[1]}"}
+        self.assertEqual(self.client.get(f"/api/quality/findings?case={2**63}", **auth).status_code, 422)
+        largest = self.client.get(f"/api/quality/findings?case={2**63 - 1}", **auth)
+        self.assertEqual((largest.status_code, largest.json()["items"]), (200, []))
+
 
 class QcCommandTests(RegistryTestCase):
     def test_qc_run_checks_every_case_once_and_is_idempotent(self):

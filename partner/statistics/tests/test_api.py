@@ -99,6 +99,20 @@ class CohortTests(StatisticsTestCase):
         fr = [r for r in body["table"] if r["group"] == "FR"]
         self.assertTrue(fr and all(r["value"] is None for r in fr))
 
+    def test_a_researcher_gets_the_total_of_a_cohort_counted_by_nothing(self) -> None:
+        body = self.get(self.researcher, "cohort").json()
+        self.assertEqual((body["total"], body["counts"]), (9, []))
+
+    def test_a_researcher_gets_no_small_total_of_a_cohort_counted_by_nothing(self) -> None:
+        response = self.get(self.researcher, "cohort", country=["FR"])
+        self.assertEqual(response.status_code, 200)
+        self.assertIsNone(response.json()["total"])
+        self.assertTrue(all(row["value"] is None for row in response.json()["table"]))
+
+    def test_a_data_manager_counts_an_empty_cohort_by_country(self) -> None:
+        body = self.get(self.dm_paris, "cohort", by="country", period_end="1990-01-01").json()
+        self.assertEqual((body["total"], body["counts"]), (0, []))
+
     def test_a_data_manager_in_paris_counts_only_the_french_cases(self) -> None:
         body = self.get(self.dm_paris, "cohort", by="country").json()
         self.assertEqual(set(self.counts(body)), {"FR"})
