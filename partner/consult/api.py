@@ -21,11 +21,11 @@ from partner.accounts.auth import API_AUTH
 from partner.api_inputs import Pagination, RowId
 from partner.cases.models import AccessLog, TumourCase
 from partner.cases.scoping import in_scope
+from partner.lib.downloads import download
 
 from . import services
 from .models import Adherence, Assignment, Attachment, Consultation, ConsultationStatus, Panel, Urgency
 from .uploads import MAX_BYTES
-from .views import _file_response  # the file served as the pages serve it
 
 router = Router(tags=["consultations"], auth=API_AUTH)
 
@@ -423,7 +423,7 @@ def get_attachment(request: HttpRequest, consultation_id: int, attachment_id: in
         raise Http404("no such attachment")
     services.log_read(request.user, consultation, f"api attachment {item.pk}", channel=AccessLog.Channel.API)
     with item.file.open("rb") as handle:
-        return _file_response(handle.read(), item.content_type, item.name)
+        return download(handle.read(), item.content_type, item.name)
 
 
 @router.get(
@@ -439,4 +439,4 @@ def get_letter(request: HttpRequest, consultation_id: int) -> HttpResponse:
         raise Http404("no letter for you")  # experts read the recommendation, not the letter that names the centre
     services.log_read(request.user, consultation, "api letter", channel=AccessLog.Channel.API)
     with recommendation.letter.open("rb") as handle:
-        return _file_response(handle.read(), "application/pdf", f"consultation-{consultation.pk}.pdf")
+        return download(handle.read(), "application/pdf", f"consultation-{consultation.pk}.pdf")

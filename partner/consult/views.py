@@ -22,6 +22,7 @@ from django.views.decorators.http import require_safe
 from partner.accounts.models import Country
 from partner.accounts.security import is_coordinator
 from partner.cases.models import TumourCase
+from partner.lib.downloads import download
 
 from . import services
 from .models import Adherence, Attachment, Consultation, ConsultationStatus, Panel, Urgency
@@ -336,17 +337,6 @@ def attach(request: HttpRequest, pk: int) -> HttpResponse:
     return _act(request, pk, act, _("The file is attached."), "files")
 
 
-def _file_response(content: bytes, content_type: str, name: str) -> HttpResponse:
-    """The file with the type read from its content when it was stored, as a download: a browser
-    neither guesses another type (nosniff) nor runs it in the registry's pages."""
-    response = HttpResponse(content, content_type=content_type)
-    ascii_name = name.encode("ascii", "replace").decode().replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{ascii_name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    response["Content-Security-Policy"] = "default-src 'none'; sandbox"
-    return response
-
-
 @login_required
 @require_safe
 def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpResponse:
@@ -356,7 +346,7 @@ def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpRespons
         raise Http404("no such attachment")
     services.log_read(request.user, consultation, f"attachment {item.pk}")
     with item.file.open("rb") as handle:
-        return _file_response(handle.read(), item.content_type, item.name)
+        return download(handle.read(), item.content_type, item.name)
 
 
 @login_required
@@ -370,4 +360,4 @@ def letter(request: HttpRequest, pk: int) -> HttpResponse:
         raise Http404("the letter names the centre: for those whose scope holds the case")
     services.log_read(request.user, consultation, "letter")
     with recommendation.letter.open("rb") as handle:
-        return _file_response(handle.read(), "application/pdf", f"consultation-{consultation.pk}.pdf")
+        return download(handle.read(), "application/pdf", f"consultation-{consultation.pk}.pdf")

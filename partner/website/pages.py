@@ -12,6 +12,7 @@ from django.shortcuts import get_object_or_404, render
 
 from partner.accounts.security import is_coordinator
 from partner.dictionary.loader import NoDictionary, get_dictionary
+from partner.lib.downloads import download
 
 from . import statistics
 from .models import Guideline, GuidelineFile, NationalGroup, NewsItem
@@ -85,11 +86,7 @@ def guideline_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
         raise Http404("no such guideline")
     item = get_object_or_404(GuidelineFile, pk=file_id, guideline=guideline)
     with item.file.open("rb") as handle:
-        response = HttpResponse(handle.read(), content_type="application/pdf")
-    ascii_name = item.name.encode("ascii", "replace").decode().replace('"', "")
-    response["Content-Disposition"] = f'attachment; filename="{ascii_name}"'
-    response["X-Content-Type-Options"] = "nosniff"
-    return response
+        return download(handle.read(), "application/pdf", item.name)
 
 
 def consultation(request: HttpRequest) -> HttpResponse:
