@@ -18,6 +18,7 @@ from partner.dictionary.loader import Dictionary
 from partner.dictionary.models import DictionaryVersion, EntityDefinition, FormDefinition
 from partner.dictionary.schema import FormDef
 from partner.dictionary.validation import validate_record
+from partner.lib.bulk import insert_with_history
 from partner.lib.pseudonym import Identity
 
 from .models import ConsentWithdrawal, FormRecord, Patient, Status, TumourCase
@@ -282,7 +283,8 @@ def create_cases(dictionary: Dictionary, new: Sequence[NewCase], *, user: Any = 
     The same rows as one `create_case` after another: a patient for each pseudonym not yet known
     (the first of its cases gives its sex, date of birth and country), the cases and their form
     records, each with its history row by the same user, and `case_changed` for every case, in
-    order. An import stores thousands of cases, and a save per object is most of its time. The
+    order. An import stores thousands of cases, and a save per object is most of its time; they are
+    written by `partner.lib.bulk`, one prepared statement per table. The
     linkage encodings are the caller's (`partner.linkage.services.store_encodings`): the
     identities never come here. Returns the cases, in the order given.
     """
@@ -297,7 +299,7 @@ def create_cases(dictionary: Dictionary, new: Sequence[NewCase], *, user: Any = 
             patients[n.pseudonym] = _new_patient(n)
             created.append(patients[n.pseudonym])
     if created:
-        bulk_create_with_history(created, Patient, default_user=author)
+        insert_with_history(created, Patient, user=author)
     entities = {e.code: e for e in EntityDefinition.objects.filter(version=version).only("id", "code")}
     cases = [
         _new_case(
@@ -305,10 +307,10 @@ def create_cases(dictionary: Dictionary, new: Sequence[NewCase], *, user: Any = 
         )
         for n in new
     ]
-    bulk_create_with_history(cases, TumourCase, default_user=author)
+    insert_with_history(cases, TumourCase, user=author)
     rows = {f.code: f for f in FormDefinition.objects.filter(version=version).only("id", "code")}
     records = [record for n, case in zip(new, cases, strict=True) for record in _new_records(n, case, rows)]
-    bulk_create_with_history(records, FormRecord, default_user=author)
+    insert_with_history(records, FormRecord, user=author)
     for case in cases:
         case_changed.send(sender=TumourCase, case=case, user=author)
     return cases

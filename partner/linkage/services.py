@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 
 from partner.cases.models import Patient
+from partner.lib.bulk import insert
 from partner.lib.pseudonym import Identity
 
 from .encoding import REGISTRY_SCHEMA, Encoder, from_text, to_text
@@ -66,7 +67,8 @@ def store_encodings(wanted: Sequence[tuple[Patient, Identity | tuple[str, str]]]
         else:
             encoding, schema_version = given
         keys.append(LinkageKey(patient=patient, encoding=encoding, schema_version=schema_version))
-    return LinkageKey.objects.bulk_create(keys)
+    insert(keys, LinkageKey)
+    return keys
 
 
 @dataclass(frozen=True)
