@@ -69,11 +69,9 @@ def insert_with_history(objs: Sequence[models.Model], model: type[models.Model],
     for obj, row in zip(objs, rows, strict=True):
         author = getattr(obj, "_history_user", user or history.get_default_history_user(obj))
         reason = getattr(obj, "_change_reason", None)
-        history_rows.append(
-            (*(row[i] for i in take), when, reason, "+", author.pk if author is not None else None)
-        )
-    columns = [history._meta.get_field(name).column for name in tracked]
-    columns += ["history_date", "history_change_reason", "history_type", history._meta.get_field("history_user").column]
+        history_rows.append((*(row[i] for i in take), when, reason, "+", author.pk if author is not None else None))
+    columns = [history._meta.get_field(name).column or name for name in tracked]
+    columns += ["history_date", "history_change_reason", "history_type", "history_user_id"]
     _execute(connection, history._meta.db_table, columns, history_rows)
 
 
@@ -89,7 +87,7 @@ def insert(objs: Sequence[models.Model], model: type[models.Model], *, now: Any 
     fields = list(meta.concrete_fields)
     now = now or timezone.now()
     stamped = [f.attname for f in fields if getattr(f, "auto_now", False) or getattr(f, "auto_now_add", False)]
-    relations = [f for f in fields if f.is_relation]
+    relations = [f for f in fields if isinstance(f, models.ForeignKey)]
     for obj, pk in zip(objs, reserve_ids(model, len(objs)), strict=True):
         if obj.pk is not None:
             raise ValueError(f"{model.__name__} {obj.pk} is not new")
@@ -103,7 +101,7 @@ def insert(objs: Sequence[models.Model], model: type[models.Model], *, now: Any 
                 setattr(obj, relation.attname, related.pk)
     converters = [(f.attname, _converter(f, connection)) for f in fields]
     rows = [tuple(convert(getattr(obj, name)) for name, convert in converters) for obj in objs]
-    _execute(connection, meta.db_table, [f.column for f in fields], rows)
+    _execute(connection, meta.db_table, [str(f.column) for f in fields], rows)
     for obj in objs:
         obj._state.adding = False
         obj._state.db = using
@@ -122,7 +120,7 @@ def reserve_ids(model: type[models.Model], count: int) -> list[int]:
     connection = connections[router.db_for_write(model)]
     quote = connection.ops.quote_name
     pk = meta.pk
-    assert pk is not None
+    assert pk is not None and pk.column is not None
     with connection.cursor() as cursor:
         if connection.vendor == "postgresql":
             cursor.execute(

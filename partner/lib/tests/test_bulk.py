@@ -55,8 +55,7 @@ class WrittenAlike(RegistryTestCase):
             for i in range(4)
         ]
         records = [
-            FormRecord(case=cases[i % 4], form=forms[i % 3], number=1 + i // 4, values=VALUES[i % 3])
-            for i in range(9)
+            FormRecord(case=cases[i % 4], form=forms[i % 3], number=1 + i // 4, values=VALUES[i % 3]) for i in range(9)
         ]
         records[4]._history_user = self.european  # type: ignore[attr-defined]
         records[5]._change_reason = "from the national file"  # type: ignore[attr-defined]
@@ -75,7 +74,8 @@ class WrittenAlike(RegistryTestCase):
             }
             relative = {"id": None, "patient_id": "patient", "case_id": "case"}
             tables: dict[str, list[dict[str, Any]]] = {}
-            for name, model, objs in (("patient", Patient, patients), ("case", TumourCase, cases), ("record", FormRecord, records)):
+            written = (("patient", Patient, patients), ("case", TumourCase, cases), ("record", FormRecord, records))
+            for name, model, objs in written:
                 ids = [o.pk for o in objs]
                 rows = list(model.objects.filter(pk__in=ids).order_by("pk").values())
                 history = list(model.history.filter(id__in=ids).order_by("history_id").values())  # type: ignore[attr-defined]
@@ -155,17 +155,21 @@ class WrittenAlike(RegistryTestCase):
             insert(patients, Patient)
             keys = [LinkageKey(patient=p, encoding=f"e{i}", schema_version="1") for i, p in enumerate(patients)]
             insert(keys, LinkageKey)
+            stored = LinkageKey.objects.filter(patient__in=patients).order_by("pk")
             self.assertEqual(
-                list(LinkageKey.objects.filter(patient__in=patients).order_by("pk").values_list("patient_id", "encoding")),
+                list(stored.values_list("patient_id", "encoding")),
                 [(p.pk, f"e{i}") for i, p in enumerate(patients)],
             )
             self.assertFalse(Patient.history.filter(id__in=[p.pk for p in patients]).exists())
 
     def test_refused(self) -> None:
         patients, _cases, _records = self.build("g")
-        with self.subTest("outside a transaction"), mock.patch.object(connection, "in_atomic_block", False):
-            with self.assertRaisesMessage(RuntimeError, "inside transaction.atomic()"):
-                insert(patients, Patient)
+        with (
+            self.subTest("outside a transaction"),
+            mock.patch.object(connection, "in_atomic_block", False),
+            self.assertRaisesMessage(RuntimeError, "inside transaction.atomic()"),
+        ):
+            insert(patients, Patient)
         with self.subTest("an object already saved"), transaction.atomic():
             patients[0].save()
             with self.assertRaisesMessage(ValueError, "is not new"):
