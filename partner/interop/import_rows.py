@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import re
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from django.conf import settings
@@ -30,7 +30,7 @@ from partner.cases.services import (
 from partner.dictionary.loader import Dictionary
 from partner.dictionary.models import FormDefinition
 from partner.lib.pseudonym import Identity, pseudonym
-from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder
+from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder, from_text
 from partner.linkage.services import store_encoded
 
 from .mapping import Mapping
@@ -167,6 +167,35 @@ class Row:
     identity: Identity | None  # when the file gives the child's identity, not a pseudonym
     encoded: dict[str, str]  # pseudonym, linkage_encoding, linkage_schema, as a node sent them
     forms: dict[str, Any]
+    #: The file's line number of each entry of a repeating form: treatment.2.* alone is line 2, not 1.
+    lines: dict[str, list[int]] = field(default_factory=dict)
+
+    def gaps(self, reader: RowReader, stored: dict[str, int] | None = None) -> list[Problem]:
+        """A problem for each repeating form whose lines would not follow on from 1: line 3 given while
+        neither the file nor the stored case (`stored`: lines per form) has line 2."""
+        problems = []
+        for code, numbers in self.lines.items():
+            have = (stored or {}).get(code, 0)
+            for number in numbers:
+                if number > have + 1:
+                    column = next(c for (f, n, _field), c in reader.columns.items() if f == code and n == number)
+                    problems.append(
+                        Problem(
+                            self.number,
+                            column,
+                            str(self.cells.get(column, "")),
+                            "error",
+                            "import",
+                            _(
+                                "line %(number)s of %(form)s is given, but line %(missing)s is neither in the file "
+                                "nor stored: lines are numbered from 1 without gaps"
+                            )
+                            % {"number": number, "form": code, "missing": have + 1},
+                        )
+                    )
+                    break
+                have = max(have, number)
+        return problems
 
 
 class RowReader:
@@ -285,6 +314,12 @@ class RowReader:
                 )
             self.seen[(where.pk, external_id)] = number
         key, person = _pseudonym(number, identity, encoded, column_of, problems)
+        if person is None and encoded.get("linkage_encoding"):
+            try:
+                from_text(encoded["linkage_encoding"])
+            except ValueError as exc:
+                text = encoded["linkage_encoding"]
+                problems.append(Problem(number, column_of("linkage_encoding"), text[:20], "error", "import", str(exc)))
         if problems:
             raise RowRefused(problems)
         assert where is not None and key is not None
@@ -292,10 +327,15 @@ class RowReader:
         for name in ("date_of_birth", "sex"):
             if identity.get(name):
                 registration.setdefault(name, identity[name])
-        for code_, lines in list(forms.items()):
-            if d.form_by_code[code_].repeating:
-                forms[code_] = [lines[n] for n in sorted(lines)]
-        return Row(number, cells, where, external_id, key, person, encoded, forms)
+        numbers: dict[str, list[int]] = {}
+        for code_, given in list(forms.items()):
+            form = d.form_by_code[code_]
+            if form.is_module and not given:  # the columns of another tumour's module, empty for this case
+                del forms[code_]
+            elif form.repeating:
+                numbers[code_] = sorted(given)
+                forms[code_] = [given[n] for n in numbers[code_]]
+        return Row(number, cells, where, external_id, key, person, encoded, forms, numbers)
 
     def refused(self, row: Row, errors: list[FormError]) -> RowRefused:
         """The dictionary's errors of a row, each named by the column that gave the value."""
@@ -329,6 +369,8 @@ def import_row(row: Row, reader: RowReader, status: str, user: Any, encoder: Enc
     )
     if existing is not None:
         return update_row(row, existing, reader, user)
+    if gaps := row.gaps(reader):
+        raise RowRefused(gaps)
     try:
         case = create_case(
             dictionary=reader.d,
@@ -376,7 +418,7 @@ def update_row(row: Row, existing: TumourCase, reader: RowReader, user: Any) -> 
                 )
             ]
         )
-    changed = _update(existing, row.forms, reader.d, user, lambda errors: reader.refused(row, errors))
+    changed = _update(existing, row, reader, user)
     return existing, "updated" if changed else "unchanged"
 
 
@@ -427,27 +469,29 @@ def _pseudonym(
     return pseudonym(person, settings.PSEUDONYM_KEY), person
 
 
-def _update(
-    case: TumourCase, forms: dict[str, Any], d: Dictionary, user: Any, refused: Callable[[list[FormError]], RowRefused]
-) -> bool:
-    """Merge the file's columns into the stored case; True if anything changed."""
+def _update(case: TumourCase, row: Row, reader: RowReader, user: Any) -> bool:
+    """Merge the file's columns into the stored case, line N of the file into stored line N; True if
+    anything changed."""
+    d, forms = reader.d, row.forms
     stored = current_forms(d, case)
+    if gaps := row.gaps(reader, {code: len(lines) for code, lines in stored.items()}):
+        raise RowRefused(gaps)
     merged: dict[str, Any] = dict(stored)
     for code, given in forms.items():
         form = d.form_by_code[code]
         if form.repeating:
             lines = list(stored.get(code, []))
-            for i, values in enumerate(given):
-                if i < len(lines):
-                    lines[i] = {**lines[i], **values}
-                else:
+            for number, values in zip(row.lines[code], given, strict=True):
+                if number <= len(lines):
+                    lines[number - 1] = {**lines[number - 1], **values}
+                else:  # the next line: gaps were refused above
                     lines.append(values)
             merged[code] = lines
         else:
             merged[code] = {**stored.get(code, {}), **given}
     cleaned, errors = validate_case(d, merged, partial=case.status == Status.DRAFT, pseudonym=case.patient.pseudonym)
     if errors:
-        raise refused(errors)
+        raise reader.refused(row, errors)
     records = {(r.form.code, r.number): r for r in case.records.select_related("form")}
     definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version).only("id", "code")}
     changed = False

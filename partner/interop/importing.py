@@ -31,7 +31,7 @@ from partner.cases.models import Patient, Status, TumourCase
 from partner.cases.services import CaseInvalid, NewCase, check_new_case, create_cases
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.lib.pseudonym import Identity
-from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder, from_text
+from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder
 from partner.linkage.services import store_encodings
 
 from .import_rows import (
@@ -223,6 +223,8 @@ _collector = _Collector()
 
 def _check_new(row: Row, reader: RowReader, status: str) -> NewCase:
     """Every check `import_row` makes of a new case before it writes; RowRefused with the problems."""
+    if gaps := row.gaps(reader):
+        raise RowRefused(gaps)
     try:
         new = check_new_case(
             dictionary=reader.d,
@@ -234,8 +236,6 @@ def _check_new(row: Row, reader: RowReader, status: str) -> NewCase:
         )
     except CaseInvalid as exc:
         raise reader.refused(row, exc.errors) from None
-    if row.identity is None and row.encoded.get("linkage_encoding"):
-        from_text(row.encoded["linkage_encoding"])  # ValueError, as storing it row by row raises
     return new
 
 

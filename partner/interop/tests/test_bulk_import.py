@@ -332,13 +332,76 @@ class BulkImportTests(RegistryTestCase):
         self.assertEqual(gc.get_threshold(), before)
         self.assertEqual((TumourCase.objects.count(), Patient.objects.count(), LinkageKey.objects.count()), (0, 0, 0))
 
-    def test_an_encoding_that_is_not_one_stops_both_paths(self):
+    def test_an_encoding_that_is_not_one_is_reported_by_row_and_column(self):
         row = first_row(5) | {"linkage_encoding": "not base64!"}
         table = self.table("encoded.csv", FIRST, [first_row(1), row])
         for bulk in (False, True):
-            with self.subTest(bulk=bulk), self.assertRaisesMessage(ValueError, "not a base64 linkage encoding"):
-                import_cases(table, status="draft", bulk=bulk)
-            self.assertEqual(TumourCase.objects.count(), 0)
+            with self.subTest(bulk=bulk):
+                result = import_cases(table, status="draft", bulk=bulk)
+                self.assertFalse(result.committed)
+                [problem] = result.errors
+                self.assertEqual((problem.row, problem.column, problem.value), (3, "linkage_encoding", "not base64!"))
+                self.assertIn("not a base64 linkage encoding", problem.message)
+                self.assertEqual(TumourCase.objects.count(), 0)
+
+    def in_both_paths(self, *steps: tuple[str, list[str], list[dict[str, str]]]) -> list[list[ImportResult]]:
+        """Each path imports the files in turn from the same registry; what each import gave, by path."""
+        results = []
+        for bulk in (False, True):
+            with self.subTest(bulk=bulk), transaction.atomic():
+                results.append([import_cases(self.table(n, c, r), status="draft", bulk=bulk) for n, c, r in steps])
+                lines = {
+                    number: values
+                    for number, values in FormRecord.objects.filter(
+                        case__external_id="E-0002", form__code="treatment"
+                    ).values_list("number", "values")
+                }
+                results[-1].append(lines)  # type: ignore[arg-type]
+                transaction.set_rollback(True)
+        self.assertEqual([outcome(r) for r in results[0][:-1]], [outcome(r) for r in results[1][:-1]])
+        self.assertEqual(results[0][-1], results[1][-1])
+        return results
+
+    def test_a_line_of_a_repeating_form_goes_to_the_stored_line_of_its_number(self):
+        two = first_row(2)  # surgery on line 1, chemotherapy on line 2
+        who = ["external_id", "centre", "given_names", "family_names", "date_of_birth", "sex", "country_of_birth"]
+        end = day(dt.date.fromisoformat(two["diagnosis_date"]), 170)
+        *_results, lines = self.in_both_paths(
+            ("first.csv", FIRST, [two]),
+            ("line 2.csv", [*who, "treatment.2.treatment_end_date"], [two | {"treatment.2.treatment_end_date": end}]),
+            ("line 3.csv", [*who, "treatment.3.line_type"], [two | {"treatment.3.line_type": "radiotherapy"}]),
+        )[1]
+        self.assertEqual(lines[1]["line_type"], "surgery")
+        self.assertNotIn("treatment_end_date", lines[1])
+        self.assertEqual((lines[2]["line_type"], lines[2]["treatment_end_date"]), ("chemotherapy", end))
+        self.assertEqual(lines[3]["line_type"], "radiotherapy")
+
+    def test_a_line_after_a_gap_is_refused(self):
+        two = first_row(2)
+        who = ["external_id", "centre", "given_names", "family_names", "date_of_birth", "sex", "country_of_birth"]
+        columns = [c for c in FIRST if not c.startswith("treatment.1.")]
+        results = self.in_both_paths(
+            ("only line 2.csv", columns, [two]),  # a new case: line 2 without line 1
+            ("first.csv", FIRST, [two]),
+            ("line 4.csv", [*who, "treatment.4.line_type"], [two | {"treatment.4.line_type": "radiotherapy"}]),
+        )[1]
+        refused, stored, gap = results[0], results[1], results[2]
+        self.assertFalse(refused.committed)
+        self.assertEqual([(p.row, p.column) for p in refused.errors], [(2, "treatment.2.line_type")], refused.errors)
+        self.assertIn("line 1 is neither in the file nor stored", refused.errors[0].message)
+        self.assertTrue(stored.committed)
+        self.assertEqual([(p.row, p.column) for p in gap.errors], [(2, "treatment.4.line_type")])
+        self.assertIn("line 3 is neither", gap.errors[0].message)
+        self.assertEqual(sorted(results[3]), [1, 2])  # type: ignore[call-overload]
+
+    def test_the_empty_module_columns_of_another_tumour_are_left_out(self):
+        other = first_row(2) | {"morphology": "9050/3", "topography": "C38.4", "acc_weiss_score": ""}
+        results = self.in_both_paths(("mixed.csv", FIRST, [first_row(4), other]))[1]
+        self.assertTrue(results[0].committed, results[0].errors)
+        self.assertEqual(results[0].created, 2)
+        filled = other | {"acc_weiss_score": "4"}
+        refused = self.in_both_paths(("filled.csv", FIRST, [first_row(4), filled]))[1][0]
+        self.assertEqual([(p.row, p.column) for p in refused.errors], [(3, "acc")])
 
 
 def outcome(result: ImportResult) -> dict[str, Any]:
