@@ -6,14 +6,17 @@ for Italy, a European coordinator, an expert, a researcher.
 
 from __future__ import annotations
 
+import contextlib
 import datetime as dt
 import os
 import shutil
+from collections.abc import Iterator
 from typing import Any
 
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.staticfiles.testing import StaticLiveServerTestCase
+from django.db import transaction
 from django.test import TestCase
 
 from partner.accounts.models import Centre, Country, Membership, Role
@@ -42,6 +45,22 @@ def case_forms(
     }
     forms.update(extra)
     return forms
+
+
+def matrix(text: str, columns: int) -> dict[str, dict[str, str]]:
+    """A whitespace-aligned table, as the role-matrix tests write them, as {row label: {column: cell}}:
+    the last `columns` words of each line are its cells, the words before them its label."""
+    header, *rows = (line.split() for line in text.strip().splitlines())
+    names = header[-columns:]
+    return {" ".join(words[:-columns]): dict(zip(names, words[-columns:], strict=True)) for words in rows}
+
+
+@contextlib.contextmanager
+def undone() -> Iterator[None]:
+    """Whatever the block writes is rolled back, so that every cell of a matrix starts from the same registry."""
+    with transaction.atomic():
+        yield
+        transaction.set_rollback(True)
 
 
 class RegistryStory:

@@ -25,6 +25,7 @@ from partner.accounts.models import CENTRE_ROLES, Centre
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.dictionary.schema import FormDef
 from partner.lib.icdo import CodeError
+from partner.lib.language import request_language
 from partner.lib.pseudonym import Identity, pseudonym
 
 from .consent import withdraw_consent
@@ -33,10 +34,6 @@ from .forms import DictionaryForm, IdentityForm, RepeatingForm, WithdrawalForm
 from .models import FormRecord, TumourCase
 from .services import PATIENT_FIELDS, CaseInvalid, CaseLocked, age_in_years, create_case, ensure_writable
 from .views import _display, visible_case
-
-
-def _lang(request: HttpRequest) -> str:
-    return getattr(request, "LANGUAGE_CODE", "en")[:2]
 
 
 def _classify(d: Dictionary, morphology: str, topography: str, born: str, diagnosed: str) -> Any:
@@ -164,7 +161,7 @@ def case_new(request: HttpRequest) -> HttpResponse:
     if not centres:
         raise PermissionDenied(_("Only a centre's data managers and clinicians register cases."))
     d = get_dictionary()
-    lang = _lang(request)
+    lang = request_language(request)
     data = request.POST if request.method == "POST" else None
     identity = IdentityForm(data, prefix="identity")
     page = CasePage(d, lang, data)
@@ -210,7 +207,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("cases:detail", pk=case.pk)
     d = get_dictionary(case.dictionary_version.number)
-    lang = _lang(request)
+    lang = request_language(request)
     records = list(case.records.select_related("form").order_by("form__position", "number"))
     data = request.POST if request.method == "POST" else None
     born = case.patient.date_of_birth.isoformat()
@@ -323,7 +320,7 @@ def module(request: HttpRequest) -> HttpResponse:
         else None
     )
     d = get_dictionary(case.dictionary_version.number if case else None)
-    lang = _lang(request)
+    lang = request_language(request)
     page = CasePage(d, lang, data, born=str(data.get("module-born", "")))
     if (page.entity or "") == data.get("module-entity", ""):
         return HttpResponse(status=204)

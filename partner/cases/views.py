@@ -20,6 +20,7 @@ from partner.accounts.security import is_coordinator, is_european_coordinator
 from partner.dictionary.loader import get_dictionary
 from partner.dictionary.models import EntityDefinition
 from partner.dictionary.schema import FieldDef
+from partner.lib.language import request_language
 
 from .models import AccessLog, ConsentWithdrawal, FormRecord, Status, TumourCase
 from .services import CaseInvalid
@@ -102,7 +103,7 @@ def case_list(request: HttpRequest) -> HttpResponse:
 def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk, "case page")
     d = get_dictionary(case.dictionary_version.number)
-    lang = getattr(request, "LANGUAGE_CODE", "en")[:2]
+    lang = request_language(request)
     records: dict[str, list[FormRecord]] = {}
     for record in case.records.select_related("form").order_by("number"):
         records.setdefault(record.form.code, []).append(record)
@@ -147,7 +148,7 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
 def case_history(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk, "history")
     d = get_dictionary(case.dictionary_version.number)
-    lang = getattr(request, "LANGUAGE_CODE", "en")[:2]
+    lang = request_language(request)
     fields = {(form.code, f.code): f for form in d.forms for f in form.fields}
     changes: list[dict[str, Any]] = []
     for record in case.records.select_related("form"):

@@ -22,6 +22,7 @@ from partner.api_inputs import Pagination, RowId
 from partner.cases.models import AccessLog, TumourCase
 from partner.cases.scoping import in_scope
 from partner.lib.downloads import download
+from partner.lib.language import request_language
 
 from . import services
 from .models import Adherence, Assignment, Attachment, Consultation, ConsultationStatus, Panel, Urgency
@@ -161,10 +162,6 @@ class Error(Schema):
     detail: str
 
 
-def _language(request: HttpRequest) -> str:
-    return (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
-
-
 def _is_open(consultation: Consultation) -> bool:
     return consultation.status in (ConsultationStatus.SUBMITTED, ConsultationStatus.ASSIGNED)
 
@@ -192,7 +189,7 @@ def _detail(request: HttpRequest, consultation: Consultation, what: str) -> dict
     ours = in_scope(user, consultation.case)
     recommendation = getattr(consultation, "recommendation", None)
     adherence = getattr(consultation, "adherence", None)
-    summary = services.summary_rows(consultation.summary, _language(request))
+    summary = services.summary_rows(consultation.summary, request_language(request))
     return {
         **_out(consultation),
         "case": consultation.case_id if ours else None,

@@ -23,6 +23,7 @@ from partner.accounts.models import Country
 from partner.accounts.security import is_coordinator
 from partner.cases.models import TumourCase
 from partner.lib.downloads import download
+from partner.lib.language import request_language
 
 from . import services
 from .models import Adherence, Attachment, Consultation, ConsultationStatus, Panel, Urgency
@@ -30,10 +31,6 @@ from .models import Adherence, Attachment, Consultation, ConsultationStatus, Pan
 MAX_FILES = 5
 #: File inputs on the request's page; more files are added from the request's own page.
 FILE_SLOTS = 3
-
-
-def _language(request: HttpRequest) -> str:
-    return (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
 
 
 def _errors(exc: ValidationError) -> list[str]:
@@ -111,9 +108,9 @@ def new(request: HttpRequest) -> HttpResponse:
         "case": case,
         "form": form,
         "kinds": kinds,
-        "summary": services.summary_rows(summary, _language(request)),
+        "summary": services.summary_rows(summary, request_language(request)),
         "facts": _facts(summary),
-        "entity": case.entity.names.get(_language(request)) if case.entity else "",
+        "entity": case.entity.names.get(request_language(request)) if case.entity else "",
         "panel": Panel(case.entity.panel).label if case.entity and case.entity.panel in Panel.values else "",
         "slots": [(n, request.POST.get(f"kind-{n}", "")) for n in range(1, FILE_SLOTS + 1)],
     }
@@ -159,9 +156,9 @@ def _page(request: HttpRequest, consultation: Consultation, errors: dict[str, li
     )
     context: dict[str, Any] = {
         "consultation": consultation,
-        "summary": services.summary_rows(consultation.summary, _language(request)),
+        "summary": services.summary_rows(consultation.summary, request_language(request)),
         "facts": _facts(consultation.summary),
-        "entity": consultation.case.entity.names.get(_language(request)) if consultation.case.entity else "",
+        "entity": consultation.case.entity.names.get(request_language(request)) if consultation.case.entity else "",
         "attachments": consultation.attachments.all(),
         "assignments": assignments,
         "voted": sum(1 for a in assignments if a.vote),

@@ -13,6 +13,7 @@ from django.shortcuts import render
 from django.views.decorators.http import require_safe
 
 from partner.accounts.security import is_coordinator
+from partner.lib.language import request_language
 
 from . import dashboard as numbers
 from . import services
@@ -32,7 +33,7 @@ def dashboard(request: HttpRequest) -> HttpResponse:
     if not is_coordinator(request.user):
         raise PermissionDenied("the consultation dashboard is for coordinators")
     by = "country" if request.GET.get("by") == "country" else "entity"
-    language = (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
+    language = request_language(request)
     data = numbers.frame(services.visible(request.user), language)
     context = {
         "by": by,

@@ -46,7 +46,7 @@ from partner.cases.frames import CaseFrames, build_frames
 from partner.cases.models import Status, TumourCase
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.dictionary.schema import FieldDef, FormDef
-from partner.interop.exporting import Column, _rows, neutralised
+from partner.interop.exporting import Column, csv_rows, neutralised
 
 from .models import DataRequest
 
@@ -139,7 +139,7 @@ def build_extract(data_request: DataRequest) -> Extract:
         columns += [Column("instance", "integer", "Instance")] if instance else []
         columns += [Column(f.code, f.type, f.labels.en) for _form, f in fields]
         header = [c.name for c in columns[: 2 if instance else 1]] + [f"{form.code}.{f.code}" for form, f in fields]
-        files[name] = _csv(header, _rows(frame, columns))
+        files[name] = _csv(header, csv_rows(frame, columns))
         counts[name] = len(frame)
 
     table("cases.csv", cases, [(form, f) for form, f in chosen if not form.repeating], instance=False)

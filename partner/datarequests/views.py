@@ -15,14 +15,11 @@ from django.views.decorators.http import require_POST
 
 from partner.cases.models import AccessLog
 from partner.dictionary.loader import get_dictionary
+from partner.lib.language import request_language
 
 from . import services
 from .forms import DecisionForm, RequestForm
 from .models import DataRequest, RequestStatus
-
-
-def language(request: HttpRequest) -> str:
-    return (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
 
 
 def _add_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -67,7 +64,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
     if not services.may_request(request.user):
         raise PermissionDenied(_("Only researchers submit data requests."))
     dictionary = get_dictionary()
-    lang = language(request)
+    lang = request_language(request)
     form = RequestForm(request.POST or None, dictionary=dictionary, language=lang)
     if request.method == "POST" and form.is_valid():
         try:
@@ -91,7 +88,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
 def _detail(request: HttpRequest, found: DataRequest, decision_form: DecisionForm | None = None) -> HttpResponse:
     user = request.user
     dictionary = get_dictionary(found.dictionary_version)
-    lang = language(request)
+    lang = request_language(request)
     mine = found.requester_id == user.pk
     submitted = found.status == RequestStatus.SUBMITTED
     reviewer = services.may_review(user)

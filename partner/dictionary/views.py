@@ -6,6 +6,8 @@ from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import render
 
+from partner.lib.language import request_language
+
 from .api import entity_out, field_out
 from .loader import Dictionary, NoDictionary, get_dictionary
 from .models import DictionaryVersion
@@ -20,10 +22,6 @@ def _get(request: HttpRequest) -> Dictionary:
         raise Http404(str(exc)) from None
 
 
-def _lang(request: HttpRequest) -> str:
-    return getattr(request, "LANGUAGE_CODE", "en")[:2]
-
-
 def _summary(f: FormDef, lang: str) -> dict[str, object]:
     return {
         "code": f.code,
@@ -36,7 +34,7 @@ def _summary(f: FormDef, lang: str) -> dict[str, object]:
 
 def index(request: HttpRequest) -> HttpResponse:
     d = _get(request)
-    lang = _lang(request)
+    lang = request_language(request)
     q = request.GET.get("q", "").strip().lower()
     rows = [entity_out(d, e, lang) for e in d.entities]
     if q:
@@ -66,7 +64,7 @@ def entity(request: HttpRequest, code: str) -> HttpResponse:
     e = d.entity_by_code.get(code)
     if e is None:
         raise Http404(f"no entity {code} in dictionary version {d.number}")
-    lang = _lang(request)
+    lang = request_language(request)
     extended = next((x for x in d.iccc.extended if x.code == e.iccc_extended), None)
     return render(
         request,
@@ -85,7 +83,7 @@ def form(request: HttpRequest, code: str) -> HttpResponse:
     f = d.form_by_code.get(code)
     if f is None:
         raise Http404(f"no form {code} in dictionary version {d.number}")
-    lang = _lang(request)
+    lang = request_language(request)
     fields = [field_out(x, lang) | {"section": x.section.get(lang) if x.section else None} for x in f.fields]
     for row in fields:
         row["eu_cde_name"] = EU_CDE.get(row["mappings"]["eu_cde"] or "")

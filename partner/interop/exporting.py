@@ -139,7 +139,9 @@ def _cell(value: Any, kind: str) -> str:
     return neutralised(str(value))
 
 
-def _rows(frame: pd.DataFrame, columns: list[Column]) -> Iterable[list[str]]:
+def csv_rows(frame: pd.DataFrame, columns: list[Column]) -> Iterable[list[str]]:
+    """The frame's rows as the cells of a CSV file: each value written as its column's kind is, and
+    text that a spreadsheet would run as a formula neutralised."""
     values = [frame[c.name].tolist() if c.name in frame else [None] * len(frame) for c in columns]
     for row in zip(*values, strict=True):
         yield [_cell(v, c.kind) for v, c in zip(row, columns, strict=True)]
@@ -169,12 +171,12 @@ def export_csv(frames: CaseFrames, dictionary: Dictionary, out_dir: Path) -> lis
     """cases.csv (one row per case) and one file per repeating form (one row per instance)."""
     columns = case_columns(dictionary)
     cases = _with_pseudonyms(frames.cases)
-    written = [_write(out_dir / "cases.csv", [c.name for c in columns], _rows(cases, columns))]
+    written = [_write(out_dir / "cases.csv", [c.name for c in columns], csv_rows(cases, columns))]
     for form in dictionary.forms:
         if form.repeating:
             columns = repeating_columns(form)
             frame = frames.repeating.get(form.code, pd.DataFrame(columns=[c.name for c in columns]))
-            written.append(_write(out_dir / f"{form.code}.csv", [c.name for c in columns], _rows(frame, columns)))
+            written.append(_write(out_dir / f"{form.code}.csv", [c.name for c in columns], csv_rows(frame, columns)))
     return written
 
 

@@ -18,6 +18,7 @@ from partner.accounts.models import Role
 from partner.cases.frames import case_frames
 from partner.cases.models import Status, TumourCase
 from partner.dictionary.loader import Dictionary, get_dictionary
+from partner.lib.language import request_language
 
 from . import dashboard
 from .completeness import completeness, field_labels
@@ -142,7 +143,7 @@ def quality_dashboard(request: HttpRequest) -> HttpResponse:
         by = "country"
     path, group_label = GROUPINGS[by]
     d = get_dictionary()
-    language = (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
+    language = request_language(request)
     cases = TumourCase.objects.restrict(request.user)
     context = {
         "by": by,

@@ -20,15 +20,12 @@ from partner.accounts.models import Centre
 from partner.accounts.security import is_coordinator
 from partner.cases.models import TumourCase
 from partner.cases.views import visible_case
+from partner.lib.language import request_language
 
 from . import queries as services
 from .models import Query, QueryMessage, QueryStatus
 
 ISO_DATE = "%Y-%m-%d"
-
-
-def language(request: HttpRequest) -> str:
-    return getattr(request, "LANGUAGE_CODE", "en")[:2]
 
 
 def _add_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -102,7 +99,7 @@ def query_list(request: HttpRequest) -> HttpResponse:
     if centre:
         found = found.filter(case__centre__code=centre)
     page = Paginator(found.order_by("due", "id"), 50).get_page(request.GET.get("page"))
-    lang = language(request)
+    lang = request_language(request)
     for query in page:
         query.label = services.field_label(query.field, lang)  # type: ignore[attr-defined]
         query.late = query.status == QueryStatus.OPEN and query.due < today  # type: ignore[attr-defined]
@@ -165,7 +162,7 @@ def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
     context = {
         "query": query,
         "case": case,
-        "label": services.field_label(query.field, language(request)),
+        "label": services.field_label(query.field, request_language(request)),
         "late": query.status == QueryStatus.OPEN and query.due < timezone.localdate(),
         "thread": query.messages.select_related("author"),
         "history": query.history.select_related("history_user").order_by("-history_date", "-history_id"),
@@ -189,7 +186,7 @@ def query_new(request: HttpRequest) -> HttpResponse:
     if not services.coordinates(request.user, in_scope):  # refused before the read is logged: it changes nothing
         raise PermissionDenied(_("Only a coordinator whose scope holds the case raises a query on it."))
     case = visible_case(request, case_id, "query new")
-    choices = services.case_fields(case, language(request))
+    choices = services.case_fields(case, request_language(request))
     initial = {
         "field": request.GET.get("field", ""),
         "instance": max(instance, 0),

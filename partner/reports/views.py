@@ -23,6 +23,7 @@ from partner.cases.frames import CaseFrames, build_frames
 from partner.cases.models import TumourCase
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.lib.figures import svg
+from partner.lib.language import request_language
 
 from .evidence import build_evidence_pack
 from .models import PopulationLoad
@@ -57,10 +58,6 @@ def _entity(entity: str) -> Dictionary:
     return d
 
 
-def _language(request: HttpRequest) -> str:
-    return (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
-
-
 def _report(request: HttpRequest, entity: str, *, download: bool = False) -> Report:
     """The entity's report for the reader; a download (the PDF) is always suppressed."""
     d = _entity(entity)
@@ -72,7 +69,7 @@ def _report(request: HttpRequest, entity: str, *, download: bool = False) -> Rep
         threshold=settings.PARTNER_MIN_CELL_COUNT,
         suppressed=suppressed or download,
         population=population_frame(),
-        language=_language(request),
+        language=request_language(request),
     )
 
 
@@ -91,7 +88,7 @@ def index(request: HttpRequest) -> HttpResponse:
     entities = [
         {
             "code": code,
-            "name": entity.names.get(_language(request)),
+            "name": entity.names.get(request_language(request)),
             "cases": counts.get(code, 0),
             "shown": f"<{threshold}" if suppressed and 0 < counts.get(code, 0) < threshold else counts.get(code, 0),
         }
@@ -137,7 +134,7 @@ def evidence_pdf(request: HttpRequest, entity: str) -> HttpResponse:
         d,
         threshold=settings.PARTNER_MIN_CELL_COUNT,
         population=population_frame(),
-        language=_language(request),
+        language=request_language(request),
     )
     return _pdf_response(pack, "evidence-pack")
 

@@ -21,6 +21,7 @@ from django.views.decorators.http import require_POST
 from partner.accounts.security import is_coordinator
 from partner.consult.uploads import checked_upload
 from partner.dictionary.loader import get_dictionary
+from partner.lib.language import request_language
 
 from .models import Guideline, GuidelineFile, NationalGroup, NewsItem
 
@@ -74,9 +75,7 @@ def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse
     form_class, back, noun = FORMS[kind]
     model = form_class._meta.model
     instance = get_object_or_404(model, pk=pk) if pk is not None else None
-    extra: dict[str, Any] = (
-        {"language": (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]} if kind == "guideline" else {}
-    )
+    extra: dict[str, Any] = {"language": request_language(request)} if kind == "guideline" else {}
     form = form_class(request.POST or None, instance=instance, **extra)
     if request.method == "POST" and form.is_valid():
         item = form.save(commit=False)

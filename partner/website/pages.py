@@ -13,13 +13,10 @@ from django.shortcuts import get_object_or_404, render
 from partner.accounts.security import is_coordinator
 from partner.dictionary.loader import NoDictionary, get_dictionary
 from partner.lib.downloads import download
+from partner.lib.language import request_language
 
 from . import statistics
 from .models import Guideline, GuidelineFile, NationalGroup, NewsItem
-
-
-def _language(request: HttpRequest) -> str:
-    return (getattr(request, "LANGUAGE_CODE", None) or "en")[:2]
 
 
 def _own_language_first(items: QuerySet[Any], language: str) -> QuerySet[Any]:
@@ -54,7 +51,7 @@ def about(request: HttpRequest) -> HttpResponse:
 
 
 def tumours(request: HttpRequest) -> HttpResponse:
-    language = _language(request)
+    language = request_language(request)
     published = set(
         Guideline.objects.exclude(status=Guideline.Status.DRAFT).values_list("entity", flat=True).distinct()
     )
@@ -65,7 +62,7 @@ def tumours(request: HttpRequest) -> HttpResponse:
 
 
 def guidelines(request: HttpRequest) -> HttpResponse:
-    language = _language(request)
+    language = request_language(request)
     manages = _manages(request)
     items = Guideline.objects.all() if manages else Guideline.objects.exclude(status=Guideline.Status.DRAFT)
     entity = request.GET.get("entity", "")
@@ -92,7 +89,7 @@ def guideline_file(request: HttpRequest, pk: int, file_id: int) -> HttpResponse:
 def consultation(request: HttpRequest) -> HttpResponse:
     from partner.consult.models import Panel
 
-    language = _language(request)
+    language = request_language(request)
     by_panel: dict[str, list[str]] = {}
     for entity in _entities(language):
         by_panel.setdefault(entity["panel"], []).append(entity["name"])
@@ -122,7 +119,7 @@ def news_item(request: HttpRequest, pk: int) -> HttpResponse:
 
 
 def public_statistics(request: HttpRequest) -> HttpResponse:
-    tables = statistics.breakdowns(_language(request))
+    tables = statistics.breakdowns(request_language(request))
     return render(
         request,
         "website/statistics.html",

@@ -11,6 +11,7 @@ from partner.accounts.models import Centre, Country
 from partner.analysis.suppression import suppress_series
 from partner.cases.models import Patient, TumourCase
 from partner.dictionary.loader import NoDictionary, get_dictionary
+from partner.lib.language import request_language
 
 #: Shown instead of a count that is hidden only because it would reveal a small one.
 HIDDEN = "…"
@@ -41,7 +42,7 @@ def home(request: HttpRequest) -> HttpResponse:
         cases = cases.restrict(request.user)
     by_entity = list(cases.values("entity__code").annotate(n=Count("id")).order_by("-n", "entity__code"))
     names = {e.code: e.names for e in dictionary.entities} if dictionary else {}
-    lang = getattr(request, "LANGUAGE_CODE", "en")
+    lang = request_language(request)
     top = max((row["n"] for row in by_entity), default=1)
     entity_counts = _published([row["n"] for row in by_entity], public)
     entity_rows = [

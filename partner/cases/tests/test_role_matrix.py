@@ -5,12 +5,10 @@ each role gets from each endpoint for a case registered in Padova, and who may m
 statuses. Lists are checked to hold exactly the cases in scope, and nothing of the others.
 """
 
-import contextlib
 import json
 import re
 
 from django.contrib.auth import get_user_model
-from django.db import transaction
 from django.test import Client
 from django.urls import resolve
 
@@ -23,7 +21,7 @@ from partner.cases.tests.test_api_write import new_case
 from partner.cases.tests.test_edit import page_data
 from partner.cases.tests.test_new_case import post_data
 from partner.cases.workflow import TRANSITIONS
-from partner.testing import RegistryTestCase
+from partner.testing import RegistryTestCase, matrix, undone
 
 ROLES = ("dm_padova", "clinician", "nc_italy", "european", "dm_paris", "nc_france", "expert", "researcher", "anonymous")
 
@@ -107,21 +105,6 @@ GIULIA = {
     "sex": "female",
     "country_of_birth": "IT",
 }
-
-
-def table(text, columns):
-    """A whitespace-aligned table as {row label: {column: cell}}; the last `columns` words are the cells."""
-    header, *rows = (line.split() for line in text.strip().splitlines())
-    names = header[-columns:]
-    return {" ".join(words[:-columns]): dict(zip(names, words[-columns:], strict=True)) for words in rows}
-
-
-@contextlib.contextmanager
-def undone():
-    """Whatever the block writes is rolled back, so every cell starts from the same registry."""
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 class RoleMatrixTests(RegistryTestCase):
@@ -263,7 +246,7 @@ class RoleMatrixTests(RegistryTestCase):
             self.assertNotIn(response["Location"].split("?")[0], ("/accounts/login/", "/accounts/second-factor/"))
 
     def test_each_role_gets_what_the_matrix_says_and_a_refusal_changes_nothing(self):
-        for label, row in table(MATRIX, len(ROLES) + 1).items():
+        for label, row in matrix(MATRIX, len(ROLES) + 1).items():
             kind = row.pop("kind")
             for role, expected in row.items():
                 with self.subTest(endpoint=label, role=role), undone():
@@ -283,7 +266,7 @@ class RoleMatrixTests(RegistryTestCase):
             text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
             return response.status_code, re.sub(r'name="next" type="hidden" value="[^"]*"', "", text)
 
-        for label, row in table(MATRIX, len(ROLES) + 1).items():
+        for label, row in matrix(MATRIX, len(ROLES) + 1).items():
             for role in OUTSIDE:
                 if row[role] != "404":
                     continue
@@ -293,7 +276,7 @@ class RoleMatrixTests(RegistryTestCase):
     def test_the_matrix_covers_every_case_page_and_every_case_and_patient_route(self):
         rows = [
             (method, path.split("?")[0].format(case=1, pseudonym="p", token=1))
-            for method, path, *_ in map(str.split, table(MATRIX, len(ROLES) + 1))
+            for method, path, *_ in map(str.split, matrix(MATRIX, len(ROLES) + 1))
         ]
         web = {(method, resolve(path).url_name) for method, path in rows if path.startswith("/cases/")}
         pages = {pattern.name for pattern in case_urls.urlpatterns}
@@ -368,7 +351,7 @@ class RoleMatrixTests(RegistryTestCase):
                 self.assertEqual(answer["known"], "padova" in SCOPE[role])
 
     def test_each_role_moves_a_case_only_along_the_transitions_of_its_role(self):
-        rows = table(STATUS_MATRIX, len(SCOPE))
+        rows = matrix(STATUS_MATRIX, len(SCOPE))
         self.assertLessEqual({f"{frm} {to}" for frm, to in TRANSITIONS}, set(rows))
         pk = self.padova_case.pk
         for label, row in rows.items():

@@ -9,15 +9,12 @@ changes only the access log; a write that is let through changes the consultatio
 
 from __future__ import annotations
 
-import contextlib
 import re
-from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
-from django.db import transaction
 from django.test import Client
 from django.urls import resolve
 
@@ -34,6 +31,7 @@ from partner.consult.models import (
     PanelMember,
     Recommendation,
 )
+from partner.testing import matrix, undone
 
 from .story import QUESTION, ConsultStory, pdf, png
 
@@ -75,21 +73,6 @@ POST /consult/{sent}/follow-up/       write    302       302      403      403  
 GET  /consult/{open}/attachments/{file}/ read  200       200      200      200     200     404      404       404        404      login
 GET  /consult/{sent}/letter.pdf       read     200       200      200      200     404     404      404       404        404      login
 """  # noqa: E501
-
-
-def table(text: str, columns: int) -> dict[str, dict[str, str]]:
-    """A whitespace-aligned table as {row label: {column: cell}}; the last `columns` words are the cells."""
-    header, *rows = (line.split() for line in text.strip().splitlines())
-    names = header[-columns:]
-    return {" ".join(words[:-columns]): dict(zip(names, words[-columns:], strict=True)) for words in rows}
-
-
-@contextlib.contextmanager
-def undone() -> Iterator[None]:
-    """Whatever the block writes is rolled back, so every cell starts from the same registry."""
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 class PageStory(ConsultStory):
@@ -183,7 +166,7 @@ class PageMatrixTests(PageStory):
             self.assertRegex(response["Location"], r"^/consult/\d+/$")
 
     def test_each_role_gets_what_the_matrix_says_and_a_refusal_changes_nothing(self) -> None:
-        for label, row in table(MATRIX, len(ROLES) + 1).items():
+        for label, row in matrix(MATRIX, len(ROLES) + 1).items():
             kind = row.pop("kind")
             if ("{open}" in label or "{sent}" in label) and row["european"] != "405":  # the table's own rule
                 self.assertEqual({row[role] for role in OUTSIDE}, {"404"}, label)
@@ -207,7 +190,7 @@ class PageMatrixTests(PageStory):
             text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
             return response.status_code, re.sub(r'name="next" type="hidden" value="[^"]*"', "", text)
 
-        for label, row in table(MATRIX, len(ROLES) + 1).items():
+        for label, row in matrix(MATRIX, len(ROLES) + 1).items():
             for role in OUTSIDE:
                 if row[role] != "404":
                     continue
@@ -215,7 +198,7 @@ class PageMatrixTests(PageStory):
                     self.assertEqual(seen(self.request(role, label)), seen(self.request(role, label, missing=True)))
 
     def test_the_matrix_covers_every_consultation_page_and_form(self) -> None:
-        paths = [words[1].split("?")[0] for words in map(str.split, table(MATRIX, len(ROLES) + 1))]
+        paths = [words[1].split("?")[0] for words in map(str.split, matrix(MATRIX, len(ROLES) + 1))]
         covered = {resolve(p.format(case=1, open=1, sent=1, file=1)).url_name for p in paths}
         self.assertEqual(covered, {pattern.name for pattern in consult_urls.urlpatterns})
 

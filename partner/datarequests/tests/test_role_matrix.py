@@ -4,11 +4,9 @@ The researcher owns a submitted and an approved request. Out of scope (someone e
 or a role that has no business with requests) is 404, never a 403 that says the request exists.
 """
 
-import contextlib
 import json
 import re
 
-from django.db import transaction
 from django.test import Client
 from django.urls import resolve
 
@@ -18,6 +16,7 @@ from partner.datarequests import urls as request_urls
 from partner.datarequests.api import router
 from partner.datarequests.models import DataRequest
 from partner.interop.models import ExportLog
+from partner.testing import matrix, undone
 
 from .story import DataRequestTestCase
 
@@ -55,21 +54,6 @@ BODIES = {
     },
     "POST /api/requests/{submitted}/decision": {"decision": "approved", "note": "Fine."},
 }
-
-
-def table(text, columns):
-    """A whitespace-aligned table as {row label: {column: cell}}; the last `columns` words are the cells."""
-    head, *lines = (line.split() for line in text.strip().splitlines())
-    names = head[-columns:]
-    return {" ".join(words[:-columns]): dict(zip(names, words[-columns:], strict=True)) for words in lines}
-
-
-@contextlib.contextmanager
-def undone():
-    """Whatever the block writes is rolled back, so every cell starts from the same registry."""
-    with transaction.atomic():
-        yield
-        transaction.set_rollback(True)
 
 
 class RequestRoleMatrixTests(DataRequestTestCase):
@@ -121,7 +105,7 @@ class RequestRoleMatrixTests(DataRequestTestCase):
             self.assertTrue(response["Location"].startswith("/requests/"), response["Location"])
 
     def test_each_role_gets_what_the_matrix_says_and_a_refusal_changes_nothing(self):
-        for label, row in table(MATRIX, len(ROLES) + 1).items():
+        for label, row in matrix(MATRIX, len(ROLES) + 1).items():
             kind = row.pop("kind")
             for role, expected in row.items():
                 with self.subTest(endpoint=label, role=role), undone():
@@ -144,7 +128,7 @@ class RequestRoleMatrixTests(DataRequestTestCase):
             text = re.sub(r'name="csrfmiddlewaretoken" value="[^"]*"', "", response.content.decode())
             return response.status_code, re.sub(r'name="next" type="hidden" value="[^"]*"', "", text)
 
-        for label, row in table(MATRIX, len(ROLES) + 1).items():
+        for label, row in matrix(MATRIX, len(ROLES) + 1).items():
             for role in ("other_researcher", "dm_padova", "expert"):
                 if row[role] != "404":
                     continue
@@ -154,7 +138,7 @@ class RequestRoleMatrixTests(DataRequestTestCase):
     def test_the_matrix_covers_every_page_and_every_api_route(self):
         rows = [
             (method, path.format(submitted=1, approved=1))
-            for method, path in (label.split() for label in table(MATRIX, len(ROLES) + 1))
+            for method, path in (label.split() for label in matrix(MATRIX, len(ROLES) + 1))
         ]
         pages = {resolve(path).url_name for _method, path in rows if not path.startswith("/api/")}
         self.assertEqual(pages, {pattern.name for pattern in request_urls.urlpatterns})
