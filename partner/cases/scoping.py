@@ -44,6 +44,15 @@ class CaseQuerySet(models.QuerySet):
         """Only cases whose consent still stands: a withdrawn case leaves exports and analyses."""
         return self.filter(withdrawal__isnull=True)
 
+    def counted(self) -> CaseQuerySet:
+        """The cases analyses count: consent standing, and submitted, validated or locked.
+
+        A draft is still being entered and has not passed the checks of submission: reports, the
+        statistics API and the public pages leave it out, as the pooled figures must not change
+        while a data manager types.
+        """
+        return self.for_analysis().exclude(status="draft")
+
 
 class PatientQuerySet(models.QuerySet):
     def restrict(self, user: Any) -> PatientQuerySet:

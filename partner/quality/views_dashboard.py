@@ -16,7 +16,7 @@ from django.utils.translation import gettext_lazy
 
 from partner.accounts.models import Role
 from partner.cases.frames import case_frames
-from partner.cases.models import Status, TumourCase
+from partner.cases.models import TumourCase
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.lib.language import request_language
 
@@ -149,7 +149,7 @@ def quality_dashboard(request: HttpRequest) -> HttpResponse:
         "by": by,
         "group_label": group_label,
         "groupings": [(key, label) for key, (_path, label) in GROUPINGS.items()],
-        "cases_counted": cases.for_analysis().exclude(status=Status.DRAFT).count(),
+        "cases_counted": cases.counted().count(),
         "completeness": _completeness(request.user, d, by, language),
         "findings": _findings(cases, path),
         "queries": _queries(cases, path, str(group_label)),

@@ -42,8 +42,8 @@ def _scope(user: Any) -> tuple[Any, bool]:
     and researchers get the whole registry suppressed, everyone else their own scope, suppressed
     unless they coordinate a country or the registry."""
     if user.memberships.filter(role__in=AGGREGATE_ROLES).exists():
-        return TumourCase.objects.all().for_analysis(), True
-    return TumourCase.objects.all().restrict(user).for_analysis(), not is_coordinator(user)
+        return TumourCase.objects.counted(), True
+    return TumourCase.objects.restrict(user).counted(), not is_coordinator(user)
 
 
 def _frames(user: Any, d: Dictionary, entity: str) -> tuple[CaseFrames, bool]:
@@ -127,7 +127,7 @@ def evidence_pdf(request: HttpRequest, entity: str) -> HttpResponse:
     user: Any = request.user
     if not user.memberships.exists():
         raise PermissionDenied("the evidence pack is for the registry's members")
-    frames = build_frames(TumourCase.objects.filter(entity__code=entity).for_analysis(), dictionary=d)
+    frames = build_frames(TumourCase.objects.filter(entity__code=entity).counted(), dictionary=d)
     pack = build_evidence_pack(
         frames,
         entity,

@@ -33,7 +33,7 @@ from partner.analysis import (
     suppress_series,
     survival_table,
 )
-from partner.cases.frames import CaseFrames, build_frames, case_frames
+from partner.cases.frames import CaseFrames, build_frames
 from partner.cases.models import TumourCase
 
 router = Router(tags=["statistics"], auth=API_AUTH)
@@ -152,8 +152,8 @@ def _frames(user: Any) -> tuple[CaseFrames, int | None]:
     threshold = settings.PARTNER_MIN_CELL_COUNT
     aggregate_only = user.memberships.filter(role__in=AGGREGATE_ROLES).exists()
     if aggregate_only and not user.is_superuser:
-        return build_frames(TumourCase.objects.for_analysis()), threshold
-    return case_frames(user), None if is_coordinator(user) else threshold
+        return build_frames(TumourCase.objects.counted()), threshold
+    return build_frames(TumourCase.objects.restrict(user).counted()), None if is_coordinator(user) else threshold
 
 
 def _cohort(filters: Filters, frames: CaseFrames) -> pd.DataFrame:

@@ -20,7 +20,7 @@ from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
 from partner.analysis import suppress_series
-from partner.cases.models import Status, TumourCase
+from partner.cases.models import TumourCase
 from partner.lib.figures import PALETTE, styled, svg
 
 TOTAL = "Total"
@@ -38,7 +38,7 @@ class CountTable:
 
 
 def public_cases() -> QuerySet[TumourCase]:
-    return TumourCase.objects.for_analysis().exclude(status=Status.DRAFT)
+    return TumourCase.objects.counted()
 
 
 def shown_counts(labels: Sequence[str], counts: Sequence[int], threshold: int) -> list[int | None]:

@@ -36,10 +36,9 @@ def home(request: HttpRequest) -> HttpResponse:
     except NoDictionary:
         dictionary = None
     public = not request.user.is_authenticated
-    # The figures are an analysis: cases whose consent was withdrawn are not counted.
-    cases = TumourCase.objects.for_analysis()
-    if not public:
-        cases = cases.restrict(request.user)
+    # The public figures are an analysis: drafts and cases whose consent was withdrawn are not
+    # counted. A member sees the cases of their scope, drafts included: their registry's work.
+    cases = TumourCase.objects.counted() if public else TumourCase.objects.restrict(request.user).for_analysis()
     by_entity = list(cases.values("entity__code").annotate(n=Count("id")).order_by("-n", "entity__code"))
     names = {e.code: e.names for e in dictionary.entities} if dictionary else {}
     lang = request_language(request)

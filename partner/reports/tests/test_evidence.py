@@ -161,7 +161,14 @@ class TheEvidencePack(RegistryTestCase):
 class TheEvidenceCommandAndPage(RegistryTestCase):
     def test_the_command_writes_the_pack_and_the_page_links_it(self) -> None:
         for i in range(6):
-            self.register(self.padova, given=f"E{i}", born=f"2008-0{i + 1}-01", morphology="8370/3", topography="C74.0")
+            self.register(
+                self.padova,
+                given=f"E{i}",
+                born=f"2008-0{i + 1}-01",
+                morphology="8370/3",
+                topography="C74.0",
+                case_status="submitted",
+            )
         out = io.StringIO()
         import tempfile
         from pathlib import Path

@@ -9,6 +9,7 @@ from django.core.management import CommandError, call_command
 from django.test import override_settings
 
 from partner.cases.frames import case_frames
+from partner.cases.models import TumourCase
 from partner.reports.pdf import render_pdf
 from partner.reports.report import build_report
 from partner.testing import RegistryTestCase
@@ -59,6 +60,7 @@ class EntityReportTestCase(RegistryTestCase):
                         "resection_margin": "R0",
                     }
                 ],
+                case_status="submitted",
             )
 
     def report(self, user: object, suppressed: bool = True):  # type: ignore[no-untyped-def]
@@ -96,6 +98,13 @@ class TheReportPage(EntityReportTestCase):
     def test_it_asks_a_stranger_to_log_in(self) -> None:
         response = self.client.get("/reports/ACC/")
         self.assertEqual(response.status_code, 302)
+
+    def test_a_draft_is_not_counted_until_it_is_submitted(self) -> None:
+        draft = self.register(self.padova, given="Draft")
+        self.sign_in(self.client, self.european)
+        self.assertEqual(self.client.get("/reports/ACC/").context["report"].children, 8)
+        TumourCase.objects.filter(pk=draft.pk).update(status="submitted")
+        self.assertEqual(self.client.get("/reports/ACC/").context["report"].children, 9)
 
     def test_a_data_manager_in_paris_counts_no_padova_case(self) -> None:
         report = self.report(self.dm_paris, suppressed=False)

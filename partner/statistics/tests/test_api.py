@@ -10,6 +10,7 @@ from lifelines import KaplanMeierFitter
 from partner.accounts.models import ApiToken
 from partner.analysis import survival_table
 from partner.cases.frames import case_frames
+from partner.cases.models import TumourCase
 from partner.testing import RegistryTestCase
 
 #: (diagnosed, dead, end date): death date for the dead, last contact for the living.
@@ -48,6 +49,7 @@ class StatisticsTestCase(RegistryTestCase):
                     "basis_of_diagnosis": "7",
                 },
                 status=status(dead, end),
+                case_status="submitted",
             )
         for i, (diagnosed, dead, end) in enumerate(FRANCE):
             cls.register(
@@ -61,6 +63,7 @@ class StatisticsTestCase(RegistryTestCase):
                     "basis_of_diagnosis": "7",
                 },
                 status=status(dead, end),
+                case_status="submitted",
             )
 
     def get(self, user: Any, path: str, **params: Any) -> Any:
@@ -79,6 +82,14 @@ class CohortTests(StatisticsTestCase):
         self.assertIsNone(body["suppressed_below"])
         cases = {(r["group"], r["level"]): r["value"] for r in body["table"] if r["variable"] == "country"}
         self.assertEqual(cases[("FR", "FR")], 2)
+
+    def test_a_draft_is_not_counted_until_it_is_submitted(self) -> None:
+        draft = self.register(self.paris, given="Draft")
+        body = self.get(self.european, "cohort", by="country").json()
+        self.assertEqual(self.counts(body), {"FR": 2, "IT": 7})
+        TumourCase.objects.filter(pk=draft.pk).update(status="submitted")
+        body = self.get(self.european, "cohort", by="country").json()
+        self.assertEqual(self.counts(body), {"FR": 3, "IT": 7})
 
     def test_a_researcher_cannot_recover_a_small_country_from_the_total(self) -> None:
         body = self.get(self.researcher, "cohort", by="country").json()

@@ -15,7 +15,7 @@ pytestmark = pytest.mark.browser
 )
 class BrowserTests(BrowserTestCase):
     def test_the_start_page_shows_the_counts_and_switches_language(self):
-        self.register(self.padova)
+        self.register(self.padova, case_status="submitted")
         self.page.goto(self.live_server_url + "/")
         self.assertIn("1", self.page.locator(".card .n").first.inner_text())
         with self.page.expect_navigation():

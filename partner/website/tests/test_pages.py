@@ -147,3 +147,7 @@ class PublicStatistics(RegistryTestCase):
         self.assertIn("<svg", tables["year"].svg)
         page = self.client.get("/statistics/").content.decode()
         self.assertIn("<svg", page)
+        home = self.client.get("/")
+        self.assertEqual((home.context["public"], home.context["case_count"]), (True, 6))
+        self.sign_in(self.client, self.dm_padova)  # a member sees the work of their scope, drafts included
+        self.assertEqual(self.client.get("/").context["case_count"], 7)

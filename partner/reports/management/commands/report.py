@@ -39,7 +39,7 @@ class Command(BaseCommand):
         language = options["language"]
         if language not in dict(settings.LANGUAGES):
             raise CommandError(f"{language}: not one of the languages {', '.join(dict(settings.LANGUAGES))}")
-        frames = build_frames(TumourCase.objects.filter(entity__code=entity).for_analysis(), dictionary=d)
+        frames = build_frames(TumourCase.objects.filter(entity__code=entity).counted(), dictionary=d)
         build = build_evidence_pack if options["evidence"] else build_report
         extra: dict[str, Any] = {} if options["evidence"] else {"suppressed": True}
         with translation.override(language):
