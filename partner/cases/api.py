@@ -19,7 +19,6 @@ from partner.quality.api import FindingOut, case_findings
 from .models import AccessLog, FormRecord, Patient, Sex, TumourCase
 from .scoping import registration_centres
 from .services import (
-    PATIENT_FIELDS,
     CaseInvalid,
     CaseLocked,
     FormError,
@@ -30,6 +29,7 @@ from .services import (
     update_record,
     validate_case,
 )
+from .validation import PATIENT_FIELDS
 from .views import visible_case
 from .workflow import TransitionRefused, change_status
 

@@ -20,7 +20,6 @@ from partner.dictionary.models import FormDefinition
 
 from .models import FormRecord, Status, TumourCase
 from .services import (
-    PATIENT_FIELDS,
     CaseInvalid,
     FormError,
     classify_columns,
@@ -28,6 +27,7 @@ from .services import (
     record_change,
     validate_case,
 )
+from .validation import PATIENT_FIELDS
 
 
 @dataclass(frozen=True)

@@ -32,7 +32,8 @@ from .consent import withdraw_consent
 from .editing import EditConflict, Row, save_case
 from .forms import DictionaryForm, IdentityForm, RepeatingForm, WithdrawalForm
 from .models import FormRecord, TumourCase
-from .services import PATIENT_FIELDS, CaseInvalid, CaseLocked, age_in_years, create_case, ensure_writable
+from .services import CaseInvalid, CaseLocked, age_in_years, create_case, ensure_writable
+from .validation import PATIENT_FIELDS
 from .views import _display, visible_case
 
 

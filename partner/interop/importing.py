@@ -34,17 +34,8 @@ from partner.lib.pseudonym import Identity
 from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder
 from partner.linkage.services import store_encodings
 
-from .import_rows import (
-    Centres,
-    Problem,
-    Row,
-    RowReader,
-    RowRefused,
-    existing_cases,
-    import_row,
-    resolve_columns,
-    update_row,
-)
+from .import_rows import Centres, Problem, Row, RowReader, RowRefused, resolve_columns
+from .import_store import existing_cases, import_row, update_row
 from .mapping import Mapping
 from .tables import Table
 
