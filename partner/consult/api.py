@@ -26,6 +26,7 @@ from partner.lib.language import request_language
 
 from . import services
 from .models import Adherence, Assignment, Attachment, Consultation, ConsultationStatus, Panel, Urgency
+from .summary import summary_rows
 from .uploads import MAX_BYTES
 
 router = Router(tags=["consultations"], auth=API_AUTH)
@@ -189,7 +190,7 @@ def _detail(request: HttpRequest, consultation: Consultation, what: str) -> dict
     ours = in_scope(user, consultation.case)
     recommendation = getattr(consultation, "recommendation", None)
     adherence = getattr(consultation, "adherence", None)
-    summary = services.summary_rows(consultation.summary, request_language(request))
+    summary = summary_rows(consultation.summary, request_language(request))
     return {
         **_out(consultation),
         "case": consultation.case_id if ours else None,

@@ -7,12 +7,11 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from .models import Consultation
+from .summary import summary_rows
 
 
 def render_letter(consultation: Consultation, language: str = "en") -> bytes:
     import weasyprint  # loads Pango through cffi: only when a letter is written
-
-    from .services import summary_rows
 
     recommendation = consultation.recommendation
     assignments = consultation.assignments.select_related("expert", "country").order_by("country__code", "id")

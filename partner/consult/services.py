@@ -2,38 +2,29 @@
 commands all call these functions. Each change is one transaction; each read by a person is written
 to the case's access log.
 
-Mails say which request and where to read it, never the question, the summary or the
-recommendation: free text may hold clinical detail that has no place in e-mail.
+The summary the experts read is built in summary.py, attachments are checked and stored by
+uploads.py, and mails.py writes the mails.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-import hashlib
-import logging
-from collections.abc import Iterable, Iterator
-from contextlib import contextmanager
-from contextvars import ContextVar
+from collections.abc import Iterable
 from typing import Any
 
-from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
-from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partner.accounts.models import CENTRE_ROLES, Role
 from partner.cases.models import AccessLog, TumourCase
 from partner.cases.scoping import coordinates, in_scope
-from partner.cases.services import current_forms
-from partner.dictionary.loader import Dictionary, get_dictionary
 
+from .mails import mail_coordinators, mail_experts, mail_requester
 from .models import (
     DUE_DAYS,
     Adherence,
@@ -46,21 +37,13 @@ from .models import (
     Recommendation,
     Urgency,
 )
-from .uploads import checked_upload
-
-log = logging.getLogger(__name__)
+from .summary import summary_of
+from .uploads import checked_upload, files_undone_on_error, store_attachment
 
 #: A panel's recommendation needs this many assigned experts, from at least `MIN_COUNTRIES` countries.
 MIN_EXPERTS = 3
 MIN_COUNTRIES = 2
 REMINDER_INTERVAL = dt.timedelta(days=1)
-
-#: Forms whose content never goes into the summary the experts read.
-PRIVATE_FORMS = {"consent"}
-#: Fields that would identify the child; dates are given as days from diagnosis instead.
-PRIVATE_FIELDS = {"date_of_birth", "pseudonym"}
-#: Free text longer than this may name a person or a place: left out of the summary.
-SHORT_TEXT = 40
 
 
 # --- who may do what ---------------------------------------------------------------------------
@@ -119,101 +102,6 @@ def log_read(user: Any, consultation: Consultation, what: str, channel: str = Ac
     AccessLog.objects.create(user=user, case=consultation.case, channel=channel, what=f"consultation {what}"[:40])
 
 
-# --- the summary the experts read --------------------------------------------------------------
-
-
-def summary_of(case: TumourCase, dictionary: Dictionary | None = None) -> dict[str, Any]:
-    """The case as the panel may read it: no identifier, no centre, dates as days from diagnosis.
-
-    Forms are kept by code with their values as stored (choices as codes), so the summary is shown
-    in each reader's language; a date becomes {"days": N} from the diagnosis.
-    """
-    d = dictionary or get_dictionary(case.dictionary_version.number)
-    forms = current_forms(d, case)
-    diagnosed = case.diagnosis_date
-    born = forms.get("registration", {}).get("date_of_birth")
-    age = None
-    if born and diagnosed:
-        age = round((diagnosed - dt.date.fromisoformat(born)).days / 365.25, 1)
-
-    def kept(form_code: str, values: dict[str, Any]) -> dict[str, Any]:
-        form = d.form_by_code[form_code]
-        out: dict[str, Any] = {}
-        for f in form.fields:
-            value = values.get(f.code)
-            if f.code in PRIVATE_FIELDS or value in (None, "", []):
-                continue
-            if f.type == "date":
-                if diagnosed is None:
-                    continue
-                out[f.code] = {"days": (dt.date.fromisoformat(str(value)) - diagnosed).days}
-            elif f.type == "text" and (f.max_length or SHORT_TEXT + 1) > SHORT_TEXT:
-                continue
-            else:
-                out[f.code] = value
-        return out
-
-    summary: dict[str, Any] = {
-        "entity": case.entity.code if case.entity else None,
-        "country": case.centre.country.code,
-        "age_at_diagnosis": age,
-        "diagnosis_year": diagnosed.year if diagnosed else None,
-        "dictionary_version": d.number,
-        "forms": {},
-    }
-    for code, values in forms.items():
-        if code in PRIVATE_FORMS or code not in d.form_by_code:
-            continue
-        if isinstance(values, list):
-            rows = [kept(code, row) for row in values]
-            summary["forms"][code] = [row for row in rows if row]
-        else:
-            summary["forms"][code] = kept(code, values)
-    return summary
-
-
-def summary_rows(summary: dict[str, Any], language: str = "en") -> list[dict[str, Any]]:
-    """The summary for a page or a letter: per form, its label and (label, text) pairs, a list per row
-    for a repeating form."""
-    d = get_dictionary(summary.get("dictionary_version"))
-    sections = []
-    for code, content in summary.get("forms", {}).items():
-        form = d.form_by_code.get(code)
-        if form is None or not content:
-            continue
-        fields = {f.code: f for f in form.fields}
-
-        def pairs(values: dict[str, Any], fields: dict[str, Any] = fields) -> list[tuple[str, str]]:
-            shown = []
-            for key, value in values.items():
-                f = fields.get(key)
-                if f is None:
-                    continue
-                shown.append((f.labels.get(language), _display(f, value, language)))
-            return shown
-
-        rows = [pairs(row) for row in content] if isinstance(content, list) else [pairs(content)]
-        sections.append({"code": code, "label": form.labels.get(language), "rows": rows, "repeating": form.repeating})
-    return sections
-
-
-def _display(f: Any, value: Any, language: str) -> str:
-    if isinstance(value, dict) and "days" in value:
-        days = value["days"]
-        if days == 0:
-            return _("at diagnosis")
-        if days > 0:
-            return _("day %(n)s after diagnosis") % {"n": days}
-        return _("%(n)s days before diagnosis") % {"n": -days}
-    labels = {c.code: c.labels.get(language) for c in f.choices}
-    if isinstance(value, list):
-        return ", ".join(labels.get(v, str(v)) for v in value)
-    if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    text = labels.get(value, str(value))
-    return f"{text} {f.unit}" if f.unit and not labels else text
-
-
 # --- the request -------------------------------------------------------------------------------
 
 
@@ -236,7 +124,7 @@ def submit(
         raise ValidationError(_("Choose the urgency."))
     checked = [(kind, checked_upload(name, content)) for kind, name, content in attachments]
     now = timezone.now()
-    with _files_undone_on_error():
+    with files_undone_on_error():
         consultation = Consultation.objects.create(
             case=case,
             panel=case.entity.panel,
@@ -248,8 +136,8 @@ def submit(
             due=now + dt.timedelta(days=DUE_DAYS[Urgency(urgency)]),
         )
         for kind, upload in checked:
-            _store_attachment(consultation, user, kind, upload)
-        transaction.on_commit(lambda: _mail_coordinators(consultation.pk))
+            store_attachment(consultation, user, kind, upload)
+        transaction.on_commit(lambda: mail_coordinators(consultation.pk))
     return consultation
 
 
@@ -259,50 +147,8 @@ def add_attachment(consultation: Consultation, user: Any, kind: str, name: str, 
     if consultation.status in (ConsultationStatus.SENT, ConsultationStatus.WITHDRAWN):
         raise ValidationError(_("The request is closed."))
     upload = checked_upload(name, content)
-    with _files_undone_on_error():
-        return _store_attachment(consultation, user, kind, upload)
-
-
-def _store_attachment(consultation: Consultation, user: Any, kind: str, upload: Any) -> Attachment:
-    """Write the file, then its row. The caller's transaction deletes the file again if it rolls back
-    (see `_files_undone_on_error`), so a refused request leaves no file behind."""
-    if kind not in Attachment.Kind.values:
-        raise ValidationError(_("Choose the kind of the attachment."))
-    attachment = Attachment(
-        consultation=consultation,
-        kind=kind,
-        name=upload.name,
-        content_type=upload.content_type,
-        extension=upload.extension,
-        size=len(upload.content),
-        sha256=hashlib.sha256(upload.content).hexdigest(),
-        uploaded_by=user,
-    )
-    attachment.file.save(f"{attachment.sha256}.{upload.extension}", ContentFile(upload.content), save=False)
-    _written.get().append((attachment.file.storage, str(attachment.file.name)))
-    attachment.save()
-    return attachment
-
-
-#: Files written inside the current request's transaction, to delete if it fails: one list per request
-#: (a context variable, not a module list two threads of one server would share and clear for each other).
-_written: ContextVar[list[tuple[Any, str]]] = ContextVar("consult_files_written")
-
-
-@contextmanager
-def _files_undone_on_error() -> Iterator[None]:
-    """One transaction whose files are deleted again when it does not commit."""
-    written: list[tuple[Any, str]] = []
-    token = _written.set(written)
-    try:
-        with transaction.atomic():
-            yield
-    except BaseException:
-        for storage, name in written:
-            storage.delete(name)
-        raise
-    finally:
-        _written.reset(token)
+    with files_undone_on_error():
+        return store_attachment(consultation, user, kind, upload)
 
 
 def withdraw(consultation: Consultation, user: Any) -> None:
@@ -361,7 +207,7 @@ def assign(consultation: Consultation, by: Any, experts: Iterable[Any]) -> list[
             consultation.status = ConsultationStatus.ASSIGNED
             consultation.save(update_fields=["status"])
         ids = [e.pk for e in chosen]
-        transaction.on_commit(lambda: _mail_experts(consultation.pk, ids, _("A consultation is assigned to you")))
+        transaction.on_commit(lambda: mail_experts(consultation.pk, ids, _("A consultation is assigned to you")))
     return made
 
 
@@ -478,7 +324,7 @@ def send(consultation: Consultation) -> None:
     recommendation.letter.save(f"consultation-{consultation.pk}-v{recommendation.version}.pdf", ContentFile(pdf))
     consultation._change_reason = "recommendation agreed and sent"  # type: ignore[attr-defined]
     consultation.save(update_fields=["status", "sent_at"])  # never writes back a stale copy's other fields
-    transaction.on_commit(lambda: _mail_requester(consultation.pk))
+    transaction.on_commit(lambda: mail_requester(consultation.pk))
 
 
 def record_adherence(
@@ -498,44 +344,7 @@ def record_adherence(
     return adherence
 
 
-# --- mails -------------------------------------------------------------------------------------
-
-
-def _link(consultation_id: int) -> str:
-    return reverse("consult:detail", args=[consultation_id])
-
-
-def _send(addresses: Iterable[str], subject: str, body: str) -> int:
-    sent = 0
-    for address in sorted({a for a in addresses if a}):
-        try:
-            sent += send_mail(subject, body, settings.DEFAULT_FROM_EMAIL, [address])
-        except OSError:
-            log.exception("could not send a consultation mail")
-    return sent
-
-
-def _mail_coordinators(consultation_id: int) -> int:
-    consultation = Consultation.objects.select_related("case__centre").get(pk=consultation_id)
-    users = get_user_model().objects.filter(
-        Q(memberships__role=Role.EUROPEAN_COORDINATOR)
-        | Q(memberships__role=Role.NATIONAL_COORDINATOR, memberships__country_id=consultation.case.centre.country_id),
-        is_active=True,
-    )
-    body = _("A consultation request waits for its experts: %(link)s") % {"link": _link(consultation_id)}
-    return _send((u.email for u in users), _("New consultation request"), body)
-
-
-def _mail_experts(consultation_id: int, expert_ids: list[int], subject: str) -> int:
-    users = get_user_model().objects.filter(pk__in=expert_ids, is_active=True)
-    body = _("Read the request and its thread: %(link)s") % {"link": _link(consultation_id)}
-    return _send((u.email for u in users), subject, body)
-
-
-def _mail_requester(consultation_id: int) -> int:
-    consultation = Consultation.objects.select_related("requested_by").get(pk=consultation_id)
-    body = _("The expert panel's recommendation is ready, with its letter: %(link)s") % {"link": _link(consultation_id)}
-    return _send([consultation.requested_by.email], _("Recommendation of the expert panel"), body)
+# --- overdue requests --------------------------------------------------------------------------
 
 
 def remind(now: dt.datetime | None = None) -> int:
@@ -549,9 +358,9 @@ def remind(now: dt.datetime | None = None) -> int:
     for consultation in overdue:
         waiting = list(consultation.assignments.filter(vote="").values_list("expert_id", flat=True))
         if waiting:
-            _mail_experts(consultation.pk, waiting, _("Reminder: a consultation is past its due date"))
+            mail_experts(consultation.pk, waiting, _("Reminder: a consultation is past its due date"))
         else:
-            _mail_coordinators(consultation.pk)
+            mail_coordinators(consultation.pk)
         Consultation.objects.filter(pk=consultation.pk).update(reminded_at=now)
         count += 1
     return count

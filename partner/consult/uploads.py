@@ -4,20 +4,32 @@ only type the file is ever served with.
 
 The type is read from the file's first bytes by `filetype`; images are then opened by Pillow, which
 refuses a file that only starts like an image.
+
+A checked file is stored with its row inside the request's transaction, and deleted again when
+that transaction does not commit.
 """
 
 from __future__ import annotations
 
+import hashlib
 import io
 import re
 import unicodedata
+from collections.abc import Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass
 from pathlib import PurePath
+from typing import Any
 
 import filetype
 from django.core.exceptions import ValidationError
+from django.core.files.base import ContentFile
+from django.db import transaction
 from django.utils.translation import gettext as _
 from PIL import Image, UnidentifiedImageError
+
+from .models import Attachment, Consultation
 
 MAX_BYTES = 20 * 1024 * 1024
 #: Content type -> the extensions a name may have for it, the first being the one it is stored under.
@@ -76,3 +88,45 @@ def checked_upload(name: str, content: bytes) -> Upload:
     elif b"%%EOF" not in content[-2048:]:
         raise ValidationError(_("%(name)s is not a complete PDF file.") % {"name": label})
     return Upload(label, content, content_type, ALLOWED[content_type][0])
+
+
+def store_attachment(consultation: Consultation, user: Any, kind: str, upload: Upload) -> Attachment:
+    """Write the file, then its row. The caller's transaction deletes the file again if it rolls back
+    (see `files_undone_on_error`), so a refused request leaves no file behind."""
+    if kind not in Attachment.Kind.values:
+        raise ValidationError(_("Choose the kind of the attachment."))
+    attachment = Attachment(
+        consultation=consultation,
+        kind=kind,
+        name=upload.name,
+        content_type=upload.content_type,
+        extension=upload.extension,
+        size=len(upload.content),
+        sha256=hashlib.sha256(upload.content).hexdigest(),
+        uploaded_by=user,
+    )
+    attachment.file.save(f"{attachment.sha256}.{upload.extension}", ContentFile(upload.content), save=False)
+    _written.get().append((attachment.file.storage, str(attachment.file.name)))
+    attachment.save()
+    return attachment
+
+
+#: Files written inside the current request's transaction, to delete if it fails: one list per request
+#: (a context variable, not a module list two threads of one server would share and clear for each other).
+_written: ContextVar[list[tuple[Any, str]]] = ContextVar("consult_files_written")
+
+
+@contextmanager
+def files_undone_on_error() -> Iterator[None]:
+    """One transaction whose files are deleted again when it does not commit."""
+    written: list[tuple[Any, str]] = []
+    token = _written.set(written)
+    try:
+        with transaction.atomic():
+            yield
+    except BaseException:
+        for storage, name in written:
+            storage.delete(name)
+        raise
+    finally:
+        _written.reset(token)

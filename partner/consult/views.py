@@ -27,6 +27,7 @@ from partner.lib.language import request_language
 
 from . import services
 from .models import Adherence, Attachment, Consultation, ConsultationStatus, Panel, Urgency
+from .summary import summary_of, summary_rows
 
 MAX_FILES = 5
 #: File inputs on the request's page; more files are added from the request's own page.
@@ -103,12 +104,12 @@ def new(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, _("The request is with the expert panel's coordinators."))
             return redirect("consult:detail", consultation.pk)
-    summary = services.summary_of(case)
+    summary = summary_of(case)
     context = {
         "case": case,
         "form": form,
         "kinds": kinds,
-        "summary": services.summary_rows(summary, request_language(request)),
+        "summary": summary_rows(summary, request_language(request)),
         "facts": _facts(summary),
         "entity": case.entity.names.get(request_language(request)) if case.entity else "",
         "panel": Panel(case.entity.panel).label if case.entity and case.entity.panel in Panel.values else "",
@@ -156,7 +157,7 @@ def _page(request: HttpRequest, consultation: Consultation, errors: dict[str, li
     )
     context: dict[str, Any] = {
         "consultation": consultation,
-        "summary": services.summary_rows(consultation.summary, request_language(request)),
+        "summary": summary_rows(consultation.summary, request_language(request)),
         "facts": _facts(consultation.summary),
         "entity": consultation.case.entity.names.get(request_language(request)) if consultation.case.entity else "",
         "attachments": consultation.attachments.all(),

@@ -12,13 +12,13 @@ from partner.analysis import AGE_GROUPS
 from partner.dictionary.loader import Dictionary
 
 from .models import RequestStatus
-from .services import sex_choices
+from .selection import sex_choices
 
 ISO_DATE = "%Y-%m-%d"
 
 
 class VariablesField(forms.MultipleChoiceField):
-    """The ticked variables; services.check_variables says which one is unknown and why."""
+    """The ticked variables; selection.check_variables says which one is unknown and why."""
 
     def valid_value(self, value: Any) -> bool:
         return True

@@ -17,7 +17,7 @@ from partner.cases.models import AccessLog
 from partner.dictionary.loader import get_dictionary
 from partner.lib.language import request_language
 
-from . import services
+from . import selection, services
 from .forms import DecisionForm, RequestForm
 from .models import DataRequest, RequestStatus
 
@@ -81,7 +81,7 @@ def request_new(request: HttpRequest) -> HttpResponse:
             messages.success(request, _("Your request was sent to the European coordinator."))
             return redirect("datarequests:detail", pk=created.pk)
     chosen = request.POST.getlist("variables") if request.method == "POST" else []
-    context = {"form": form, "groups": services.variable_groups(dictionary, lang, chosen), "dictionary": dictionary}
+    context = {"form": form, "groups": selection.variable_groups(dictionary, lang, chosen), "dictionary": dictionary}
     return render(request, "datarequests/new.html", context)
 
 
@@ -93,11 +93,11 @@ def _detail(request: HttpRequest, found: DataRequest, decision_form: DecisionFor
     submitted = found.status == RequestStatus.SUBMITTED
     reviewer = services.may_review(user)
     can_decide = reviewer and submitted and not mine
-    groups = [g for g in services.variable_groups(dictionary, lang, found.variables) if g["chosen"]]
+    groups = [g for g in selection.variable_groups(dictionary, lang, found.variables) if g["chosen"]]
     context = {
         "item": found,
         "groups": groups,
-        "cohort": services.describe_cohort(found.cohort, dictionary, lang),
+        "cohort": selection.describe_cohort(found.cohort, dictionary, lang),
         "history": services.history(found),
         "can_withdraw": mine and submitted,
         "can_download": mine and found.status == RequestStatus.APPROVED,

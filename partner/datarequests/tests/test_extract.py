@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from partner.cases.consent import withdraw_consent
 from partner.cases.models import AccessLog, Status, TumourCase
-from partner.datarequests import services
+from partner.datarequests import selection, services
 from partner.datarequests.extract import row_id
 from partner.datarequests.models import DataRequest, RequestStatus
 from partner.interop.models import ExportLog
@@ -151,7 +151,7 @@ class ContentsTests(DataRequestTestCase):
     def test_no_case_id_pseudonym_centre_or_identifier_at_the_source_leaves_in_any_file(self):
         variables = [
             f"{form.code}.{f.code}"
-            for form, fields in services.requestable_fields(self.dictionary)
+            for form, fields in selection.requestable_fields(self.dictionary)
             for f in fields
             if not form.is_module
         ]

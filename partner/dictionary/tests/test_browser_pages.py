@@ -42,8 +42,8 @@ class DictionaryPageTests(RegistryTestCase):
 class HomePageTests(RegistryTestCase):
     def test_the_start_page_shows_the_dictionary_and_the_registry_counts(self):
         for i in range(6):
-            self.register(self.padova, given=f"Child{i}")
-        self.register(self.paris, morphology="8720/3", topography="C44.5")
+            self.register(self.padova, given=f"Child{i}", case_status="submitted")
+        self.register(self.paris, morphology="8720/3", topography="C44.5", case_status="submitted")
         response = self.client.get("/")
         self.assertContains(response, self.dictionary.row.label)
         self.assertEqual(response.context["case_count"], 7)
@@ -54,9 +54,9 @@ class HomePageTests(RegistryTestCase):
 
     def test_small_counts_need_no_more_hiding_when_two_are_small(self):
         for i in range(6):
-            self.register(self.padova, given=f"Child{i}")
-        self.register(self.paris, morphology="8720/3", topography="C44.5")
-        self.register(self.paris, given="Lou", morphology="8230/3", topography="C18.7")
+            self.register(self.padova, given=f"Child{i}", case_status="submitted")
+        self.register(self.paris, morphology="8720/3", topography="C44.5", case_status="submitted")
+        self.register(self.paris, given="Lou", morphology="8230/3", topography="C18.7", case_status="submitted")
         rows = {r["code"]: r["n"] for r in self.client.get("/").context["entity_rows"]}
         self.assertEqual(rows["ACC"], 6)
         self.assertEqual(rows["MELANOMA"], "< 5")

@@ -13,7 +13,7 @@ from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
-from partner.datarequests import services
+from partner.datarequests import selection, services
 from partner.datarequests.models import DataRequest, RequestStatus
 from partner.dictionary.loader import get_dictionary
 
@@ -119,7 +119,7 @@ class Command(BaseCommand):
         lines += ["", f"{_('Purpose')}:", item.purpose, "", f"{_('Variables')}:"]
         lines += [f"  {variable}" for variable in item.variables]
         lines += ["", f"{_('Cohort')}:"]
-        lines += [f"  {label}: {value}" for label, value in services.describe_cohort(item.cohort, dictionary)]
+        lines += [f"  {label}: {value}" for label, value in selection.describe_cohort(item.cohort, dictionary)]
         lines.append(f"  {_('Cases it selects today')}: {services.cohort_size(item)}")
         lines += ["", f"{_('History')}:"]
         for h in services.history(item):
