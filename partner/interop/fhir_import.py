@@ -8,6 +8,7 @@ line or follow-up event it belongs to by its focus; one naming no field of the d
 record of the bundle, or giving its value as the wrong value[x] or in another unit, is refused, as is
 a field given two different values. Every error names the resource (its fullUrl, else its id) and
 the element; so does a value the dictionary refuses (`CaseInvalid`, from `create_case`).
+The treatment lines are read in fhir_treatments, the field Observations in fhir_fields.
 
 A case exported and imported into an empty registry comes back with the same form records: every
 value of the common dataset (registration, diagnosis and staging, treatment lines, follow-up events,
@@ -31,8 +32,7 @@ status, consent) and of the tumour modules, and the same patient. Not carried:
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from decimal import Decimal
+from dataclasses import dataclass
 from typing import Any
 
 from django.db import transaction
@@ -45,35 +45,23 @@ from partner.accounts.models import Centre
 from partner.cases.models import Status, TumourCase
 from partner.cases.services import CaseInvalid, FormError, create_case
 from partner.dictionary.loader import Dictionary, get_dictionary
-from partner.dictionary.schema import FieldDef
 
-from .fhir_export import (
+from .fhir_bundle import BundleError, Record, code_of, codings_of, day_of, extension_of, profiles_of
+from .fhir_fields import FieldReading
+from .fhir_treatments import TreatmentReading
+from .fhir_vocabulary import (
     ASSERTED_DATE_EXT,
     CASE_IDENTIFIER,
-    CODE_SYSTEMS,
-    CONCEPT_SYSTEMS,
-    DATA_ABSENT_EXT,
     DICTIONARY,
     DISEASE_STATUS_CODE,
     DISEASE_STATUS_PROFILE,
-    DOSE_EXT,
     HISTOLOGY_EXT,
     ICDO3,
-    INTENT_EXT,
     LATERALITY_EXT,
     LOINC,
-    MEDICATION_FIELDS,
-    MODALITY_EXT,
-    MODALITY_TECHNIQUE_EXT,
     PRIMARY_PROFILE,
     PSEUDONYM,
-    RADIOTHERAPY_CATEGORY,
-    RADIOTHERAPY_PROFILE,
-    RT_MODALITY,
-    SNOMED,
     STAGE_CODES,
-    SURGERY_CATEGORY,
-    SURGERY_PROFILE,
     TNM_CODES,
     TNM_SYSTEMS,
     field_def,
@@ -89,24 +77,6 @@ _STAGE_BASIS = {code: basis for basis, code in STAGE_CODES.items()}
 _TNM_CATEGORY = {
     code: (field, basis) for field, (_profile, codes) in TNM_CODES.items() for basis, code in codes.items()
 }
-_AGENT_FIELDS = ("chemo_agents", "targeted_agent")
-#: The value[x] a field Observation may have, by the field's type.
-_VALUE_KEYS = {
-    "choice": ("valueCodeableConcept",),
-    "multichoice": ("valueCodeableConcept",),
-    "morphology": ("valueCodeableConcept",),
-    "topography": ("valueCodeableConcept",),
-    "code": ("valueCodeableConcept",),
-    "boolean": ("valueBoolean",),
-    "date": ("valueDateTime",),
-    "integer": ("valueInteger", "valueQuantity"),
-    "decimal": ("valueQuantity", "valueInteger"),
-    "text": ("valueString",),
-}
-
-
-class BundleError(ValueError):
-    """The bundle is not valid FHIR, or not one the registry can take as a case."""
 
 
 def parse_bundle(bundle: Any) -> dict[str, Any]:
@@ -200,42 +170,11 @@ def _read(bundle: Any, dictionary: Dictionary) -> _Reading:
     return _Reader(parse_bundle(bundle), dictionary).read()
 
 
-def _codings(concept: dict[str, Any] | None) -> list[dict[str, Any]]:
-    return (concept or {}).get("coding", [])
-
-
-def _code(concept: dict[str, Any] | None, system: str) -> str | None:
-    return next((c.get("code") for c in _codings(concept) if c.get("system") == system), None)
-
-
-def _extension(element: dict[str, Any], url: str) -> dict[str, Any]:
-    return next((e for e in element.get("extension", []) if e.get("url") == url), {})
-
-
-def _day(value: Any) -> Any:
-    """A FHIR date or dateTime as the registry's date; a partial date goes on for validation to report."""
-    return value[:10] if isinstance(value, str) and len(value) >= 10 else value
-
-
-def _profiles(resource: dict[str, Any]) -> list[str]:
-    return resource.get("meta", {}).get("profile", [])
-
-
-@dataclass
-class _Record:
-    """One form record read from the bundle: its values, and where in the bundle each came from."""
-
-    form: str
-    source: str
-    values: dict[str, Any] = field(default_factory=dict)
-    sources: dict[str, str] = field(default_factory=dict)
-
-
 @dataclass
 class _Reading:
     case_fields: dict[str, Any]
     forms: dict[str, Any]
-    records: dict[tuple[str, int], _Record]
+    records: dict[tuple[str, int], Record]
 
     def locate(self, error: FormError) -> FormError:
         """The error with the resource and element of the bundle its value came from."""
@@ -246,98 +185,7 @@ class _Reading:
         return FormError(error.form, error.instance, error.field, f"{error.message} (from {source})")
 
 
-class _Reader:
-    def __init__(self, data: dict[str, Any], dictionary: Dictionary):
-        self.data = data
-        self.dictionary = dictionary
-        self.labels: dict[int, str] = {}
-        self.resources: list[dict[str, Any]] = []
-        self.by_reference: dict[str, dict[str, Any]] = {}
-        for number, entry in enumerate(data.get("entry", [])):
-            resource = entry.get("resource")
-            if resource is None:
-                continue
-            self.resources.append(resource)
-            typed = f"{resource['resourceType']}/{resource['id']}" if resource.get("id") else None
-            self.labels[id(resource)] = entry.get("fullUrl") or typed or f"entry[{number}]"
-            if entry.get("fullUrl"):
-                self.by_reference[entry["fullUrl"]] = resource
-            if typed:
-                self.by_reference[typed] = resource
-        self.single: dict[str, _Record] = {}
-        self.repeated: dict[str, list[_Record]] = {}
-        #: id() of a resource that is a record of a repeating form (a line, an event) -> the record.
-        self.record_of: dict[int, _Record] = {}
-        self.field_observations: list[dict[str, Any]] = []
-        self.assessments: list[_Record] = []
-
-    def of_type(self, kind: str) -> list[dict[str, Any]]:
-        return [r for r in self.resources if r["resourceType"] == kind]
-
-    def where(self, resource: dict[str, Any], element: str) -> str:
-        return f"{resource['resourceType']} {self.labels[id(resource)]}: {element}"
-
-    def resolve(self, references: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
-        found = (self.by_reference.get(r.get("reference", "")) for r in references or [])
-        return [r for r in found if r is not None]
-
-    def new_record(self, form: str, resource: dict[str, Any], element: str) -> _Record:
-        record = _Record(form, self.where(resource, element))
-        self.repeated.setdefault(form, []).append(record)
-        self.record_of[id(resource)] = record
-        return record
-
-    def put(
-        self, target: _Record | str, name: str, value: Any, where: str, *, strict: bool = False, keep: bool = False
-    ) -> None:
-        """Set a field of a record (a single form's by its code); a value of None leaves it as it is.
-
-        A standard element read later replaces one read earlier (a sender may give a clinical and a
-        pathological stage; `keep` keeps the first instead); a field Observation (`strict`) must agree
-        with what the bundle gave the field elsewhere.
-        """
-        if value is None:
-            return
-        record = target if isinstance(target, _Record) else self.single.setdefault(target, _Record(target, where))
-        if name in record.values:
-            if keep:
-                return
-            if strict and record.values[name] != value:
-                raise BundleError(
-                    _("%(where)s: %(form)s.%(field)s is given as %(value)r here and as %(other)r in %(source)s")
-                    % {
-                        "where": where,
-                        "form": record.form,
-                        "field": name,
-                        "value": value,
-                        "other": record.values[name],
-                        "source": record.sources.get(name, record.source),
-                    }
-                )
-        record.values[name] = value
-        record.sources[name] = where
-
-    def append(self, record: _Record, name: str, value: Any, where: str) -> None:
-        """One value of a multiple choice."""
-        values = record.values.setdefault(name, [])
-        record.sources.setdefault(name, where)
-        if value not in values:
-            values.append(value)
-
-    def choice(self, concept: dict[str, Any] | None, form: str, field: str) -> str | None:
-        """The dictionary's code for a coded value: the registry's coding, else a standard code it lists."""
-        own = _code(concept, system_of(form, field))
-        if own is not None:
-            return own
-        for coding in _codings(concept):
-            for choice in field_def(self.dictionary, form, field).choices:
-                if any(
-                    CONCEPT_SYSTEMS.get(k) == coding.get("system") and v == coding.get("code")
-                    for k, v in choice.concepts.items()
-                ):
-                    return choice.code
-        return None
-
+class _Reader(TreatmentReading, FieldReading):
     def read(self) -> _Reading:
         patients = self.of_type("Patient")
         if len(patients) != 1:
@@ -382,7 +230,7 @@ class _Reader:
 
     def reading(self, case_fields: dict[str, Any]) -> _Reading:
         forms: dict[str, Any] = {}
-        records: dict[tuple[str, int], _Record] = {}
+        records: dict[tuple[str, int], Record] = {}
         for code, record in self.single.items():
             forms[code] = record.values
             records[code, 1] = record
@@ -393,8 +241,8 @@ class _Reader:
 
     def primary_condition(self) -> dict[str, Any]:
         conditions = self.of_type("Condition")
-        primary = [c for c in conditions if PRIMARY_PROFILE in _profiles(c)] or [
-            c for c in conditions if _extension(c, HISTOLOGY_EXT) or "/" in (_code(c.get("code"), ICDO3) or "")
+        primary = [c for c in conditions if PRIMARY_PROFILE in profiles_of(c)] or [
+            c for c in conditions if extension_of(c, HISTOLOGY_EXT) or "/" in (code_of(c.get("code"), ICDO3) or "")
         ]
         if not primary:
             raise BundleError(_("the bundle holds no primary cancer Condition (ICD-O-3 morphology and topography)"))
@@ -422,25 +270,25 @@ class _Reader:
 
     def diagnosis(self, condition: dict[str, Any]) -> None:
         where = self.where
-        asserted = _extension(condition, ASSERTED_DATE_EXT).get("valueDateTime")
-        histology = _code(_extension(condition, HISTOLOGY_EXT).get("valueCodeableConcept"), ICDO3)
+        asserted = extension_of(condition, ASSERTED_DATE_EXT).get("valueDateTime")
+        histology = code_of(extension_of(condition, HISTOLOGY_EXT).get("valueCodeableConcept"), ICDO3)
         site = (condition.get("bodySite") or [{}])[0]
         evidence = [c for e in condition.get("evidence", []) for c in e.get("code", [])]
-        laterality = _extension(site, LATERALITY_EXT).get("valueCodeableConcept")
-        self.put("diagnosis", "onset_date", _day(condition.get("onsetDateTime")), where(condition, "onsetDateTime"))
+        laterality = extension_of(site, LATERALITY_EXT).get("valueCodeableConcept")
+        self.put("diagnosis", "onset_date", day_of(condition.get("onsetDateTime")), where(condition, "onsetDateTime"))
         for value, element in (
             (asserted, "extension:assertedDate"),
             (condition.get("recordedDate"), "recordedDate"),
             (condition.get("onsetDateTime"), "onsetDateTime"),
         ):
             if value:
-                self.put("diagnosis", "diagnosis_date", _day(value), where(condition, element))
+                self.put("diagnosis", "diagnosis_date", day_of(value), where(condition, element))
                 break
         if histology:
             self.put("diagnosis", "morphology", histology, where(condition, "extension:histologyMorphologyBehavior"))
         else:
-            self.put("diagnosis", "morphology", _code(condition.get("code"), ICDO3), where(condition, "code"))
-        self.put("diagnosis", "topography", _code(site, ICDO3), where(condition, "bodySite"))
+            self.put("diagnosis", "morphology", code_of(condition.get("code"), ICDO3), where(condition, "code"))
+        self.put("diagnosis", "topography", code_of(site, ICDO3), where(condition, "bodySite"))
         if laterality:
             value = self.choice(laterality, "diagnosis", "laterality")
             self.put("diagnosis", "laterality", value, where(condition, "bodySite.extension:lateralityQualifier"))
@@ -456,10 +304,10 @@ class _Reader:
         """The Observations of standard elements, and those that are a record; field Observations wait."""
         last_status = system_of("status", "last_disease_status")
         for observation in self.of_type("Observation"):
-            own = _code(observation.get("code"), DICTIONARY)
-            loinc = _code(observation.get("code"), LOINC)
+            own = code_of(observation.get("code"), DICTIONARY)
+            loinc = code_of(observation.get("code"), LOINC)
             value = observation.get("valueCodeableConcept")
-            when = _day(observation.get("effectiveDateTime"))
+            when = day_of(observation.get("effectiveDateTime"))
             if own == "status.patient_status":
                 self.patient_status(observation, value, when)
             elif own in self.dictionary.form_by_code:
@@ -472,10 +320,10 @@ class _Reader:
                 self.put(event, "event_date", when, self.where(observation, "effectiveDateTime"))
             elif own is not None:
                 self.field_observations.append(observation)
-            elif loinc == DISEASE_STATUS_CODE or DISEASE_STATUS_PROFILE in _profiles(observation):
-                if _code(value, last_status) is not None:
+            elif loinc == DISEASE_STATUS_CODE or DISEASE_STATUS_PROFILE in profiles_of(observation):
+                if code_of(value, last_status) is not None:
                     where = self.where(observation, "valueCodeableConcept")
-                    self.put("status", "last_disease_status", _code(value, last_status), where)
+                    self.put("status", "last_disease_status", code_of(value, last_status), where)
                     continue
                 disease_status = self.choice(value, "follow_up", "disease_status")
                 if disease_status is not None:  # a status the dictionary has no code for is left out
@@ -486,7 +334,7 @@ class _Reader:
                     self.assessments.append(event)
             elif loinc in _STAGE_BASIS:
                 system = self.choice(observation.get("method"), "diagnosis", "stage_system")
-                group = (value or {}).get("text") or next((c.get("code") for c in _codings(value)), None)
+                group = (value or {}).get("text") or next((c.get("code") for c in codings_of(value)), None)
                 self.put("diagnosis", "stage_system", system, self.where(observation, "method"))
                 self.put("diagnosis", "stage_group", group, self.where(observation, "valueCodeableConcept"))
                 if system in TNM_SYSTEMS and _STAGE_BASIS[loinc]:
@@ -494,7 +342,7 @@ class _Reader:
             elif loinc in _TNM_CATEGORY:
                 field, basis = _TNM_CATEGORY[loinc]
                 category = self.choice(value, "diagnosis", field) or next(
-                    (c.get("code") for c in _codings(value)), None
+                    (c.get("code") for c in codings_of(value)), None
                 )
                 self.put("diagnosis", field, category, self.where(observation, "valueCodeableConcept"))
                 self.put("diagnosis", "tnm_basis", basis, self.where(observation, "code"), keep=True)
@@ -504,7 +352,7 @@ class _Reader:
             (
                 c.get("valueCodeableConcept")
                 for c in observation.get("component", [])
-                if _code(c.get("code"), DICTIONARY) == "status.cause_of_death"
+                if code_of(c.get("code"), DICTIONARY) == "status.cause_of_death"
             ),
             None,
         )
@@ -517,219 +365,12 @@ class _Reader:
             cause_of_death = self.choice(cause, "status", "cause_of_death")
             self.put("status", "cause_of_death", cause_of_death, where(observation, "component:cause_of_death"))
 
-    def record(self, observation: dict[str, Any], form: str) -> None:
-        """An Observation coded with a form: a record, its values given by the field Observations naming it."""
-        if self.dictionary.form_by_code[form].repeating:
-            self.new_record(form, observation, "code")
-        else:
-            self.single.setdefault(form, _Record(form, self.where(observation, "code")))
-
     def vital_status(self, patient: dict[str, Any]) -> None:
         if "deceasedDateTime" in patient:
             self.put("status", "patient_status", "dead", self.where(patient, "deceasedDateTime"), keep=True)
             self.put(
-                "status", "date_of_death", _day(patient["deceasedDateTime"]), self.where(patient, "deceasedDateTime")
+                "status", "date_of_death", day_of(patient["deceasedDateTime"]), self.where(patient, "deceasedDateTime")
             )
         elif "deceasedBoolean" in patient:
             alive = "dead" if patient["deceasedBoolean"] else "alive"
             self.put("status", "patient_status", alive, self.where(patient, "deceasedBoolean"), keep=True)
-
-    def treatment(self) -> None:
-        groups: dict[Any, _Record] = {}
-        for resource in self.resources:
-            if resource["resourceType"] == "Procedure":
-                self.procedure(resource)
-            elif resource["resourceType"] in ("MedicationRequest", "MedicationAdministration"):
-                self.medication(resource, groups)
-
-    def intent(self, resource: dict[str, Any], line: _Record) -> None:
-        intent = _extension(resource, INTENT_EXT).get("valueCodeableConcept")
-        if intent:
-            value = self.choice(intent, "treatment", "treatment_intent")
-            self.put(line, "treatment_intent", value, self.where(resource, "extension:treatmentIntent"))
-
-    def procedure(self, procedure: dict[str, Any]) -> None:
-        category, profiles = procedure.get("category"), _profiles(procedure)
-        kind = self.choice(category, "treatment", "line_type")
-        if kind is None and (SURGERY_PROFILE in profiles or _code(category, SNOMED) == SURGERY_CATEGORY):
-            kind = "surgery"
-        elif kind is None and (RADIOTHERAPY_PROFILE in profiles or _code(category, SNOMED) == RADIOTHERAPY_CATEGORY):
-            kind = "radiotherapy"
-        untyped = kind is None and bool(_extension(category or {}, DATA_ABSENT_EXT))  # a line of unknown type
-        if kind not in ("surgery", "radiotherapy", "other") and not untyped:
-            return
-        where = self.where
-        line = self.new_record("treatment", procedure, "category")
-        period = procedure.get("performedPeriod", {})
-        self.put(line, "line_type", kind, where(procedure, "category"))
-        if period.get("start"):
-            self.put(line, "treatment_start_date", _day(period["start"]), where(procedure, "performedPeriod.start"))
-        else:
-            start = _day(procedure.get("performedDateTime"))
-            self.put(line, "treatment_start_date", start, where(procedure, "performedDateTime"))
-        self.put(line, "treatment_end_date", _day(period.get("end")), where(procedure, "performedPeriod.end"))
-        self.intent(procedure, line)
-        if kind == "surgery":
-            surgery = self.choice(procedure.get("code"), "treatment", "surgery_type")
-            self.put(line, "surgery_type", surgery, where(procedure, "code"))
-            outcome = procedure.get("outcome")
-            if outcome:
-                margin = self.choice(outcome, "treatment", "resection_margin")
-                self.put(line, "resection_margin", margin, where(procedure, "outcome"))
-        elif kind == "radiotherapy":
-            self.radiotherapy(procedure, line)
-        elif kind == "other":
-            self.put(line, "other_treatment", procedure.get("code", {}).get("text"), where(procedure, "code.text"))
-
-    def radiotherapy(self, procedure: dict[str, Any], line: _Record) -> None:
-        modality = _extension(_extension(procedure, MODALITY_TECHNIQUE_EXT), MODALITY_EXT).get("valueCodeableConcept")
-        if modality:
-            snomed = {code: technique for technique, code in RT_MODALITY.items()}
-            technique = self.choice(modality, "treatment", "rt_technique") or snomed.get(_code(modality, SNOMED) or "")
-            self.put(line, "rt_technique", technique, self.where(procedure, "extension:modalityAndTechnique"))
-        dose = _extension(procedure, DOSE_EXT)
-        where = self.where(procedure, "extension:doseDeliveredToVolume")
-        quantity = _extension(dose, "totalDoseDelivered").get("valueQuantity")
-        if quantity and quantity.get("value") is not None:
-            gy = Decimal(str(quantity["value"]))
-            gy = gy / 100 if quantity.get("code", quantity.get("unit")) == "cGy" else gy
-            self.put(line, "rt_total_dose", float(gy), f"{where}.totalDoseDelivered")
-        fractions = _extension(dose, "fractionsDelivered").get("valueUnsignedInt")
-        self.put(line, "rt_fractions", fractions, f"{where}.fractionsDelivered")
-        volume = self.resolve([_extension(dose, "volume").get("valueReference", {})])
-        if volume:
-            self.put(line, "rt_site", volume[0].get("description"), self.where(volume[0], "description"))
-
-    def medication(self, resource: dict[str, Any], groups: dict[Any, _Record]) -> None:
-        medication = resource.get("medicationCodeableConcept")
-        field = next((f for f in _AGENT_FIELDS if _code(medication, system_of("treatment", f)) is not None), None)
-        field = field or next((f for f in _AGENT_FIELDS if self.choice(medication, "treatment", f)), None)
-        agent = self.choice(medication, "treatment", field) if field else None
-        category = resource.get("category")
-        kind = self.choice(category[0] if isinstance(category, list) else category, "treatment", "line_type")
-        kind = kind or ("targeted_therapy" if field == "targeted_agent" else "chemotherapy")
-        if resource["resourceType"] == "MedicationRequest":
-            element = "dosageInstruction.timing.repeat.boundsPeriod"
-            period = ((resource.get("dosageInstruction") or [{}])[0].get("timing", {}).get("repeat", {})).get(
-                "boundsPeriod", {}
-            )
-        else:
-            element = "effective[x]"
-            period = resource.get("effectivePeriod") or {"start": resource.get("effectiveDateTime")}
-        start, end = _day(period.get("start")), _day(period.get("end"))
-        key = resource.get("groupIdentifier", {}).get("value") or (kind, start, end)
-        where = self.where
-        if key in groups:
-            line = self.record_of[id(resource)] = groups[key]
-        else:
-            line = groups[key] = self.new_record("treatment", resource, "category")
-            self.put(line, "line_type", kind, where(resource, "category"))
-            self.put(line, "treatment_start_date", start, where(resource, f"{element}.start"))
-            self.put(line, "treatment_end_date", end, where(resource, f"{element}.end"))
-            self.intent(resource, line)
-            reason = resource.get("statusReason")
-            reason = reason[0] if isinstance(reason, list) else reason  # a list in MedicationAdministration
-            if reason:
-                end_reason = self.choice(reason, "treatment", "end_reason")
-                self.put(line, "end_reason", end_reason, where(resource, "statusReason"))
-        if agent is not None:
-            field = MEDICATION_FIELDS.get(line.values.get("line_type", kind), "chemo_agents")
-            self.append(line, field, agent, where(resource, "medicationCodeableConcept"))
-
-    def field_observation(self, observation: dict[str, Any]) -> None:
-        """A value of a field with no standard element: its code names the field, its focus the record."""
-        code = _code(observation.get("code"), DICTIONARY) or ""
-        form_code, _dot, field_code = code.partition(".")
-        form = self.dictionary.form_by_code.get(form_code)
-        f = next((f for f in form.fields if f.code == field_code), None) if form else None
-        if form is None or f is None:
-            raise BundleError(
-                _("%(where)s: %(code)r is not a field of the data dictionary (version %(version)s)")
-                % {"where": self.where(observation, "code"), "code": code, "version": self.dictionary.number}
-            )
-        if f.computed:
-            raise BundleError(
-                _("%(where)s: %(code)s is computed by the registry, never taken from a bundle")
-                % {"where": self.where(observation, "code"), "code": code}
-            )
-        target: _Record | str = form_code
-        if form.repeating:
-            records = [self.record_of.get(id(r)) for r in self.resolve(observation.get("focus"))]
-            found = next((r for r in records if r is not None and r.form == form_code), None)
-            if found is None:
-                raise BundleError(
-                    _("%(where)s: %(code)s belongs to a record of %(form)s, and the focus names none in the bundle")
-                    % {"where": self.where(observation, "focus"), "code": code, "form": form_code}
-                )
-            target = found
-        value, element = self.value(observation, form_code, f)
-        where = self.where(observation, element)
-        if f.type == "multichoice":
-            record = (
-                target if isinstance(target, _Record) else self.single.setdefault(form_code, _Record(form_code, where))
-            )
-            self.append(record, f.code, value, where)
-        else:
-            self.put(target, f.code, value, where, strict=True)
-
-    def coded(self, observation: dict[str, Any], form: str, field: str) -> str:
-        """A choice of a field Observation: its value must be one the dictionary can name."""
-        value = self.choice(observation.get("valueCodeableConcept"), form, field)
-        if value is None:
-            raise BundleError(
-                _("%(where)s: no coding of %(system)s nor a standard code of one of the field's choices")
-                % {"where": self.where(observation, "valueCodeableConcept"), "system": system_of(form, field)}
-            )
-        return value
-
-    def value(self, observation: dict[str, Any], form: str, f: FieldDef) -> tuple[Any, str]:
-        """The value of a field Observation, and the element it is in; the wrong value[x] is refused."""
-        allowed = _VALUE_KEYS[f.type]
-        key = next((k for k in allowed if k in observation), None)
-        if key is None:
-            given = next((k for k in observation if k.startswith("value")), "value[x]")
-            raise BundleError(
-                _("%(where)s: %(form)s.%(field)s, a field of type %(type)s, takes %(allowed)s")
-                % {
-                    "where": self.where(observation, given),
-                    "form": form,
-                    "field": f.code,
-                    "type": f.type,
-                    "allowed": " or ".join(allowed),
-                }
-            )
-        raw = observation[key]
-        if f.type in ("choice", "multichoice"):
-            return self.coded(observation, form, f.code), key
-        if key == "valueCodeableConcept":
-            systems = [system_of(form, f.code), ICDO3 if f.type != "code" else CODE_SYSTEMS.get(f.code_system or "")]
-            code = next((c for s in systems if s and (c := _code(raw, s)) is not None), None)
-            if code is None:
-                raise BundleError(
-                    _("%(where)s: no coding of %(systems)s")
-                    % {"where": self.where(observation, key), "systems": " nor ".join(s for s in systems if s)}
-                )
-            if f.code_system == "ORPHA" and code.isdigit():
-                code = f"ORPHA:{code}"
-            return code, key
-        if key == "valueQuantity":
-            unit = raw.get("code", raw.get("unit"))
-            if unit is not None and f.unit and unit != f.unit:
-                raise BundleError(
-                    _("%(where)s: %(unit)s, where %(form)s.%(field)s is in %(expected)s")
-                    % {
-                        "where": self.where(observation, "valueQuantity.code"),
-                        "unit": unit,
-                        "form": form,
-                        "field": f.code,
-                        "expected": f.unit,
-                    }
-                )
-            raw = raw.get("value")
-            if raw is None:
-                raise BundleError(_("%(where)s: no value") % {"where": self.where(observation, "valueQuantity.value")})
-        if f.type == "integer" and isinstance(raw, float) and raw.is_integer():
-            raw = int(raw)
-        if f.type == "date":
-            raw = _day(raw)
-        return raw, key
