@@ -74,7 +74,8 @@ class ProxyHandler(socketserver.StreamRequestHandler):
 class HubPushTests(RegistryTestCase):
     @classmethod
     def setUpClass(cls):
-        super().setUpClass()
+        # The hub first, in its own process and database: a hub that does not start fails the class
+        # before the test database's transaction is opened.
         cls.folder = Path(tempfile.mkdtemp())
         cls.db = cls.folder / "hub.sqlite3"
         cls.env = {
@@ -91,22 +92,26 @@ class HubPushTests(RegistryTestCase):
         cls.token_file = cls.folder / "token"
         cls.token_file.write_text(made.stdout.strip())
         port = free_port()
-        cls.hub = subprocess.Popen(
-            [BIN, "runserver", f"127.0.0.1:{port}", "--noreload"],
-            env=cls.env,
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.DEVNULL,
-        )
-        deadline = time.monotonic() + 60
-        while time.monotonic() < deadline:
+        log = cls.folder / "hub.log"
+        with log.open("wb") as out:
+            cls.hub = subprocess.Popen(
+                [BIN, "runserver", f"127.0.0.1:{port}", "--noreload"], env=cls.env, stdout=out, stderr=out
+            )
+        # A loaded machine may take a while to start the hub; one that did not start says why.
+        deadline = time.monotonic() + 180
+        while True:
             try:
                 with socket.create_connection(("127.0.0.1", port), timeout=1):
                     break
             except OSError:
+                if cls.hub.poll() is not None or time.monotonic() > deadline:
+                    cls.hub.kill()
+                    raise RuntimeError(f"the hub did not start on port {port}:\n{log.read_text()}") from None
                 time.sleep(0.2)
         cls.proxy = Proxy(port)
         threading.Thread(target=cls.proxy.serve_forever, daemon=True).start()
         cls.url = f"http://127.0.0.1:{cls.proxy.server_address[1]}"
+        super().setUpClass()
 
     @classmethod
     def tearDownClass(cls):
