@@ -190,7 +190,8 @@ class ImportCutOff(RegistryStory, TransactionTestCase):
             catch.terminate(pid)
         _out, err = process.communicate(timeout=WAIT)
         self.assertNotEqual(process.returncode, 0)
-        self.assertIn("terminating connection due to administrator command", err)
+        # The server's own message, or the driver's when the import was sending a batch of rows.
+        self.assertRegex(err, "terminating connection due to administrator command|server closed the connection")
         wait_until_gone(pid)
         self.assertEqual(self.snapshot(), before)
         self.import_again_succeeds(before)
