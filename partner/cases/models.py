@@ -145,6 +145,9 @@ class AccessLog(models.Model):
     case = models.ForeignKey(TumourCase, on_delete=models.PROTECT, related_name="reads")
     channel = models.CharField(max_length=10, choices=Channel.choices)
     what = models.CharField(max_length=40, help_text="the page or endpoint read")
+    address = models.GenericIPAddressField(
+        null=True, blank=True, help_text="the client's address, from the trusted proxy's header when behind one"
+    )
 
     objects = AccessLogQuerySet.as_manager()
 
@@ -176,6 +179,7 @@ class ConsentWithdrawal(models.Model):
     erased = models.BooleanField(_("clinical data erased"))
     erased_records = models.JSONField(default=list, help_text="the records erased, as 'form #n'")
     erased_versions = models.PositiveIntegerField(default=0, help_text="historical versions erased with them")
+    reason = models.TextField(_("reason"), blank=True, help_text="why the data were erased, as recorded by the person who erased them")
     recorded_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 
