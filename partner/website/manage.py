@@ -12,7 +12,7 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
@@ -71,6 +71,8 @@ FORMS: dict[str, tuple[type[forms.ModelForm], str, Any]] = {
 @login_required
 def edit(request: HttpRequest, kind: str, pk: int | None = None) -> HttpResponse:
     """Create (no pk) or edit one item of the website's content."""
+    if kind not in FORMS:
+        raise Http404("no such kind of content")
     _coordinator(request)
     form_class, back, noun = FORMS[kind]
     model = form_class._meta.model
