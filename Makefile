@@ -10,7 +10,7 @@ DEMO_PATIENTS ?= 600
 # The PostgreSQL run of the suite uses DATABASE_URL when set, else this server when it answers.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
 
-.PHONY: run test test-sqlite test-postgres bench lint audit audit-service chromium pdf-libs clean
+.PHONY: run test test-sqlite test-postgres bench lint audit audit-service chromium nginx pdf-libs clean
 
 $(STAMP): pyproject.toml
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,10 @@ run: $(STAMP) pdf-libs
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)
 
+# `nginx -t` checks deploy/nginx.conf in the suite (partner/tests/test_deploy_files.py).
+nginx:
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || (apt-get update -qq && apt-get install -y -qq nginx >/dev/null)
+
 # WeasyPrint writes the consultation letters through Pango.
 pdf-libs:
 	@/sbin/ldconfig -p | grep -q libpangoft2-1.0 || (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null)
@@ -39,7 +43,7 @@ pdf-libs:
 node_modules/axe-core/axe.min.js: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent && touch $@
 
-test: $(STAMP) chromium pdf-libs node_modules/axe-core/axe.min.js test-sqlite test-postgres
+test: $(STAMP) chromium nginx pdf-libs node_modules/axe-core/axe.min.js test-sqlite test-postgres
 
 test-sqlite: $(STAMP) node_modules/axe-core/axe.min.js
 	env -u DATABASE_URL $(BIN)/pytest

@@ -11,6 +11,12 @@ from __future__ import annotations
 
 import os
 
+from gunicorn.glogging import Logger as _Logger
+
+from partner.accounts.logs import escape_controls as _escape_controls
+
+# Names starting with "_" are this file's own; every other name is a gunicorn setting.
+
 wsgi_app = "partner.wsgi:application"
 bind = ["unix:/run/partner/gunicorn.sock"]
 #: The socket is readable and writable by the service's group, which nginx's user joins (docs/deploy.md).
@@ -38,10 +44,23 @@ max_requests_jitter = 200
 forwarded_allow_ips = "127.0.0.1,::1"
 
 # To the journal, through standard output and error; without the query string, which may hold
-# search terms a log reader should not see.
+# search terms a log reader should not see. The connection has no address on the unix socket: the
+# client's is in nginx's X-Forwarded-For. The request id is the one Django's log records carry.
 accesslog = "-"
 errorlog = "-"
 loglevel = "info"
-access_log_format = '%(h)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s"'
+access_log_format = '%({x-forwarded-for}i)s "%(m)s %(U)s %(H)s" %(s)s %(B)s %(M)sms "%(a)s" %({x-request-id}o)s'
+
+
+class _EscapingLogger(_Logger):
+    """The path is written decoded, so /%0A... would start a line of its own: every value of an access log
+    line has its control characters escaped (\\n, \\x1b)."""
+
+    def atoms(self, resp, req, environ, request_time):  # type: ignore[no-untyped-def]
+        atoms = super().atoms(resp, req, environ, request_time)
+        return {key: _escape_controls(value) if isinstance(value, str) else value for key, value in atoms.items()}
+
+
+logger_class = _EscapingLogger
 capture_output = True
 proc_name = "partner"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import datetime as dt
 import logging
 import os
 import secrets
@@ -93,8 +94,10 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "partner.accounts.middleware.RequestIdMiddleware",  # first: every record of the request carries its id
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "partner.accounts.middleware.NoStoreMiddleware",  # below WhiteNoise, which answers static files itself
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.locale.LocaleMiddleware",
     "django.middleware.common.CommonMiddleware",
@@ -160,20 +163,32 @@ AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.NumericPasswordValidator"},
 ]
 AUTHENTICATION_BACKENDS = [
-    "axes.backends.AxesStandaloneBackend",  # counts failures and refuses a locked-out user name
+    "axes.backends.AxesStandaloneBackend",  # refuses a user name while it waits at this address
     "django.contrib.auth.backends.ModelBackend",
 ]
-#: Lock-out after repeated failures, per user name, for a quarter of an hour.
 #: API requests with an unknown token that one address may send in a minute before it is refused (429).
 PARTNER_TOKEN_FAILURES_PER_MINUTE = envint("PARTNER_TOKEN_FAILURES_PER_MINUTE", "20")
+#: Proxies in front of the registry that add the address they were reached from to X-Forwarded-For
+#: (nginx: 1). Only then is that header, and the proxy's X-Request-ID, believed (partner.accounts.client).
+PARTNER_TRUSTED_PROXIES = envint("PARTNER_TRUSTED_PROXIES", "0")
+
+# Log-in throttling (partner.accounts.throttle): per user name and address together, so that a guesser
+# elsewhere never holds the user back, nor one forgotten password a whole hospital behind one address.
+# After the limit, a wait before each further try that doubles with each failure.
+AXES_HANDLER = "partner.accounts.throttle.ThrottlingHandler"
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]
+AXES_CLIENT_IP_CALLABLE = "partner.accounts.client.client_address"
 AXES_FAILURE_LIMIT = envint("PARTNER_LOGIN_FAILURE_LIMIT", "5")
-AXES_COOLOFF_TIME = envint("PARTNER_LOGIN_COOLOFF_MINUTES", "15") / 60
-AXES_LOCKOUT_PARAMETERS = ["username"]
+PARTNER_LOGIN_FIRST_WAIT_MINUTES = envint("PARTNER_LOGIN_FIRST_WAIT_MINUTES", "1")
+PARTNER_LOGIN_LONGEST_WAIT_MINUTES = envint("PARTNER_LOGIN_LONGEST_WAIT_MINUTES", "60")
+#: How long failures are remembered after the last one; the wait itself is partner.accounts.throttle's.
+AXES_COOLOFF_TIME = dt.timedelta(days=1)
+#: A try refused during the wait is not a failure: it neither lengthens the wait nor reaches the password.
+AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_RESET_ON_SUCCESS = True
-# Per user name only: a hospital puts many users behind one address, and locking the address
-# would lock out a whole centre because of one forgotten password.
-SILENCED_SYSTEM_CHECKS = ["axes.W006"]
-AXES_LOCKOUT_TEMPLATE = "registration/locked_out.html"
+#: Kept so that the user can be told of failed log-ins at their next log-in.
+AXES_ENABLE_ACCESS_FAILURE_LOG = True
+AXES_LOCKOUT_CALLABLE = "partner.accounts.throttle.throttled"
 OTP_TOTP_ISSUER = "PARTNER registry"
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
@@ -248,6 +263,30 @@ CONTENT_SECURITY_POLICY = {
         "form-action": [SELF],
         "frame-ancestors": [NONE],
     }
+}
+
+# Logging: to standard error (the journal, under systemd), one line per record with its request's id;
+# errors with their tracebacks. Records name the path, never a query string, a body or form data.
+LOGGING = {
+    "version": 1,
+    "disable_existing_loggers": False,
+    "filters": {"request_id": {"()": "partner.accounts.logs.RequestIdFilter"}},
+    "formatters": {
+        "registry": {
+            "()": "partner.accounts.logs.EscapingFormatter",
+            "format": "%(asctime)s %(levelname)s %(name)s [%(request_id)s] %(message)s",
+        }
+    },
+    "handlers": {
+        "stderr": {"class": "logging.StreamHandler", "filters": ["request_id"], "formatter": "registry"},
+    },
+    "root": {"handlers": ["stderr"], "level": "WARNING"},
+    "loggers": {
+        # Replaces Django's default handlers: the console only in debug mode, and mail to ADMINS,
+        # whose report would carry the request's data.
+        "django": {"handlers": ["stderr"], "level": "WARNING", "propagate": False},
+        "partner": {"level": "INFO"},
+    },
 }
 
 #: The largest request body read into memory: a hub push of a few thousand cases, or a 20 MB

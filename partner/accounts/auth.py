@@ -12,14 +12,18 @@ from django.utils import timezone
 from ninja.errors import HttpError
 from ninja.security import HttpBearer, django_auth
 
+from .client import client_address
 from .models import ApiToken
 from .security import needs_second_factor
 
 LAST_USED_RESOLUTION = dt.timedelta(minutes=1)
 
 
-def _failures_key(request: HttpRequest) -> str:
-    return f"api-token-failures:{request.META.get('REMOTE_ADDR', '')}"
+def _failures_key(request: HttpRequest) -> str | None:
+    """Per client address; None when it cannot be known (no proxy header, no connection address):
+    counting every such client together would let one of them shut the API for all."""
+    address = client_address(request)
+    return f"api-token-failures:{address}" if address else None
 
 
 def _refuse_if_hammering(request: HttpRequest) -> None:
@@ -27,12 +31,15 @@ def _refuse_if_hammering(request: HttpRequest) -> None:
     token or not (429). Counted per server process, in its memory: with several workers a client gets
     up to that many times the limit. A token is 256 random bits, so this is against hammering and
     noisy scripts, not guessing."""
-    if cache.get(_failures_key(request), 0) >= settings.PARTNER_TOKEN_FAILURES_PER_MINUTE:
+    key = _failures_key(request)
+    if key and cache.get(key, 0) >= settings.PARTNER_TOKEN_FAILURES_PER_MINUTE:
         raise HttpError(429, "too many requests with an unknown token from this address: wait a minute")
 
 
 def _count_failure(request: HttpRequest) -> None:
     key = _failures_key(request)
+    if key is None:
+        return
     cache.add(key, 0, timeout=60)
     try:
         cache.incr(key)

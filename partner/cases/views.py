@@ -15,6 +15,7 @@ from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
+from partner.accounts.client import client_address
 from partner.accounts.models import CENTRE_ROLES
 from partner.accounts.security import is_coordinator, is_european_coordinator
 from partner.dictionary.loader import get_dictionary
@@ -42,7 +43,9 @@ def visible_case(
     )
     # The version's whole definition is large and read from the dictionary cache instead.
     case = get_object_or_404(cases.defer("dictionary_version__definition"), pk=pk)
-    AccessLog.objects.create(user_id=cast(int, request.user.pk), case=case, channel=channel, what=what)
+    AccessLog.objects.create(
+        user_id=cast(int, request.user.pk), case=case, channel=channel, what=what, address=client_address(request)
+    )
     return case
 
 

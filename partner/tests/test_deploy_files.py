@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ast
 import configparser
+import datetime as dt
 import http.client
 import json
 import os
@@ -24,6 +25,7 @@ import sys
 import time
 from pathlib import Path
 from typing import Any
+from urllib.parse import quote
 
 import pytest
 
@@ -35,6 +37,9 @@ SECRETS = ("SECRET_KEY_FILE", "PARTNER_PSEUDONYM_KEY_FILE", "PARTNER_LINKAGE_KEY
 UNITS = sorted([*DEPLOY.glob("*.service"), *DEPLOY.glob("*.timer")])
 ASSIGNMENT = re.compile(r"^(#?)([A-Z][A-Z0-9_]*)=(.*)$")
 ENV_READERS = {"envbool", "envint", "envlist", "secret_from_file", "getenv"}
+#: What a path with a %0A in it would write as a log line of its own, were it not escaped.
+FORGED = '127.0.0.1 "GET /admin/ HTTP/1.1" 200 0 1ms "curl"'
+FORGED_QUOTED = FORGED.replace('"', '\\"')  # as gunicorn writes it: it escapes quotes itself
 
 
 # --- The environment --------------------------------------------------------------------------------
@@ -141,6 +146,28 @@ def test_the_gunicorn_config_loads_with_the_settings_the_deployment_relies_on() 
     assert "127.0.0.1" in config.forwarded_allow_ips
     assert config.accesslog == "-" and config.errorlog == "-"
     assert config.timeout >= 60
+    assert "%(q)s" not in config.access_log_format and "%(r)s" not in config.access_log_format, "no query strings"
+
+
+def test_gunicorns_access_log_escapes_control_characters_from_the_request() -> None:
+    from gunicorn.config import Config
+
+    config = Config()
+    for name, value in gunicorn_settings().items():
+        config.set(name, value)
+    logger = config.logger_class(config)
+    environ = {
+        "REQUEST_METHOD": "GET",
+        "RAW_URI": "/health%0A...",
+        "SERVER_PROTOCOL": "HTTP/1.1",
+        "PATH_INFO": f"/health\n{FORGED}",
+        "HTTP_USER_AGENT": "curl\x1b[2J",
+    }
+    response = type("Response", (), {"status": "404 Not Found", "sent": 0, "headers": [("X-Request-ID", "77ab")]})()
+    request = type("Request", (), {"headers": [("X-FORWARDED-FOR", "203.0.113.9\r\n")]})()
+    atoms = logger.atoms(response, request, environ, dt.timedelta(milliseconds=3))
+    line = config.access_log_format % logger.atoms_wrapper_class(atoms)
+    assert line == f'203.0.113.9\\r\\n "GET /health\\n{FORGED_QUOTED} HTTP/1.1" 404 0 3ms "curl\\x1b[2J" 77ab'
 
 
 def unit(path: Path) -> configparser.ConfigParser:
@@ -185,6 +212,7 @@ def test_gunicorn_with_the_config_serves_the_registry_on_its_socket_behind_the_t
             "ALLOWED_HOSTS": "registry.example.org",
             "PARTNER_BEHIND_TLS_PROXY": "true",
             "PARTNER_SSL_REDIRECT": "true",
+            "PARTNER_TRUSTED_PROXIES": "1",
         },
     )
     migrated = subprocess.run(
@@ -193,6 +221,7 @@ def test_gunicorn_with_the_config_serves_the_registry_on_its_socket_behind_the_t
     assert migrated.returncode == 0, migrated.stderr
     sock = tmp_path / "gunicorn.sock"
     log = tmp_path / "gunicorn.log"
+    access = tmp_path / "access.log"
     server = subprocess.Popen(
         [
             str(BIN / "gunicorn"),
@@ -200,7 +229,7 @@ def test_gunicorn_with_the_config_serves_the_registry_on_its_socket_behind_the_t
             str(DEPLOY / "gunicorn.conf.py"),
             f"--bind=unix:{sock}",
             "--workers=1",
-            "--access-logfile=/dev/null",
+            f"--access-logfile={access}",
             f"--error-logfile={log}",
         ],
         cwd=ROOT,
@@ -232,10 +261,21 @@ def test_gunicorn_with_the_config_serves_the_registry_on_its_socket_behind_the_t
         plain = ask(sock, "/accounts/login/")
         assert plain.status == 301
         assert plain.headers["Location"] == "https://registry.example.org/accounts/login/"
+        # The client's address and the request's id are nginx's; a %0A in the path forges no log line.
+        forwarded = ask(sock, "/accounts/login/", **tls, **{"X-Forwarded-For": "203.0.113.9", "X-Request-ID": "4f1c2a"})
+        assert forwarded.headers["X-Request-ID"] == "4f1c2a"
+        forged = ask(sock, f"/health%0A{quote(FORGED)}", **tls, **{"X-Request-ID": "77ab"})
+        assert forged.status == 404
     finally:
         server.terminate()
         server.wait(timeout=60)
     assert server.returncode == 0, log.read_text()
+    accessed = access.read_text().splitlines()
+    assert any(line.startswith('203.0.113.9 "GET /accounts/login/ ') and line.endswith(" 4f1c2a") for line in accessed)
+    assert f'"GET /health\\n{FORGED_QUOTED} HTTP/1.1" 404' in access.read_text()
+    errors = log.read_text().splitlines()
+    assert any(f"WARNING django.request [77ab] Not Found: /health\\n{FORGED}" in line for line in errors), errors
+    assert [line for line in accessed + errors if line.startswith(FORGED)] == []
 
 
 # --- systemd ------------------------------------------------------------------------------------------
@@ -379,15 +419,28 @@ def test_the_nginx_config_proxies_to_gunicorns_socket_and_serves_static_root() -
         assert (["proxy_pass", "http://partner"], None) in inside, where
         assert (["proxy_set_header", "X-Forwarded-Proto", "$scheme"], None) in inside, where
         assert (["proxy_set_header", "Host", "$host"], None) in inside, where
+        # The client's address (PARTNER_TRUSTED_PROXIES counts nginx) and the id Django's log records carry.
+        assert (["proxy_set_header", "X-Forwarded-For", "$proxy_add_x_forwarded_for"], None) in inside, where
+        assert (["proxy_set_header", "X-Request-ID", "$request_id"], None) in inside, where
     assert (["proxy_buffering", "off"], None) in locations["/import/"], "the import streams its progress"
     directives = everywhere(tree)
     body = [d[1] for d in directives if d[0] == "client_max_body_size"]
     assert len(body) == 1 and megabytes(body[0]) >= max(MAX_BASE64, MAX_UPLOAD)
     assert {d[1] for d in directives if d[0] == "server_name"} == set(active["ALLOWED_HOSTS"].split(","))
     assert [d for d in directives if d[0] == "add_header"] == [], "security headers are Django's"
+    assert active["PARTNER_TRUSTED_PROXIES"] == "1", "nginx is the one proxy in front"
+    formats = {d[1]: " ".join(d[2:]) for d in directives if d[0] == "log_format"}
+    logs = [d for d in directives if d[0] == "access_log" and d[1] != "off"]
+    assert logs and all(d[2] in formats for d in logs), "nginx's access log in the registry's own format"
+    for text in formats.values():
+        assert "$request_id" in text
+        assert not re.search(r"\$(request|request_uri|args|query_string|arg_\w+)\b", text), "no query strings"
 
 
-@pytest.mark.skipif(shutil.which("nginx") is None, reason="nginx is not installed")
+NGINX = shutil.which("nginx") or shutil.which("nginx", path="/usr/sbin")  # `make nginx` installs it
+
+
+@pytest.mark.skipif(NGINX is None, reason="nginx is not installed (make nginx)")
 @pytest.mark.skipif(shutil.which("openssl") is None, reason="openssl makes the test's certificate")
 def test_nginx_accepts_the_config(tmp_path: Path) -> None:
     certificate = ["-subj", "/CN=registry.example.org", "-days", "1", "-nodes", "-newkey", "rsa:2048"]
@@ -406,13 +459,14 @@ def test_nginx_accepts_the_config(tmp_path: Path) -> None:
         capture_output=True,
     )
     site = (DEPLOY / "nginx.conf").read_text().replace("/etc/ssl/partner/", f"{tmp_path}/")
+    site = site.replace("/var/log/nginx/", f"{tmp_path}/")
     (tmp_path / "partner.conf").write_text(site)
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path}/nginx.pid;\nerror_log stderr;\nevents {{}}\n"
         f"http {{\n    access_log off;\n    include {tmp_path}/partner.conf;\n}}\n"
     )
     run = subprocess.run(
-        ["nginx", "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
+        [str(NGINX), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf")],
         capture_output=True,
         text=True,
         timeout=60,

@@ -79,3 +79,39 @@ class Headers(RegistryTestCase):
         request.csp_nonce = "abc123"  # type: ignore[attr-defined]
         page = render_to_string("interop/streamed.html", {"name": "x.csv", "total": 3}, request=request)
         self.assertIn('<script nonce="abc123">', page)
+
+
+class NoStoreTests(RegistryTestCase):
+    """What a member sees and what the API answers stays in no browser's or proxy's cache."""
+
+    def test_a_case_page_is_not_stored(self) -> None:
+        case = self.register(self.padova)
+        self.sign_in(self.client, self.dm_padova)
+        response = self.client.get(f"/cases/{case.pk}/")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("no-store", response["Cache-Control"])
+
+    def test_an_api_answer_is_not_stored_whoever_asks(self) -> None:
+        from partner.accounts.models import ApiToken
+
+        _token, key = ApiToken.issue(self.dm_padova, "script")
+        answer = Client().get("/api/cases", headers={"authorization": f"Bearer {key}"})
+        self.assertEqual(answer.status_code, 200)
+        self.assertIn("no-store", answer["Cache-Control"])
+        self.assertIn("no-store", Client().get("/api/cases").get("Cache-Control", ""))
+
+    def test_the_public_home_page_is_left_to_caches(self) -> None:
+        response = Client().get("/")
+        self.assertEqual(response.status_code, 200)
+        self.assertNotIn("no-store", response.get("Cache-Control", ""))
+
+    def test_static_files_are_left_to_caches_even_for_a_signed_in_user(self) -> None:
+        from django.test import override_settings
+
+        with override_settings(WHITENOISE_USE_FINDERS=True):
+            client = Client()  # WhiteNoise reads its settings when the client's handler starts
+            self.sign_in(client, self.dm_padova)
+            response = client.get("/static/partner/partner.css")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("max-age", response["Cache-Control"])
+        self.assertNotIn("no-store", response["Cache-Control"])

@@ -1,4 +1,4 @@
-"""Log-in: strong passwords, lock-out after repeated failures, a second factor for coordinators."""
+"""Log-in: strong passwords and a second factor for coordinators (throttling: test_throttle.py)."""
 
 import re
 
@@ -23,36 +23,6 @@ class PasswordTests(RegistryTestCase):
             with self.subTest(weak=weak), self.assertRaises(ValidationError):
                 validate_password(weak, self.dm_padova)
         validate_password("quiet-river-under-the-Euganean-hills", self.dm_padova)
-
-
-@override_settings(AXES_FAILURE_LIMIT=3)
-class LockoutTests(RegistryTestCase):
-    def _login(self, password):
-        return self.client.post("/accounts/login/", {"username": "dm.padova", "password": password})
-
-    def test_repeated_failures_lock_the_user_name_even_with_the_right_password(self):
-        for _ in range(2):
-            self.assertEqual(self._login("wrong").status_code, 200)
-        self.assertEqual(self._login("wrong").status_code, 429)
-        response = self._login(PASSWORD)
-        self.assertEqual(response.status_code, 429)
-        self.assertContains(response, "locked", status_code=429)
-        self.assertNotIn("_auth_user_id", self.client.session)
-
-    def test_a_success_before_the_limit_clears_the_failures(self):
-        self._login("wrong")
-        self._login("wrong")
-        self.assertRedirects(self._login(PASSWORD), "/", fetch_redirect_response=False)
-        self.client.logout()
-        self._login("wrong")
-        self._login("wrong")
-        self.assertRedirects(self._login(PASSWORD), "/", fetch_redirect_response=False)
-
-    def test_another_user_is_not_locked_by_someone_elses_failures(self):
-        for _ in range(4):
-            self._login("wrong")
-        response = self.client.post("/accounts/login/", {"username": "dm.paris", "password": PASSWORD})
-        self.assertRedirects(response, "/", fetch_redirect_response=False)
 
 
 @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)  # no waiting between attempts in the test
