@@ -20,6 +20,7 @@ from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
+from django.views.decorators.http import require_POST
 
 from partner.accounts.models import CENTRE_ROLES, Centre
 from partner.dictionary.loader import Dictionary, get_dictionary
@@ -33,7 +34,7 @@ from .editing import EditConflict, Row, save_case
 from .forms import DictionaryForm, IdentityForm, RepeatingForm, WithdrawalForm
 from .models import FormRecord, TumourCase
 from .services import CaseInvalid, CaseLocked, age_in_years, create_case, ensure_writable
-from .validation import PATIENT_FIELDS
+from .validation import PATIENT_FIELDS, FormError, validate_case
 from .views import _display, visible_case
 
 
@@ -125,8 +126,13 @@ class CasePage:
             ]
         return out
 
+    def is_valid(self) -> bool:
+        """The page's own checks, beside each field: a country from the list, dates and numbers as written."""
+        rows = [form for rep in self.repeating for _key, _number, form in rep.rows]
+        return all([form.is_valid() for form in self.singles + self.modules + rows])
+
     def show_errors(self, errors: list[Any]) -> list[str]:
-        """Put each error beside its field; returns those that belong to no field on the page."""
+        """Put each error beside its field (one a field); returns those that belong to no field on the page."""
         left: list[str] = []
         forms: dict[tuple[str, int], DictionaryForm] = {(f.definition.code, 1): f for f in self.singles + self.modules}
         for rep in self.repeating:
@@ -135,7 +141,8 @@ class CasePage:
         for error in errors:
             form = forms.get((error.form, error.instance))
             if form is not None and error.field in form.fields:
-                form.add_error(error.field, error.message)
+                if error.field not in form.errors:
+                    form.add_error(error.field, error.message)
             else:
                 left.append(str(error))
         return left
@@ -164,39 +171,56 @@ def case_new(request: HttpRequest) -> HttpResponse:
     d = get_dictionary()
     lang = request_language(request)
     data = request.POST if request.method == "POST" else None
-    identity = IdentityForm(data, prefix="identity")
+    identity = IdentityForm(data, prefix="identity", lang=lang)
     page = CasePage(d, lang, data)
     problems: list[str] = []
-    if data is not None and identity.is_valid():
-        who = identity.cleaned_data
-        forms: dict[str, Any] = {}
-        for code, rows in page.submitted().items():
-            form = d.form_by_code[code]
-            forms[code] = [dict(r.values) for r in rows] if form.repeating else dict(rows[0].values)
-        forms["registration"] = {
-            **forms.get("registration", {}),
-            "date_of_birth": who["date_of_birth"].isoformat(),
-            "sex": who["sex"],
-        }
-        key = Identity(
-            who["given_names"], who["family_names"], who["date_of_birth"], who["sex"], who["country_of_birth"]
-        )
-        try:
-            case = create_case(
-                dictionary=d,
-                centre=centres[0],
-                pseudonym=pseudonym(key, settings.PSEUDONYM_KEY),
-                forms=forms,
-                user=request.user,
-                identity=key,
-            )
-        except CaseInvalid as exc:
-            problems = page.show_errors(exc.errors)
+    if data is not None:
+        valid = [identity.is_valid(), page.is_valid()]
+        forms = _case_forms(d, page, identity.cleaned_data if valid[0] else {})
+        if not all(valid):
+            # Every refusal at once: the fields' own and the dictionary's, whatever the identity holds.
+            problems = _show_errors(identity, page, validate_case(d, forms, partial=True)[1])
         else:
-            messages.success(request, _("Case registered as a draft."))
-            return redirect("cases:detail", pk=case.pk)
+            who = identity.cleaned_data
+            key = Identity(
+                who["given_names"], who["family_names"], who["date_of_birth"], who["sex"], who["country_of_birth"]
+            )
+            try:
+                case = create_case(
+                    dictionary=d,
+                    centre=centres[0],
+                    pseudonym=pseudonym(key, settings.PSEUDONYM_KEY),
+                    forms=forms,
+                    user=request.user,
+                    identity=key,
+                )
+            except CaseInvalid as exc:
+                problems = _show_errors(identity, page, exc.errors)
+            else:
+                messages.success(request, _("Case registered as a draft."))
+                return redirect("cases:detail", pk=case.pk)
     context = {"identity": identity, "page": page, "problems": problems, **_module_context(page, lang)}
     return render(request, "cases/new.html", context)
+
+
+def _case_forms(d: Dictionary, page: CasePage, who: dict[str, Any]) -> dict[str, Any]:
+    """The values of the new case's forms, the registration's date of birth and sex taken from the identity."""
+    forms: dict[str, Any] = {}
+    for code, rows in page.submitted().items():
+        form = d.form_by_code[code]
+        forms[code] = [dict(r.values) for r in rows] if form.repeating else dict(rows[0].values)
+    typed = {"date_of_birth": who["date_of_birth"].isoformat(), "sex": who["sex"]} if who else {}
+    forms["registration"] = {**forms.get("registration", {}), **typed}
+    return forms
+
+
+def _show_errors(identity: IdentityForm, page: CasePage, errors: list[FormError]) -> list[str]:
+    """Errors beside their fields: the registration's date of birth and sex are typed in the identity."""
+    typed = [e for e in errors if e.form == "registration" and e.field in PATIENT_FIELDS]
+    for error in typed:
+        if error.field not in identity.errors:
+            identity.add_error(error.field, error.message)
+    return page.show_errors([e for e in errors if e not in typed])
 
 
 @login_required
@@ -214,7 +238,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     born = case.patient.date_of_birth.isoformat()
     page = CasePage(d, lang, data, records=records, entity=case.entity.code if case.entity else None, born=born)
     problems: list[str] = []
-    if data is not None:
+    if data is not None and page.is_valid():
         seen = _seen(data)
         try:
             changed = save_case(dictionary=d, case=case, forms=page.submitted(), seen=seen, user=request.user)
@@ -308,12 +332,15 @@ def _typed(f: Any, value: Any) -> Any:
 
 
 @login_required
+@require_POST
 def module(request: HttpRequest) -> HttpResponse:
     """The tumour module for the codes being typed (htmx); 204 while the entity stays the same.
 
-    On a case's edit page (`module-case`), the case's dictionary version and stored values are used.
+    Posted, never asked with a GET: the date of birth, the diagnosis date and the codes stay out of
+    URLs, and so out of proxy logs and browser history. On a case's edit page (`module-case`), the
+    case's dictionary version and stored values are used.
     """
-    data = request.GET.copy()
+    data = request.POST.copy()
     case_id = str(data.get("module-case", ""))
     case = (
         visible_case(request, int(case_id), "module form", related=("dictionary_version",))

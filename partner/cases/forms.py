@@ -2,15 +2,57 @@
 
 from __future__ import annotations
 
+import gettext
 import json
+import re
+import unicodedata
+from collections.abc import Callable
+from decimal import Decimal
+from functools import cache
+from pathlib import Path
 from typing import Any
 
+import django_countries
 from django import forms
+from django.core.exceptions import ValidationError
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+from django.utils.translation import ngettext
+from django_countries import countries
 
 from partner.dictionary.schema import FieldDef, FormDef
 
 from .models import Sex
+
+NO_ANSWER = ("", "—")
+_COUNTRY_CATALOGUE = Path(django_countries.__file__).with_name("locale")
+
+
+@cache
+def country_choices(lang: str) -> tuple[tuple[str, str], ...]:
+    """The ISO 3166 countries as (code, name in `lang`), in the alphabetical order of that language.
+
+    The names are django-countries' own translations, read from its catalogue here so that they follow
+    the page's language whether or not the package is one of the project's apps.
+    """
+    catalogue = gettext.translation("django", _COUNTRY_CATALOGUE, [translation.to_locale(lang)], fallback=True)
+    with translation.override(None):  # untranslated, the names are the catalogue's keys
+        english = {code: str(name) for code, name in countries.countries.items()}
+    named = [(code, catalogue.gettext(name)) for code, name in english.items()]
+    return tuple(sorted(named, key=lambda pair: _folded(pair[1])))
+
+
+def _folded(name: str) -> str:
+    """Accents set aside for sorting, so that Österreich comes before Polen."""
+    return "".join(c for c in unicodedata.normalize("NFKD", name) if not unicodedata.combining(c)).casefold()
+
+
+def country_field(lang: str, *, error_messages: dict[str, Any] | None = None, **kwargs: Any) -> forms.ChoiceField:
+    """A country picked from the list by its name; the form keeps its ISO 3166 code."""
+    refused = {"invalid_choice": _("Choose the country from the list: %(value)s is not one of them.")}
+    return forms.ChoiceField(
+        choices=[NO_ANSWER, *country_choices(lang)], error_messages=refused | (error_messages or {}), **kwargs
+    )
 
 
 class IdentityForm(forms.Form):
@@ -19,16 +61,70 @@ class IdentityForm(forms.Form):
     given_names = forms.CharField(label=_("Given names"), max_length=200)
     family_names = forms.CharField(label=_("Family names"), max_length=200)
     date_of_birth = forms.DateField(label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}))
-    sex = forms.ChoiceField(label=_("Sex"), choices=Sex.choices)
-    country_of_birth = forms.CharField(
-        label=_("Country of birth"), max_length=2, min_length=2, help_text=_("ISO 3166 code, e.g. IT")
+    sex = forms.ChoiceField(
+        label=_("Sex"),
+        choices=[NO_ANSWER, *Sex.choices],
+        error_messages={"required": _("Choose the sex recorded at birth.")},
     )
+
+    def __init__(self, *args: Any, lang: str = "en", **kwargs: Any):
+        super().__init__(*args, **kwargs)
+        self.fields["country_of_birth"] = country_field(
+            lang,
+            label=_("Country of birth"),
+            help_text=_("Typing the first letters of its name jumps to it."),
+            error_messages={"required": _("Choose the country of birth.")},
+        )
+        for field in self.fields.values():
+            # A browser cuts what is typed at `maxlength` without a word: the length is checked here instead.
+            field.widget.attrs.pop("maxlength", None)
+
+
+_ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
+_WHOLE = re.compile(r"[+-]?\d+")
+_DECIMAL = re.compile(r"[+-]?\d+(?:[.,]\d+)?")
+
+
+def _whole_date(value: str) -> None:
+    if not _ISO_DATE.fullmatch(value):
+        raise ValidationError(_("Write the date as year-month-day, e.g. 2023-05-06."))
+
+
+def _number_as_written(f: FieldDef) -> Callable[[str], None]:
+    """Refuses what the dictionary's validator would read as another number: grouped thousands, extra decimals."""
+
+    def check(value: str) -> None:
+        if f.type == "integer":
+            if not _WHOLE.fullmatch(value):
+                raise ValidationError(_("Write a whole number in digits only, without spaces, points or commas."))
+            return
+        if not _DECIMAL.fullmatch(value):
+            raise ValidationError(_("Write a number in digits, with a point or a comma before the decimals."))
+        places = -int(Decimal(value.replace(",", ".")).normalize().as_tuple().exponent)
+        if f.decimals is not None and places > f.decimals:
+            if f.decimals == 0:
+                raise ValidationError(_("Give a whole number: this field keeps no decimals."))
+            raise ValidationError(
+                ngettext(
+                    "Give at most %(n)s decimal place: this field keeps no more.",
+                    "Give at most %(n)s decimal places: this field keeps no more.",
+                    f.decimals,
+                )
+                % {"n": f.decimals}
+            )
+
+    return check
 
 
 def _widget(f: FieldDef, lang: str) -> tuple[forms.Field, str]:
-    """A form field that only collects text; `validate_record` then types and checks it."""
+    """A form field that only collects text; `validate_record` then types and checks it.
+
+    The field's own checks refuse what the validator would otherwise cut, round or read as something else.
+    """
     attrs: dict[str, Any] = {"data-field": f.code}
-    choices = [("", "—")] + [(c.code, c.labels.get(lang)) for c in f.choices]
+    choices = [NO_ANSWER] + [(c.code, c.labels.get(lang)) for c in f.choices]
+    if f.type == "code" and f.code_system == "ISO3166":
+        return country_field(lang, required=False, widget=forms.Select(attrs=attrs)), "choice"
     if f.type == "choice":
         return forms.ChoiceField(choices=choices, required=False, widget=forms.Select(attrs=attrs)), "choice"
     if f.type == "multichoice":
@@ -36,14 +132,16 @@ def _widget(f: FieldDef, lang: str) -> tuple[forms.Field, str]:
         return forms.MultipleChoiceField(choices=choices[1:], required=False, widget=widget), "multi"
     if f.type == "boolean":
         return forms.ChoiceField(
-            choices=[("", "—"), ("yes", _("yes")), ("no", _("no"))], required=False, widget=forms.Select(attrs=attrs)
+            choices=[NO_ANSWER, ("yes", _("yes")), ("no", _("no"))], required=False, widget=forms.Select(attrs=attrs)
         ), "choice"
     if f.type == "date":
-        return forms.CharField(required=False, widget=forms.DateInput(attrs={**attrs, "type": "date"})), "date"
+        date = forms.DateInput(attrs={**attrs, "type": "date"})
+        return forms.CharField(required=False, validators=[_whole_date], widget=date), "date"
     if f.type in ("integer", "decimal"):
-        attrs |= {"type": "number", "step": "1" if f.type == "integer" else "any"}
-        attrs |= {k: v for k, v in (("min", f.min), ("max", f.max)) if v is not None}
-        return forms.CharField(required=False, widget=forms.TextInput(attrs=attrs)), "number"
+        # Text, not type=number: a browser sends a number input it cannot read as empty, and the answer vanishes.
+        attrs |= {"inputmode": "numeric" if f.type == "integer" else "decimal", "data-number": True}
+        number = forms.TextInput(attrs=attrs)
+        return forms.CharField(required=False, validators=[_number_as_written(f)], widget=number), "number"
     placeholder = {"morphology": "8370/3", "topography": "C74.0"}.get(f.type, "")
     return forms.CharField(required=False, widget=forms.TextInput(attrs={**attrs, "placeholder": placeholder})), "text"
 

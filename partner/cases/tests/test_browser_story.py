@@ -1,11 +1,15 @@
 """A day at a centre, in a real browser: register an adrenocortical carcinoma in Italian, end to end."""
 
+import datetime as dt
 import os
 import re
+from urllib.parse import unquote
 
 import pytest
+from django.conf import settings
 
 from partner.cases.models import FormRecord, Status, TumourCase
+from partner.lib.pseudonym import Identity, pseudonym
 from partner.testing import CHROMIUM, BrowserTestCase
 
 pytestmark = pytest.mark.browser
@@ -23,12 +27,14 @@ class RegistrationStory(BrowserTestCase):
             page.select_option("#language", "it")
         self.assertEqual(page.locator("html").get_attribute("lang"), "it")
 
+        sent = []
+        page.on("request", lambda request: sent.append(request))
         page.goto(self.live_server_url + "/cases/new/")
         page.fill('[name="identity-given_names"]', "Chiara")
         page.fill('[name="identity-family_names"]', "Bellini")
         page.fill('[name="identity-date_of_birth"]', "2011-04-03")
         page.select_option('[name="identity-sex"]', "female")
-        page.fill('[name="identity-country_of_birth"]', "IT")
+        page.select_option('[name="identity-country_of_birth"]', label="Italia")  # picked by its Italian name
         page.fill('[name="diagnosis-diagnosis_date"]', "2010-05-06")  # typed wrongly: before the birth
         page.fill('[name="diagnosis-morphology"]', "8370/3")
         page.fill('[name="diagnosis-topography"]', "C74.0")
@@ -36,6 +42,12 @@ class RegistrationStory(BrowserTestCase):
         # The ACC module arrives as soon as the codes classify the case.
         page.wait_for_selector('[name="acc-acc_virilisation"]')
         self.assertIn(self.dictionary.entity_by_code["ACC"].names.it, page.locator("#module").inner_text())
+        # The module was asked for in a POST's body, with the dates and codes but not the names.
+        asked = [r for r in sent if "/cases/module/" in r.url]
+        self.assertEqual([r.method for r in asked], ["POST"] * len(asked))
+        self.assertTrue(asked)
+        self.assertIn("2011-04-03", unquote(asked[-1].post_data))
+        self.assertNotRegex(asked[-1].post_data, "Chiara|Bellini")
         page.select_option('[name="diagnosis-basis_of_diagnosis"]', "7")
         # A treatment line: its surgery fields show only for a surgery.
         treatment = page.locator('[data-rows="treatment"]')
@@ -62,6 +74,11 @@ class RegistrationStory(BrowserTestCase):
         case = TumourCase.objects.get()
         self.assertTrue(page.url.endswith(f"/cases/{case.pk}/"), page.url)
         self.assertEqual(case.entity.code, "ACC")
+        expected = pseudonym(Identity("Chiara", "Bellini", dt.date(2011, 4, 3), "female", "IT"), settings.PSEUDONYM_KEY)
+        self.assertEqual(case.patient.pseudonym, expected)
+        # Neither the date of birth nor the diagnosis date nor the codes ever travelled in a URL.
+        for url in (unquote(r.url) for r in sent):
+            self.assertNotRegex(url, r"2011-04-03|2010-05-06|2023-05-06|8370|C74")
         line = FormRecord.objects.get(case=case, form__code="treatment")
         self.assertEqual(line.values["surgery_type"], "resection_primary")
         with page.expect_navigation():
@@ -82,3 +99,33 @@ class RegistrationStory(BrowserTestCase):
         self.assertEqual(response.status, 404)
         self.assertNotIn("Bellini", paris.content())
         paris.close()
+
+    def test_a_half_typed_date_is_refused_beside_its_field_not_sent_empty(self):
+        page = self.page
+        self.log_in(page, self.dm_padova)
+        page.goto(self.live_server_url + "/cases/new/")
+        page.fill('[name="identity-given_names"]', "Chiara")
+        page.fill('[name="identity-family_names"]', "Bellini")
+        page.fill('[name="identity-date_of_birth"]', "2011-04-03")
+        page.select_option('[name="identity-sex"]', "female")
+        page.select_option('[name="identity-country_of_birth"]', "IT")
+        page.fill('[name="diagnosis-diagnosis_date"]', "2023-05-06")
+        page.fill('[name="diagnosis-morphology"]', "8370/3")
+        page.fill('[name="diagnosis-topography"]', "C74.0")
+        first_contact = page.locator('[name="registration-first_contact_date"]')
+        first_contact.focus()
+        page.keyboard.type("05")  # the month only: the browser would send the date empty
+        self.assertTrue(first_contact.evaluate("input => input.validity.badInput"))
+        page.click("main form button.primary")
+        message = page.locator('[name="registration-first_contact_date"] + [data-incomplete]')
+        message.wait_for()
+        self.assertIn("not complete", message.inner_text())
+        self.assertTrue(page.url.endswith("/cases/new/"), page.url)
+        self.assertEqual(TumourCase.objects.count(), 0)
+
+        first_contact.fill("2023-05-10")
+        with page.expect_navigation():
+            page.click("main form button.primary")
+        registration = FormRecord.objects.get(form__code="registration")
+        self.assertEqual(registration.values["first_contact_date"], "2023-05-10")
+        self.assertEqual(self.errors, [])

@@ -140,10 +140,10 @@ class ModuleTests(RegistryTestCase):
         self.sign_in(self.client, self.dm_padova)
         url = reverse("cases:module")
         codes = {"diagnosis-morphology": "8370/3", "diagnosis-topography": "C74.0"}
-        response = self.client.get(url, {**codes, "module-entity": ""})
+        response = self.client.post(url, {**codes, "module-entity": ""})
         self.assertContains(response, 'name="acc-acc_virilisation"')
-        self.assertEqual(self.client.get(url, {**codes, "module-entity": "ACC"}).status_code, 204)
-        response = self.client.get(
+        self.assertEqual(self.client.post(url, {**codes, "module-entity": "ACC"}).status_code, 204)
+        response = self.client.post(
             url, {"diagnosis-morphology": "8000/3", "diagnosis-topography": "C74.0", "module-entity": "ACC"}
         )
         self.assertNotContains(response, 'name="acc-')

@@ -26,7 +26,10 @@
       return Array.prototype.map.call(first.selectedOptions, function (o) { return o.value; });
     }
     if (first.value === "") return null;
-    if (first.type === "number") return Number(first.value);
+    if (first.hasAttribute("data-number")) {
+      var number = Number(first.value.trim().replace(",", "."));
+      return isNaN(number) ? null : number;
+    }
     return first.value;
   }
   var compare = {
@@ -80,8 +83,29 @@
     var first = row.querySelector("select, input:not([type=hidden])");
     if (first) first.focus();
   }
+  // A date input the browser cannot read (the year not typed yet) is sent empty, and the answer would
+  // vanish: the form is not sent, and the message goes beside the date.
+  function refuseIncompleteDates(form, event) {
+    form.querySelectorAll("[data-incomplete]").forEach(function (message) { message.remove(); });
+    var incomplete = Array.prototype.filter.call(form.querySelectorAll("input[type=date]"), function (input) {
+      return !input.disabled && input.validity.badInput;
+    });
+    incomplete.forEach(function (input) {
+      var message = document.createElement("div");
+      message.className = "message error";
+      message.setAttribute("role", "alert");
+      message.setAttribute("data-incomplete", "");
+      message.textContent = form.getAttribute("data-incomplete-date");
+      input.insertAdjacentElement("afterend", message);
+    });
+    if (incomplete.length) {
+      event.preventDefault();
+      incomplete[0].focus();
+    }
+  }
   document.addEventListener("DOMContentLoaded", function () {
     document.querySelectorAll("form[data-conditions]").forEach(function (form) {
+      form.addEventListener("submit", function (event) { refuseIncompleteDates(form, event); });
       form.addEventListener("input", function () { refresh(form); });
       form.addEventListener("change", function () { refresh(form); });
       form.addEventListener("click", function (event) {
