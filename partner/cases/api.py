@@ -16,16 +16,16 @@ from partner.dictionary.loader import get_dictionary
 from partner.lib.pseudonym import Identity, normalise_name, pseudonym
 from partner.quality.api import FindingOut, case_findings
 
+from .guard import ChangeRefused, NotPermitted, StaleVersion
 from .models import AccessLog, FormRecord, Patient, Sex, TumourCase
 from .scoping import registration_centres
 from .services import (
     CaseInvalid,
-    CaseLocked,
     FormError,
-    StaleVersion,
     add_record,
     create_case,
     delete_record,
+    unknown_fields,
     update_record,
     validate_case,
 )
@@ -68,8 +68,17 @@ class RecordSaved(RecordOut):
 
 
 class RecordPatch(Schema):
-    version: int
-    values: dict[str, Any]
+    """A partial change: only the fields given change."""
+
+    version: int = Field(description="the record's version as you read it; a newer one answers 409")
+    values: dict[str, Any] = Field(
+        description=(
+            "field code -> new value, for the fields to change only: a field left out keeps its value, "
+            "null clears it. A key that is no field of the form is refused (422) and nothing is changed. "
+            "Fields computed by the registry are ignored. The registration's date_of_birth and sex derive "
+            "the child's pseudonym: they cannot be changed here."
+        )
+    )
 
 
 class FieldProblem(Schema):
@@ -145,18 +154,32 @@ def get_case(request: HttpRequest, case_id: int) -> dict[str, Any]:
     return _detail(_visible(request, case_id, "api case"))
 
 
+def _refused(exc: ChangeRefused) -> Any:
+    """403 for a role that does not allow the change, 409 for the case's state."""
+    return Status(403 if isinstance(exc, NotPermitted) else 409, {"detail": str(exc)})
+
+
 @router.patch(
     "/{case_id}/records/{form}/{number}",
-    response={200: RecordSaved, 404: Error, 409: Conflict, 422: Invalid},
-    summary="Change one form record; give the version you read, a stale one gets 409",
+    response={200: RecordSaved, 403: Error, 404: Error, 409: Conflict, 422: Invalid},
+    summary="Change some fields of one form record; give the version you read, a stale one gets 409",
+    description=(
+        "Partial: the fields left out of `values` keep their values, a field given as null is cleared. "
+        "Unknown fields are refused with 422 before anything is written. A locked case, or one "
+        "whose consent was withdrawn, answers 409; a validated case goes back to submitted."
+    ),
 )
 def patch_record(request: HttpRequest, case_id: int, form: str, number: int, payload: RecordPatch) -> Any:
     case = _visible(request, case_id, "api record update")
-    if not case.records.filter(form__code=form, number=number).exists():
+    dictionary = get_dictionary(case.dictionary_version.number)
+    if form not in dictionary.form_by_code or not case.records.filter(form__code=form, number=number).exists():
         return Status(404, {"detail": f"case {case_id} has no record {form} #{number}"})
+    if unknown := unknown_fields(dictionary, form, payload.values):
+        errors = _problems([FormError(form, number, name, "no such field in this form") for name in unknown])
+        return Status(422, {"detail": "unknown fields: nothing was changed", "errors": errors})
     try:
         record = update_record(
-            dictionary=get_dictionary(case.dictionary_version.number),
+            dictionary=dictionary,
             case=case,
             form_code=form,
             number=number,
@@ -166,11 +189,12 @@ def patch_record(request: HttpRequest, case_id: int, form: str, number: int, pay
         )
     except StaleVersion as exc:
         return Status(409, {"detail": f"{exc}: reload, compare and save again", "current": _record_out(exc.record)})
-    except CaseLocked as exc:
-        return Status(409, {"detail": str(exc)})
+    except ChangeRefused as exc:
+        return _refused(exc)
     except CaseInvalid as exc:
-        errors = [{"form": e.form, "number": e.instance, "field": e.field, "message": e.message} for e in exc.errors]
-        return Status(422, {"detail": "the values do not pass the dictionary's validation", "errors": errors})
+        return Status(
+            422, {"detail": "the values do not pass the dictionary's validation", "errors": _problems(exc.errors)}
+        )
     return Status(200, {**_record_out(record), "findings": case_findings(case)})
 
 
@@ -323,7 +347,7 @@ class RecordIn(Schema):
 
 @router.post(
     "/{case_id}/records/{form}",
-    response={201: RecordSaved, 404: Error, 409: Conflict, 422: Invalid},
+    response={201: RecordSaved, 403: Error, 404: Error, 409: Conflict, 422: Invalid},
     summary="Add a treatment line, a follow-up event or a form the case does not have yet",
 )
 def post_record(request: HttpRequest, case_id: int, form: str, payload: RecordIn) -> Any:
@@ -333,8 +357,8 @@ def post_record(request: HttpRequest, case_id: int, form: str, payload: RecordIn
         return Status(404, {"detail": f"no form {form} in dictionary version {dictionary.number}"})
     try:
         record = add_record(dictionary=dictionary, case=case, form_code=form, values=payload.values, user=request.user)
-    except CaseLocked as exc:
-        return Status(409, {"detail": str(exc)})
+    except ChangeRefused as exc:
+        return _refused(exc)
     except CaseInvalid as exc:
         return Status(422, {"detail": "the record was not added", "errors": _problems(exc.errors)})
     return Status(201, {**_record_out(record), "findings": case_findings(case)})
@@ -342,7 +366,7 @@ def post_record(request: HttpRequest, case_id: int, form: str, payload: RecordIn
 
 @router.delete(
     "/{case_id}/records/{form}/{number}",
-    response={204: None, 404: Error, 409: Conflict, 422: Invalid},
+    response={204: None, 403: Error, 404: Error, 409: Conflict, 422: Invalid},
     summary="Remove a line or event of a repeating form; give the version you read, a stale one gets 409",
 )
 def remove_record(request: HttpRequest, case_id: int, form: str, number: int, version: int) -> Any:
@@ -353,8 +377,8 @@ def remove_record(request: HttpRequest, case_id: int, form: str, number: int, ve
         delete_record(case=case, form_code=form, number=number, version=version, user=request.user)
     except StaleVersion as exc:
         return Status(409, {"detail": f"{exc}: reload, compare and remove again", "current": _record_out(exc.record)})
-    except CaseLocked as exc:
-        return Status(409, {"detail": str(exc)})
+    except ChangeRefused as exc:
+        return _refused(exc)
     except CaseInvalid as exc:
         return Status(422, {"detail": "the record was not removed", "errors": _problems(exc.errors)})
     return Status(204, None)

@@ -8,27 +8,35 @@ from typing import Any
 from django.db import transaction
 from django.utils.translation import gettext as _
 
+from .guard import Action, AlreadyWithdrawn, ChangeRefused, open_change
 from .models import ConsentWithdrawal, FormRecord, TumourCase
+
+__all__ = ["KEPT_ON_ERASURE", "AlreadyWithdrawn", "ErasureNeedsReason", "withdraw_consent"]
 
 #: Forms kept when a case is erased: who the patient is to the registry, and what they withdrew.
 KEPT_ON_ERASURE = ("registration", "consent")
 
 
-class AlreadyWithdrawn(Exception):
+class ErasureNeedsReason(ChangeRefused):
     pass
 
 
 @transaction.atomic
-def withdraw_consent(*, case: TumourCase, withdrawn_on: dt.date, erase: bool, user: Any) -> ConsentWithdrawal:
+def withdraw_consent(
+    *, case: TumourCase, withdrawn_on: dt.date, erase: bool, user: Any, reason: str = ""
+) -> ConsentWithdrawal:
     """Record a withdrawal; with `erase`, delete the clinical records and every earlier version of them.
 
     The consent form records the withdrawal and its date. Erasure removes the records of every other
     form but registration and consent, their historical versions, and the case's coded columns (and
-    their history): nothing clinical is left to leak. The withdrawal row says what was erased.
+    their history): nothing clinical is left to leak. The withdrawal row says what was erased, by
+    whom, when and why. Who may withdraw and erase, and in which states, is the guard's
+    (`partner.cases.guard`): an erasure needs a reason.
     """
-    case = TumourCase.objects.select_for_update(of=("self",)).select_related("dictionary_version").get(pk=case.pk)
-    if ConsentWithdrawal.objects.filter(case=case).exists():
-        raise AlreadyWithdrawn(_("The consent for this case was already withdrawn."))
+    case = open_change(user, case, Action.ERASE if erase else Action.WITHDRAW)
+    reason = reason.strip()
+    if erase and not reason:
+        raise ErasureNeedsReason(_("Say why the data are erased: the reason is kept with the erasure."))
     consent = case.records.filter(form__code="consent").first()
     values = {**(consent.values if consent else {}), "consent_reuse": "withdrawn"}
     values["consent_withdrawal_date"] = withdrawn_on.isoformat()
@@ -63,5 +71,6 @@ def withdraw_consent(*, case: TumourCase, withdrawn_on: dt.date, erase: bool, us
         erased=erase,
         erased_records=erased,
         erased_versions=versions,
+        reason=reason,
         recorded_by=user,
     )

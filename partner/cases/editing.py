@@ -18,12 +18,12 @@ from django.utils.translation import gettext as _
 from partner.dictionary.loader import Dictionary
 from partner.dictionary.models import FormDefinition
 
+from .guard import open_change
 from .models import FormRecord, Status, TumourCase
 from .services import (
     CaseInvalid,
     FormError,
     classify_columns,
-    ensure_writable,
     record_change,
     validate_case,
 )
@@ -70,12 +70,7 @@ def save_case(
     the editor's page was built from. A record of a submitted form that the editor saw but did not
     submit is deleted (a removed treatment line). Forms not submitted at all are left alone.
     """
-    case = (
-        TumourCase.objects.select_for_update(of=("self",))
-        .select_related("patient", "dictionary_version")
-        .get(pk=case.pk)
-    )
-    ensure_writable(case)
+    case = open_change(user, case)
     stored = {(r.form.code, r.number): r for r in case.records.select_related("form").select_for_update(of=("self",))}
     submitted = {(code, row.number): row.values for code, rows in forms.items() for row in rows if row.number}
     clashes = []

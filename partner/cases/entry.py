@@ -32,8 +32,9 @@ from partner.lib.pseudonym import Identity, pseudonym
 from .consent import withdraw_consent
 from .editing import EditConflict, Row, save_case
 from .forms import DictionaryForm, IdentityForm, RepeatingForm, WithdrawalForm
+from .guard import ChangeRefused, check_state
 from .models import FormRecord, TumourCase
-from .services import CaseInvalid, CaseLocked, age_in_years, create_case, ensure_writable
+from .services import CaseInvalid, age_in_years, create_case
 from .validation import PATIENT_FIELDS, FormError, validate_case
 from .views import _display, visible_case
 
@@ -227,8 +228,8 @@ def _show_errors(identity: IdentityForm, page: CasePage, errors: list[FormError]
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk, "edit page", related=("dictionary_version",))
     try:
-        ensure_writable(case)
-    except CaseLocked as exc:
+        check_state(case)
+    except ChangeRefused as exc:
         messages.error(request, str(exc))
         return redirect("cases:detail", pk=case.pk)
     d = get_dictionary(case.dictionary_version.number)
@@ -244,7 +245,7 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
             changed = save_case(dictionary=d, case=case, forms=page.submitted(), seen=seen, user=request.user)
         except EditConflict as exc:
             return _conflict(request, case, d, lang, exc)
-        except CaseLocked as exc:
+        except ChangeRefused as exc:
             messages.error(request, str(exc))
             return redirect("cases:detail", pk=case.pk)
         except CaseInvalid as exc:
@@ -370,19 +371,24 @@ def case_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
         return redirect("cases:detail", pk=case.pk)
     form = WithdrawalForm(request.POST or None, born=case.patient.date_of_birth)
     if request.method == "POST" and form.is_valid():
-        withdrawal = withdraw_consent(
-            case=case,
-            withdrawn_on=form.cleaned_data["withdrawn_on"],
-            erase=form.cleaned_data["extent"] == "erase",
-            user=request.user,
-        )
-        if withdrawal.erased:
-            messages.success(
-                request,
-                _("Consent withdrawal recorded; erased: %(records)s.")
-                % {"records": ", ".join(withdrawal.erased_records) or "—"},
+        try:
+            withdrawal = withdraw_consent(
+                case=case,
+                withdrawn_on=form.cleaned_data["withdrawn_on"],
+                erase=form.cleaned_data["extent"] == "erase",
+                user=request.user,
+                reason=form.cleaned_data["reason"],
             )
+        except ChangeRefused as exc:
+            form.add_error("extent" if form.cleaned_data["extent"] == "erase" else None, str(exc))
         else:
-            messages.success(request, _("Consent withdrawal recorded: the case has left exports and analyses."))
-        return redirect("cases:detail", pk=case.pk)
+            if withdrawal.erased:
+                messages.success(
+                    request,
+                    _("Consent withdrawal recorded; erased: %(records)s.")
+                    % {"records": ", ".join(withdrawal.erased_records) or "—"},
+                )
+            else:
+                messages.success(request, _("Consent withdrawal recorded: the case has left exports and analyses."))
+            return redirect("cases:detail", pk=case.pk)
     return render(request, "cases/withdraw.html", {"case": case, "form": form})

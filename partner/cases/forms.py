@@ -267,11 +267,24 @@ class WithdrawalForm(forms.Form):
         ],
         help_text=_("Follow the consent form's scope and the national rules. Erasure cannot be undone."),
     )
+    reason = forms.CharField(
+        label=_("Why the data are erased"),
+        required=False,
+        max_length=2000,
+        widget=forms.Textarea(attrs={"rows": 3}),
+        help_text=_("Needed for an erasure, and kept with it: e.g. the consent form's scope, or the family's request."),
+    )
     confirm = forms.BooleanField(label=_("I have the signed withdrawal in front of me"))
 
     def __init__(self, *args: Any, born: Any = None, **kwargs: Any):
         super().__init__(*args, **kwargs)
         self.born = born
+
+    def clean(self) -> dict[str, Any]:
+        cleaned = super().clean() or {}
+        if cleaned.get("extent") == "erase" and not (cleaned.get("reason") or "").strip():
+            self.add_error("reason", _("Say why the data are erased: the reason is kept with the erasure."))
+        return cleaned
 
     def clean_withdrawn_on(self) -> Any:
         import datetime as dt

@@ -179,7 +179,9 @@ class ConsentWithdrawal(models.Model):
     erased = models.BooleanField(_("clinical data erased"))
     erased_records = models.JSONField(default=list, help_text="the records erased, as 'form #n'")
     erased_versions = models.PositiveIntegerField(default=0, help_text="historical versions erased with them")
-    reason = models.TextField(_("reason"), blank=True, help_text="why the data were erased, as recorded by the person who erased them")
+    reason = models.TextField(
+        _("reason"), blank=True, help_text="why the data were erased, as recorded by the person who erased them"
+    )
     recorded_by = models.ForeignKey("auth.User", on_delete=models.PROTECT, related_name="+")
     recorded_at = models.DateTimeField(auto_now_add=True)
 

@@ -7,7 +7,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from django.db import transaction
+from django.db import IntegrityError, transaction
 from django.utils.translation import gettext as _
 from simple_history.utils import bulk_create_with_history
 
@@ -19,7 +19,13 @@ from partner.dictionary.validation import validate_record
 from partner.lib.bulk import insert_with_history
 from partner.lib.pseudonym import Identity
 
-from .models import ConsentWithdrawal, FormRecord, Patient, Status, TumourCase
+from .guard import (
+    StaleVersion,
+    check_identity,
+    check_registration,
+    open_change,
+)
+from .models import FormRecord, Patient, Status, TumourCase
 from .signals import case_changed
 from .validation import CaseInvalid, FormError, FormValues, age_in_years, compute_fields, validate_case
 
@@ -116,6 +122,7 @@ def create_case(
     (the identity itself is not), so that the same child registered elsewhere can be found. A bulk
     job passes one linkage `encoder` for all its cases.
     """
+    check_registration(user, centre)
     new = check_new_case(
         dictionary=dictionary,
         centre=centre,
@@ -128,12 +135,7 @@ def create_case(
     # Only the keys: the stored definitions are large JSON, read from the dictionary cache instead.
     version = DictionaryVersion.objects.only("id", "number").get(number=dictionary.number)
     author = user if user is not None and user.is_authenticated else None
-    patient = Patient.objects.filter(pseudonym=pseudonym).first()
-    if patient is None:
-        patient = _new_patient(new)
-        if author is not None:
-            patient._history_user = author  # type: ignore[attr-defined]
-        patient.save()
+    patient = _patient_of(new, author)
     if identity is not None:
         from partner.linkage.services import store_encoding  # linkage builds on cases, not the reverse
 
@@ -163,6 +165,8 @@ def create_cases(dictionary: Dictionary, new: Sequence[NewCase], *, user: Any = 
     """
     if not new:
         return []
+    for centre in {n.centre.pk: n.centre for n in new}.values():
+        check_registration(user, centre)
     version = DictionaryVersion.objects.only("id", "number").get(number=dictionary.number)
     author = user if user is not None and user.is_authenticated else None
     patients = {p.pseudonym: p for p in Patient.objects.filter(pseudonym__in={n.pseudonym for n in new})}
@@ -187,6 +191,28 @@ def create_cases(dictionary: Dictionary, new: Sequence[NewCase], *, user: Any = 
     for case in cases:
         case_changed.send(sender=TumourCase, case=case, user=author)
     return cases
+
+
+def _patient_of(new: NewCase, author: Any) -> Patient:
+    """The patient of the case's pseudonym, found or created; its identity must agree with the case's.
+
+    Two registrations of one child at the same moment both end with the one patient: the second
+    insert waits on the pseudonym's unique index for the first transaction, fails, and reads the
+    patient the first one committed.
+    """
+    patient = Patient.objects.filter(pseudonym=new.pseudonym).first()
+    if patient is None:
+        patient = _new_patient(new)
+        if author is not None:
+            patient._history_user = author  # type: ignore[attr-defined]
+        try:
+            with transaction.atomic():
+                patient.save()
+            return patient
+        except IntegrityError:
+            patient = Patient.objects.get(pseudonym=new.pseudonym)
+    check_identity(patient, new.cleaned.get("registration", [{}])[0])
+    return patient
 
 
 def _new_patient(new: NewCase) -> Patient:
@@ -226,26 +252,6 @@ def _new_records(new: NewCase, case: TumourCase, forms: dict[str, FormDefinition
     ]
 
 
-class StaleVersion(Exception):
-    """The record changed since the editor read it: their save must not overwrite the newer one."""
-
-    def __init__(self, record: FormRecord):
-        self.record = record
-        super().__init__(f"{record.form.code} #{record.number} is at version {record.version}")
-
-
-class CaseLocked(Exception):
-    pass
-
-
-def ensure_writable(case: TumourCase) -> None:
-    """Refuse any change to a locked case or to one whose consent was withdrawn."""
-    if case.status == Status.LOCKED:
-        raise CaseLocked(_("This case is locked: ask the national coordinator to unlock it before changing it."))
-    if ConsentWithdrawal.objects.filter(case=case).exists():
-        raise CaseLocked(_("Consent for this case was withdrawn: no new data are recorded."))
-
-
 @transaction.atomic
 def update_record(
     *,
@@ -257,27 +263,45 @@ def update_record(
     version: int,
     user: Any,
 ) -> FormRecord:
-    """Save new values of one record if `version` is still current; one transaction, history kept."""
+    """Change the given values of one record if `version` is still current; one transaction, history kept.
+
+    Partial: a field left out keeps its value, a field given as None is cleared. The fields that
+    derive the child's pseudonym (registration: date of birth, sex) are refused if they would differ
+    from the patient's.
+    """
+    case = open_change(user, case)
     record = (
         FormRecord.objects.select_for_update(of=("self",))
         .select_related("form")
         .get(case=case, form__code=form_code, number=number)
     )
-    ensure_writable(case)
     if record.version != version:
         raise StaleVersion(record)
     form = dictionary.form_by_code[form_code]
+    if unknown := unknown_fields(dictionary, form_code, values):
+        raise CaseInvalid([FormError(form_code, number, name, _("no such field in this form")) for name in unknown])
+    if form_code == "registration":
+        check_identity(case.patient, values, number=number, clearing=True)
     context: dict[str, Any] = {}
     for other in case.records.select_related("form").exclude(pk=record.pk):
         if not other.form.repeating:
             context.update({f"{other.form.code}.{k}": v for k, v in other.values.items()})
     computed = {f.code for f in form.fields if f.computed}
-    raw = {k: v for k, v in values.items() if k not in computed}
-    result = validate_record(form, raw, context=context, partial=case.status == Status.DRAFT)
+    merged = {k: v for k, v in record.values.items() if k not in computed}
+    for name, value in values.items():
+        if name in computed:
+            continue
+        if value is None:
+            merged.pop(name, None)
+        else:
+            merged[name] = value
+    result = validate_record(form, merged, context=context, partial=case.status == Status.DRAFT)
     if result.errors:
         raise CaseInvalid([FormError(form_code, number, e.field, e.message) for e in result.errors])
     new_values = {**{k: v for k, v in record.values.items() if k in computed}, **result.values}
     compute_fields(form, new_values, context, case.patient.pseudonym)
+    if new_values == record.values:
+        return record
     record.values = new_values
     record.version += 1
     record._history_user = user  # type: ignore[attr-defined]
@@ -286,6 +310,18 @@ def update_record(
         classify_columns(dictionary, case, new_values, case.patient.date_of_birth)
     record_change(case, user)
     return record
+
+
+def unknown_fields(dictionary: Dictionary, form_code: str, values: Mapping[str, Any]) -> list[str]:
+    """The keys of `values` that are no field of the form, sorted; at most 20 (a client may send millions)."""
+    known = {f.code for f in dictionary.form_by_code[form_code].fields}
+    unknown: list[str] = []
+    for name in values:
+        if name not in known:
+            unknown.append(name)
+            if len(unknown) == 20:
+                break
+    return sorted(unknown)
 
 
 def classify_columns(dictionary: Dictionary, case: TumourCase, diagnosis: Mapping[str, Any], born: dt.date) -> None:
@@ -347,12 +383,15 @@ def add_record(
     *, dictionary: Dictionary, case: TumourCase, form_code: str, values: Mapping[str, Any], user: Any
 ) -> FormRecord:
     """Add one instance of a form: the next treatment line or follow-up event, or a single form not yet filled."""
-    case = TumourCase.objects.select_for_update(of=("self",)).select_related("patient").get(pk=case.pk)
-    ensure_writable(case)
+    case = open_change(user, case)
     form = dictionary.form_by_code.get(form_code)
     if form is None:
         missing = f"no form {form_code!r} in dictionary version {dictionary.number}"
         raise CaseInvalid([FormError(form_code, 1, "-", missing)])
+    if unknown := unknown_fields(dictionary, form_code, values):
+        raise CaseInvalid([FormError(form_code, 1, name, _("no such field in this form")) for name in unknown])
+    if form_code == "registration":
+        check_identity(case.patient, values)
     if form.is_module and (case.entity is None or case.entity.code not in form.entities):
         raise CaseInvalid([FormError(form_code, 1, "-", _("this tumour module does not apply to the case's entity"))])
     numbers = list(case.records.filter(form__code=form_code).values_list("number", flat=True))
@@ -391,13 +430,12 @@ def delete_record(*, case: TumourCase, form_code: str, number: int, version: int
     The other instances keep their numbers, so an editor working on one of them is not redirected
     to another record.
     """
-    case = TumourCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    case = open_change(user, case)
     record = (
         FormRecord.objects.select_for_update(of=("self",))
         .select_related("form")
         .get(case=case, form__code=form_code, number=number)
     )
-    ensure_writable(case)
     if not record.form.repeating:
         raise CaseInvalid(
             [FormError(form_code, number, "-", _("only a line or an event of a repeating form can be removed"))]

@@ -8,6 +8,7 @@ from django.db import transaction
 
 from partner.dictionary.loader import Dictionary
 
+from .guard import lock_case, roles_for
 from .models import Status, TumourCase
 from .services import CaseInvalid, FormError, current_forms, validate_case
 
@@ -35,14 +36,15 @@ TRANSITIONS: dict[tuple[str, str], set[str]] = {
 
 
 def allowed_transitions(case: TumourCase, user: Any) -> list[str]:
-    roles = {m.role for m in user.memberships.all()} | ({"european_coordinator"} if user.is_superuser else set())
+    """The statuses `user` may move the case to: by the roles they hold for this case's centre or country."""
+    roles = roles_for(user, case)
     return [to for (frm, to), who in TRANSITIONS.items() if frm == case.status and roles & who]
 
 
 @transaction.atomic
 def change_status(*, dictionary: Dictionary, case: TumourCase, to: str, user: Any) -> TumourCase:
     """Move a case along draft -> submitted -> validated -> locked; the history keeps who and when."""
-    case = TumourCase.objects.select_for_update(of=("self",)).get(pk=case.pk)
+    case = lock_case(case)
     if to not in allowed_transitions(case, user):
         raise TransitionRefused(f"a case that is {case.status} cannot be made {to} by your role")
     if to == Status.SUBMITTED:

@@ -9,6 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from partner.cases.guard import ChangeRefused, check_identity, open_change
 from partner.cases.models import FormRecord, Status, TumourCase
 from partner.cases.services import (
     CaseInvalid,
@@ -74,22 +75,27 @@ def existing_cases(rows: list[Row]) -> dict[tuple[int, str], TumourCase]:
 
 
 def update_row(row: Row, existing: TumourCase, reader: RowReader, user: Any) -> tuple[TumourCase, str]:
-    """Merge a row into the case already stored under its centre and identifier."""
+    """Merge a row into the case already stored under its centre and identifier, through the guard:
+    a locked case, one whose consent was withdrawn, or one the importer holds no role for is refused
+    by row, as is a registration that would change the child's identity."""
+
+    def refused(message: str, column: str = "external_id") -> RowRefused:
+        return RowRefused([Problem(row.number, reader.column_of(column), row.external_id, "error", "import", message)])
+
     if existing.patient.pseudonym != row.pseudonym:
-        raise RowRefused(
-            [
-                Problem(
-                    row.number,
-                    reader.column_of("external_id"),
-                    row.external_id,
-                    "error",
-                    "import",
-                    _("this identifier already belongs to another child's case at this centre"),
-                )
-            ]
-        )
-    changed = _update(existing, row, reader, user)
-    return existing, "updated" if changed else "unchanged"
+        raise refused(_("this identifier already belongs to another child's case at this centre"))
+    try:
+        case = open_change(user, existing)
+    except ChangeRefused as exc:
+        raise refused(_("case %(id)s: %(reason)s") % {"id": row.external_id, "reason": exc}) from None
+    registration = row.forms.get("registration")
+    if isinstance(registration, dict):
+        try:
+            check_identity(case.patient, registration)
+        except CaseInvalid as exc:
+            raise reader.refused(row, exc.errors) from None
+    changed = _update(case, row, reader, user)
+    return case, "updated" if changed else "unchanged"
 
 
 def _update(case: TumourCase, row: Row, reader: RowReader, user: Any) -> bool:

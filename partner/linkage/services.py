@@ -10,6 +10,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils import timezone
 
+from partner.cases.guard import lock_patients
 from partner.cases.models import Patient
 from partner.lib.bulk import insert
 from partner.lib.pseudonym import Identity
@@ -123,8 +124,13 @@ def link_run(
 
 @transaction.atomic
 def decide(pair: CandidatePair, decision: str, reason: str, user: Any) -> CandidatePair:
-    """Record a reviewer's decision (kept in the pair's history) and re-derive the registry identities."""
+    """Record a reviewer's decision (kept in the pair's history) and re-derive the registry identities.
+
+    The decision touches both patients: it passes the cases' guard, which asks for a European
+    coordinator and locks the two patient rows.
+    """
     pair = CandidatePair.objects.select_for_update(of=("self",)).get(pk=pair.pk)
+    lock_patients(user, [pair.left_id, pair.right_id])
     pair.decision = decision
     pair.reason = reason
     pair.decided_by = user

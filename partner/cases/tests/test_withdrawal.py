@@ -23,6 +23,8 @@ class WithdrawalTests(RegistryTestCase):
 
     def _withdraw(self, extent, **extra):
         data = {"withdrawn_on": "2025-01-15", "extent": extent, "confirm": "on", **extra}
+        if extent == "erase":
+            data.setdefault("reason", "The consent form's scope requires erasure.")
         return self.client.post(self.url, data)
 
     def test_a_kept_case_leaves_analyses_and_takes_no_new_data(self):
@@ -51,6 +53,9 @@ class WithdrawalTests(RegistryTestCase):
         self.assertEqual((self.case.morphology, self.case.entity, self.case.diagnosis_date), ("", None, None))
         withdrawal = ConsentWithdrawal.objects.get(case=self.case)
         self.assertEqual(withdrawal.erased_records, ["diagnosis #1", "treatment #1"])
+        self.assertEqual(
+            (withdrawal.recorded_by, withdrawal.reason), (self.dm_padova, "The consent form's scope requires erasure.")
+        )
         self.assertGreaterEqual(withdrawal.erased_versions, 3)
         # No trace of the diagnosis is left in any table, current or historical, for this case.
         with connection.cursor() as cursor:
@@ -67,7 +72,7 @@ class WithdrawalTests(RegistryTestCase):
         tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
         response = self.client.post(self.url, {"withdrawn_on": tomorrow, "extent": "erase"})
         self.assertEqual(response.status_code, 200)
-        self.assertEqual(set(response.context["form"].errors), {"withdrawn_on", "confirm"})
+        self.assertEqual(set(response.context["form"].errors), {"withdrawn_on", "confirm", "reason"})
         self.assertFalse(ConsentWithdrawal.objects.exists())
 
     def test_a_withdrawal_is_recorded_once_and_never_changed(self):
@@ -85,3 +90,45 @@ class WithdrawalTests(RegistryTestCase):
         self.assertEqual(self._withdraw("erase").status_code, 404)
         self.assertFalse(ConsentWithdrawal.objects.exists())
         self.assertEqual(TumourCase.objects.get(pk=self.case.pk).morphology, "8370/3")
+
+
+class ErasureRuleTests(RegistryTestCase):
+    """Who may erase, in which state, and never without saying why."""
+
+    def setUp(self):
+        self.case = self.register(self.padova, case_status="locked")
+        self.url = reverse("cases:withdraw", args=[self.case.pk])
+
+    def _erase(self, user, reason="The family asked for erasure."):
+        self.sign_in(self.client, user)
+        data = {"withdrawn_on": "2025-01-15", "extent": "erase", "confirm": "on", "reason": reason}
+        return self.client.post(self.url, data)
+
+    def test_an_erasure_without_a_reason_is_refused(self):
+        TumourCase.objects.filter(pk=self.case.pk).update(status="submitted")
+        response = self._erase(self.dm_padova, reason="  ")
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("reason", response.context["form"].errors)
+        self.assertFalse(ConsentWithdrawal.objects.exists())
+
+    def test_a_clinician_records_a_withdrawal_but_does_not_erase(self):
+        clinician = self._user("clinician.padova", "clinician", centre=self.padova)
+        TumourCase.objects.filter(pk=self.case.pk).update(status="submitted")
+        response = self._erase(clinician)
+        self.assertContains(response, "Your role does not allow this change")
+        self.assertFalse(ConsentWithdrawal.objects.exists())
+        self.assertEqual(TumourCase.objects.get(pk=self.case.pk).morphology, "8370/3")
+
+    def test_a_locked_case_is_erased_by_its_coordinator_only(self):
+        response = self._erase(self.dm_padova)
+        self.assertContains(response, "only its national or European coordinator may erase it")
+        self.assertFalse(ConsentWithdrawal.objects.exists())
+        self._erase(self.nc_italy)
+        withdrawal = ConsentWithdrawal.objects.get()
+        self.assertEqual((withdrawal.erased, withdrawal.recorded_by), (True, self.nc_italy))
+        self.assertEqual(TumourCase.objects.get(pk=self.case.pk).morphology, "")
+
+    def test_a_locked_case_still_records_a_withdrawal_without_erasure(self):
+        self.sign_in(self.client, self.dm_padova)
+        self.client.post(self.url, {"withdrawn_on": "2025-01-15", "extent": "keep", "confirm": "on"})
+        self.assertFalse(ConsentWithdrawal.objects.get().erased)
