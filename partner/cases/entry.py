@@ -133,7 +133,7 @@ class CasePage:
         return all([form.is_valid() for form in self.singles + self.modules + rows])
 
     def show_errors(self, errors: list[Any]) -> list[str]:
-        """Put each error beside its field (one a field); returns those that belong to no field on the page."""
+        """Put each error beside its field, one message a field; returns those that belong to no field on the page."""
         left: list[str] = []
         forms: dict[tuple[str, int], DictionaryForm] = {(f.definition.code, 1): f for f in self.singles + self.modules}
         for rep in self.repeating:

@@ -1,4 +1,8 @@
-"""Web forms generated from the dictionary; validation stays with the dictionary's one validator."""
+"""Web forms generated from the dictionary; validation stays with the dictionary's one validator.
+
+The fields check only what the validator would otherwise cut, round or read as something else, and
+every coded answer starts empty: a page stores what the person meant or refuses it beside the field.
+"""
 
 from __future__ import annotations
 
@@ -10,7 +14,7 @@ from collections.abc import Callable
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
-from typing import Any
+from typing import Any, cast
 
 import django_countries
 from django import forms
@@ -78,6 +82,21 @@ class IdentityForm(forms.Form):
         for field in self.fields.values():
             # A browser cuts what is typed at `maxlength` without a word: the length is checked here instead.
             field.widget.attrs.pop("maxlength", None)
+        if self.is_bound:
+            _show_unlisted(self.fields["country_of_birth"], self.data.get(self.add_prefix("country_of_birth")))
+
+
+def _show_unlisted(field: forms.Field, value: Any) -> None:
+    """Keep a value that is not one of the choices (a stored UK for GB) in sight, marked, for the person to correct.
+
+    Shown as no answer, it would be erased by the next save. Only the widget offers it: the field still refuses it.
+    """
+    if not isinstance(field, forms.ChoiceField) or isinstance(field, forms.MultipleChoiceField) or value in (None, ""):
+        return
+    choices = list(cast(list[tuple[str, str]], field.choices))
+    if all(str(value) != str(code) for code, _label in choices):
+        marked = _("%(value)s (not in the list)") % {"value": value}
+        cast(forms.Select, field.widget).choices = [*choices, (value, marked)]
 
 
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
@@ -176,6 +195,7 @@ class DictionaryForm(forms.Form):
             field.label = f.labels.get(lang) + (f" ({f.unit})" if f.unit else "")
             field.help_text = f.help.get(lang) if f.help else ""
             self.fields[f.code] = field
+            _show_unlisted(field, self.data.get(self.add_prefix(f.code)) if self.is_bound else initial.get(f.code))
             show_if = f.conditions().get("show_if")
             self.rows.append(
                 {

@@ -98,3 +98,33 @@ class EditRefusalTests(RegistryTestCase):
         row = response.context["page"].repeating[0].rows[0][2]
         self.assertIn("treatment_start_date", row.errors)
         self.assertFalse(FormRecord.objects.filter(case=self.case, form__code="treatment").exists())
+
+
+class UnlistedValueTests(RegistryTestCase):
+    """A stored value the list does not hold (UK for GB, as an import may bring it) stays in sight."""
+
+    def setUp(self):
+        registration = {"date_of_birth": "2012-05-04", "sex": "female", "country_of_residence": "UK"}
+        self.case = self.register(self.padova, registration=registration)
+        self.sign_in(self.client, self.dm_padova)
+        self.url = reverse("cases:edit", args=[self.case.pk])
+
+    def stored(self):
+        return FormRecord.objects.get(case=self.case, form__code="registration").values["country_of_residence"]
+
+    def test_it_is_shown_chosen_and_marked_not_as_an_empty_answer(self):
+        controls = Controls(self.client.get(self.url).content.decode())
+        options = controls.options["registration-country_of_residence"]
+        chosen = [(value, label) for value, label, selected in options if selected]
+        self.assertEqual(len(chosen), 1)
+        self.assertEqual(chosen[0][0], "UK")
+        self.assertIn("not in the list", chosen[0][1])
+
+    def test_a_save_refuses_it_beside_the_field_until_a_country_is_chosen(self):
+        response = self.client.post(self.url, page_data(self.client.get(self.url)))
+        self.assertEqual(response.status_code, 200)
+        self.assertIn("country_of_residence", form_of(response, "registration").errors)
+        self.assertEqual(self.stored(), "UK")
+        data = page_data(self.client.get(self.url)) | {"registration-country_of_residence": "GB"}
+        self.assertEqual(self.client.post(self.url, data).status_code, 302)
+        self.assertEqual(self.stored(), "GB")
