@@ -7,6 +7,13 @@ answers with a receipt, or with the same report an import gives. A dropped conne
 with the very same payload: the hub recognises its digest and answers the receipt it already gave,
 so a retry never imports twice.
 
+A push also carries the withdrawals of consent of cases the hub received before and has not yet
+taken as withdrawn: each by the case's centre, identifier and pseudonym, with the date of withdrawal
+and whether the node erased the clinical data. The hub records each through the registry's one path
+for a withdrawal (erasing when the node erased), in the same transaction as the push's cases, and
+its receipt lists the withdrawals it took. A push may carry withdrawals alone. The digest covers
+them: a push without withdrawals has the digest of its cases alone, as before withdrawals travelled.
+
 Names never travel: a case is its pseudonym, its linkage encoding, its centre and identifier, and
 its form values.
 """
@@ -22,9 +29,11 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from partner.cases.models import Status, TumourCase
+from partner.cases.models import ConsentWithdrawal, Status, TumourCase
 from partner.cases.services import current_forms
 from partner.dictionary.loader import Dictionary, get_dictionary
+
+from .models_hub import PushedCase
 
 #: Statuses a node sends: the national coordinator has validated the case.
 SENT = (Status.VALIDATED, Status.LOCKED)
@@ -35,6 +44,11 @@ class PushFailed(Exception):
     """The hub could not be reached after the retries, or answered with an error that is not a report."""
 
 
+def sent_id(case: TumourCase) -> str:
+    """The case's identifier as the hub knows it: its identifier at the source, or one made of centre and number."""
+    return case.external_id or f"{case.centre.code}-{case.pk}"
+
+
 def case_payload(case: TumourCase, dictionary: Dictionary) -> dict[str, Any]:
     """One case as the hub receives it: identifiers, pseudonym, encoding and the form values."""
     linkage = getattr(case.patient, "linkage", None)
@@ -42,7 +56,7 @@ def case_payload(case: TumourCase, dictionary: Dictionary) -> dict[str, Any]:
     registration = forms.get("registration", {})
     registration.pop("pseudonym", None)
     return {
-        "external_id": case.external_id or f"{case.centre.code}-{case.pk}",
+        "external_id": sent_id(case),
         "centre": case.centre.code,
         "pseudonym": case.patient.pseudonym,
         "linkage_encoding": linkage.encoding if linkage else "",
@@ -56,9 +70,38 @@ def content_hash(value: Any) -> str:
     return hashlib.sha256(json.dumps(value, sort_keys=True, ensure_ascii=False).encode()).hexdigest()
 
 
-def digest(cases: list[dict[str, Any]]) -> str:
-    """The push's identity: the same cases in the same order give the same digest."""
-    return content_hash(cases)
+def digest(cases: list[dict[str, Any]], withdrawals: list[dict[str, Any]] | None = None) -> str:
+    """The push's identity: the same cases and withdrawals in the same order give the same digest.
+
+    Without withdrawals it is the digest of the cases alone, so receipts given before withdrawals
+    travelled still answer a retry.
+    """
+    if not withdrawals:
+        return content_hash(cases)
+    return content_hash({"cases": cases, "withdrawals": withdrawals})
+
+
+def withdrawal_payload(withdrawal: ConsentWithdrawal) -> dict[str, Any]:
+    """A withdrawal as the hub receives it: which case, since when, and whether the node erased it."""
+    case = withdrawal.case
+    return {
+        "centre": case.centre.code,
+        "external_id": sent_id(case),
+        "pseudonym": case.patient.pseudonym,
+        "withdrawn_on": withdrawal.withdrawn_on.isoformat(),
+        "erased": withdrawal.erased,
+    }
+
+
+def pending_withdrawals(hub: str) -> list[tuple[ConsentWithdrawal, dict[str, Any]]]:
+    """The withdrawals of cases the hub received (a PushedCase) that it has not yet taken."""
+    waiting = PushedCase.objects.filter(hub=hub, withdrawal_receipt__isnull=True).values("case_id")
+    found = (
+        ConsentWithdrawal.objects.filter(case_id__in=waiting)
+        .select_related("case__centre", "case__patient")
+        .order_by("case_id")
+    )
+    return [(w, withdrawal_payload(w)) for w in found]
 
 
 def changed_cases(
@@ -86,13 +129,16 @@ def send(
     url: str,
     token: str,
     cases: list[dict[str, Any]],
+    withdrawals: list[dict[str, Any]] | None = None,
     *,
     timeout: float = 60,
     retries: int = RETRIES,
     wait: Callable[[float], None] = time.sleep,
 ) -> Answer:
-    """POST the cases to the hub's push endpoint; retried on dropped connections and server errors."""
-    body = json.dumps({"digest": digest(cases), "cases": cases}, ensure_ascii=False).encode()
+    """POST the cases and withdrawals to the hub's push endpoint; retried on dropped connections and server errors."""
+    withdrawals = withdrawals or []
+    push = {"digest": digest(cases, withdrawals), "cases": cases, "withdrawals": withdrawals}
+    body = json.dumps(push, ensure_ascii=False).encode()
     request = urllib.request.Request(
         url.rstrip("/") + "/api/hub/push",
         data=body,

@@ -26,13 +26,19 @@ class PushReceipt(models.Model):
 
 
 class PushedCase(models.Model):
-    """At the node: the content of a case as the hub last received it; a case whose content changes is sent again."""
+    """At the node: the content of a case as the hub last received it; a case whose content changes is sent again.
+
+    Once the case's consent is withdrawn, the withdrawal is sent with the next push, until a receipt takes it.
+    """
 
     case = models.ForeignKey(TumourCase, on_delete=models.CASCADE, related_name="+")
     hub = models.URLField(max_length=300)
     content_hash = models.CharField(max_length=64)
     receipt = models.PositiveBigIntegerField(help_text="the hub's receipt number")
     pushed = models.DateTimeField(auto_now=True)
+    withdrawal_receipt = models.PositiveBigIntegerField(
+        null=True, blank=True, help_text="the hub's receipt that took the withdrawal of consent; empty until then"
+    )
 
     class Meta:
         constraints = [models.UniqueConstraint(fields=["case", "hub"], name="one_push_state_per_case_and_hub")]

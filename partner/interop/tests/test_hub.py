@@ -1,4 +1,5 @@
-"""A national node pushes to a European hub: two instances on loopback, a dropped connection, a refusal.
+"""A national node pushes to a European hub: two instances on loopback, a dropped connection, a refusal,
+a withdrawal of consent.
 
 The node is this test's registry; the hub is another `partner` process with its own database,
 reached through a small proxy that can drop a connection after the hub has answered, as a broken
@@ -7,6 +8,7 @@ network does. A retry sends the same payload; the hub answers with the receipt i
 
 import http.client
 import io
+import json
 import os
 import socket
 import socketserver
@@ -20,12 +22,31 @@ from pathlib import Path
 
 from django.core.management import CommandError, call_command
 
+from partner.cases.consent import withdraw_consent
 from partner.cases.models import FormRecord, TumourCase
 from partner.cases.services import update_record
 from partner.interop.models import PushedCase
 from partner.testing import RegistryTestCase
 
 BIN = Path(sys.executable).parent / "partner"
+
+#: Run by the hub: whether analyses count each case, whether it is withdrawn and erased, and the forms it keeps.
+HUB_VIEW = """
+import json
+from partner.cases.models import TumourCase
+cases = TumourCase.objects.filter(external_id__startswith="{prefix}")
+counted = set(cases.counted().values_list("pk", flat=True))
+analysed = set(cases.for_analysis().values_list("pk", flat=True))
+print(json.dumps({{
+    c.external_id: {{
+        "counted": c.pk in counted,
+        "analysed": c.pk in analysed,
+        "erased": getattr(getattr(c, "withdrawal", None), "erased", None),
+        "forms": sorted(r.form.code for r in c.records.all()),
+    }}
+    for c in cases
+}}))
+"""
 
 
 def free_port() -> int:
@@ -125,6 +146,17 @@ class HubPushTests(RegistryTestCase):
         with sqlite3.connect(self.db) as connection:
             return connection.execute(f"SELECT COUNT(*) FROM {table}").fetchone()[0]
 
+    def at_hub(self, prefix):
+        """The hub's cases whose identifier starts with `prefix`, as its own registry sees them."""
+        ran = subprocess.run(
+            [BIN, "shell", "-c", HUB_VIEW.format(prefix=prefix)],
+            env=self.env,
+            check=True,
+            capture_output=True,
+            text=True,
+        )
+        return json.loads(ran.stdout.strip().splitlines()[-1])
+
     def validated(self, centre, given, **kwargs):
         case = self.register(
             centre,
@@ -191,3 +223,53 @@ class HubPushTests(RegistryTestCase):
         self.assertEqual(self.hub_rows("cases_tumourcase"), cases_before + 2)
         self.assertEqual(self.hub_rows("interop_pushreceipt"), receipts)
         self.assertFalse(PushedCase.objects.filter(case=paris).exists())
+
+    def test_a_withdrawal_at_the_node_reaches_the_hub_once_and_erases_there_what_the_node_erased(self):
+        # Identifiers of this test's own: the hub's registry outlives each test's node.
+        sara = self.validated(self.padova, "Sara")
+        luca = self.validated(self.milano, "Luca")
+        TumourCase.objects.filter(pk=sara.pk).update(external_id="W-SARA")
+        TumourCase.objects.filter(pk=luca.pk).update(external_id="W-LUCA")
+        self.assertIn("2 new", self.push())
+        before = self.at_hub("W-")
+        self.assertEqual(
+            {k: (v["counted"], v["erased"]) for k, v in before.items()},
+            {"W-SARA": (True, None), "W-LUCA": (True, None)},
+        )
+        self.assertIn("diagnosis", before["W-SARA"]["forms"])
+
+        withdraw_consent(
+            case=sara, withdrawn_on=sara.created.date(), erase=True, user=self.dm_padova, reason="asked by the parents"
+        )
+        withdraw_consent(case=luca, withdrawn_on=luca.created.date(), erase=False, user=self.nc_italy)
+        out = io.StringIO()
+        call_command("hub", "push", "--to", self.url, "--dry-run", stdout=out)
+        self.assertIn("would send 0 cases and 2 withdrawals of consent", out.getvalue())
+
+        self.proxy.drops = 1
+        requests = self.proxy.requests
+        receipts = self.hub_rows("interop_pushreceipt")
+        withdrawals = self.hub_rows("cases_consentwithdrawal")
+        answer = self.push()
+        self.assertEqual(self.proxy.requests, requests + 2)  # the first answer was lost; the retry got the receipt
+        self.assertIn("0 cases received", answer)
+        self.assertIn("2 withdrawals of consent taken by the hub (1 erased there)", answer)
+        self.assertIn("W-SARA (IT-PD), withdrawn on", answer)
+        self.assertIn("W-LUCA (IT-MI), withdrawn on", answer)
+        self.assertEqual(self.hub_rows("interop_pushreceipt"), receipts + 1)
+        self.assertEqual(self.hub_rows("cases_consentwithdrawal"), withdrawals + 2)
+
+        after = self.at_hub("W-")
+        self.assertEqual(
+            after["W-SARA"], {"counted": False, "analysed": False, "erased": True, "forms": ["consent", "registration"]}
+        )
+        self.assertEqual(
+            (after["W-LUCA"]["counted"], after["W-LUCA"]["analysed"], after["W-LUCA"]["erased"]), (False, False, False)
+        )
+        self.assertIn("diagnosis", after["W-LUCA"]["forms"])  # withdrawn without erasure: kept, out of analyses
+        receipt = int(answer.split()[1].rstrip(":"))
+        taken = PushedCase.objects.filter(case__in=[sara, luca]).values_list("withdrawal_receipt", flat=True)
+        self.assertEqual(list(taken), [receipt, receipt])
+
+        self.assertIn("nothing to send", self.push())
+        self.assertEqual(self.hub_rows("interop_pushreceipt"), receipts + 1)
