@@ -15,12 +15,14 @@ import tempfile
 from typing import Any
 
 import schemathesis
+from django.core.cache import cache
 from django.core.signals import request_finished, request_started
 from django.db import close_old_connections, transaction
 from django.test import override_settings
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from schemathesis.checks import not_a_server_error
+from schemathesis.core import NOT_SET
 from schemathesis.specs.openapi.checks import (
     content_type_conformance,
     response_headers_conformance,
@@ -181,3 +183,110 @@ def _naming_a_case(drawn: tuple[schemathesis.Case, int | None]) -> schemathesis.
     if case_id is not None and isinstance(case.body, dict) and "case" in case.body:
         case.body["case"] = case_id
     return case
+
+
+class ApiRefusalTests(RegistryTestCase):
+    """What every operation answers before its own code runs, each answer checked against the description.
+
+    The generated requests above rarely leave out the token or send a body that is not JSON, and their
+    budget may spend every example on valid data: here each kind of refusal is sent, once, to every
+    operation it applies to.
+    """
+
+    UNKNOWN_TOKEN = "prt_" + "0" * 43
+    #: An address for the requests, which the token limiter counts by.
+    ENVIRON = {"REMOTE_ADDR": "192.0.2.7"}
+
+    @classmethod
+    def setUpClass(cls) -> None:
+        cls.hosts = override_settings(ALLOWED_HOSTS=["localhost"])
+        cls.hosts.enable()
+        super().setUpClass()
+
+    @classmethod
+    def tearDownClass(cls) -> None:
+        super().tearDownClass()
+        cls.hosts.disable()
+
+    def setUp(self) -> None:
+        for signal in (request_started, request_finished):
+            signal.disconnect(close_old_connections)
+            self.addCleanup(signal.connect, close_old_connections)
+        cache.clear()  # the unknown-token limiter's counts
+        self.addCleanup(cache.clear)
+        self.token = ApiToken.issue(self.dm_padova, "refusals")[1]
+        schema = schemathesis.openapi.from_wsgi("/api/openapi.json", application)
+        self.operations = [result.ok() for result in schema.get_all_operations()]
+        self.assertGreater(len(self.operations), 40)
+
+    def send(self, case: schemathesis.Case, expected: int | set[int], token: str | None = None, **kwargs: Any) -> None:
+        """Send `case`; it must be answered `expected` (one of them), as the description documents it."""
+        headers = {"Authorization": f"Bearer {token}"} if token else {}
+        with transaction.atomic():
+            response = case.call_and_validate(
+                headers={**headers, **kwargs.pop("headers", {})},
+                checks=CHECKS,
+                environ_base=self.ENVIRON,
+                **kwargs,
+            )
+            transaction.set_rollback(True)
+        self.assertIn(response.status_code, {expected} if isinstance(expected, int) else expected, response.text)
+
+    @override_settings(PARTNER_TOKEN_FAILURES_PER_MINUTE=1000)
+    def test_a_request_without_a_token_or_with_an_unknown_one_is_answered_401(self) -> None:
+        guarded = [op for op in self.operations if "security" in op.definition.raw]
+        self.assertGreater(len(guarded), 35)
+        for operation in guarded:
+            # Without a token the web session is tried, and for a write its CSRF check runs before it looks
+            # for a session at all (partner/accounts/auth.py): a write without credentials is answered 403.
+            expected = {401} if operation.method.upper() == "GET" else {401, 403}
+            with self.subTest(operation=operation.label):
+                self.send(operation.Case(path_parameters=_any_path(operation)), expected)
+                self.send(operation.Case(path_parameters=_any_path(operation)), expected, token=self.UNKNOWN_TOKEN)
+
+    def test_a_token_sent_after_too_many_unknown_ones_is_answered_429(self) -> None:
+        guarded = [op for op in self.operations if "security" in op.definition.raw]
+        with override_settings(PARTNER_TOKEN_FAILURES_PER_MINUTE=1):
+            self.send(guarded[0].Case(path_parameters=_any_path(guarded[0])), 401, token=self.UNKNOWN_TOKEN)
+            for operation in guarded:
+                with self.subTest(operation=operation.label):
+                    self.send(operation.Case(path_parameters=_any_path(operation)), 429, token=self.token)
+
+    def test_parameters_and_bodies_of_the_wrong_type_are_answered_422(self) -> None:
+        refused = 0
+        for operation in self.operations:
+            path, query = _wrong_parameters(operation)
+            body = "not an object" if operation.body else NOT_SET
+            if path == _any_path(operation, valid=True) and not query and body is NOT_SET:
+                continue  # nothing in it can have the wrong type
+            with self.subTest(operation=operation.label):
+                case = operation.Case(path_parameters=path, query=query, body=body)
+                self.send(case, 422, token=self.token)
+                refused += 1
+        self.assertGreater(refused, 40)
+
+    def test_a_body_that_is_not_json_is_answered_400(self) -> None:
+        with_body = [op for op in self.operations if op.body]
+        self.assertGreater(len(with_body), 15)
+        for operation in with_body:
+            with self.subTest(operation=operation.label):
+                case = operation.Case(path_parameters=_any_path(operation, valid=True))
+                self.send(case, 400, token=self.token, data=b'{"case": ', headers={"Content-Type": "application/json"})
+
+
+def _any_path(operation: Any, *, valid: bool = False) -> dict[str, str]:
+    """Path parameters that fit the route; with `valid`, that fit their type too."""
+    return {
+        parameter.name: "x1" if not valid and _accepts(parameter.definition["schema"], "integer") else "1"
+        for parameter in operation.path_parameters
+    }
+
+
+def _wrong_parameters(operation: Any) -> tuple[dict[str, str], dict[str, str]]:
+    """Path and query parameters with text where the description asks for a number."""
+    query = {p.name: "x1" for p in operation.query if _accepts(p.definition["schema"], "integer")}
+    return _any_path(operation), query
+
+
+def _accepts(schema: dict[str, Any], kind: str) -> bool:
+    return schema.get("type") == kind or any(_accepts(option, kind) for option in schema.get("anyOf", []))

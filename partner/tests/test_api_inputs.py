@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.test import override_settings
+
 from partner.accounts.models import ApiToken
 from partner.api import api
 from partner.quality.models import Query
@@ -41,3 +43,10 @@ class NulCharacterTests(RegistryTestCase):
         responses = [operation["responses"] for operations in paths.values() for operation in operations.values()]
         self.assertGreater(len(responses), 40)
         self.assertTrue(all(400 in r for r in responses))
+
+    @override_settings(DATA_UPLOAD_MAX_MEMORY_SIZE=100)
+    def test_a_body_larger_than_the_registry_accepts_is_refused_with_413_in_json(self) -> None:
+        response = self.raise_query("Is it 8370/3? " * 20)
+        self.assertEqual(response.status_code, 413)
+        self.assertEqual(response.json(), {"detail": "the request body is larger than this registry accepts"})
+        self.assertFalse(Query.objects.exists())
