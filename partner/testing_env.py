@@ -20,6 +20,7 @@ for _name, _variable in (
         (_keys / _name).write_text(secrets.token_urlsafe(48))
         os.environ[_variable] = str(_keys / _name)
 os.environ.setdefault("PARTNER_VAR_DIR", str(_keys / "var"))
+os.environ.setdefault("PARTNER_TEST_SQLITE_PATH", str(_keys / "test.sqlite3"))
 (Path(os.environ["PARTNER_VAR_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
 
 

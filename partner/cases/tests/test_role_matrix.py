@@ -39,7 +39,7 @@ GET    /cases/reconsent/                                 read     200       200 
 GET    /cases/reads/                                     read     403       403      200      200      403      200     403      403      login
 GET    /cases/new/                                       read     200       200      403      403      200      403     403      403      login
 POST   /cases/new/                                       write    302       302      403      403      302      403     403      403      login
-GET    /cases/module/ with the case's stored module      read     200       200      200      200      404      404     404      404      login
+POST   /cases/module/ with the case's stored module      read     200       200      200      200      404      404     404      404      login
 GET    /cases/{case}/                                    read     200       200      200      200      404      404     404      404      login
 POST   /cases/{case}/                                    read     200       200      200      200      404      404     404      404      login
 GET    /cases/{case}/edit/                               read     200       200      200      200      404      404     404      404      login
@@ -191,7 +191,7 @@ class RoleMatrixTests(RegistryTestCase):
         computed = {"age_at_diagnosis", "age_at_onset"}
         return {
             "POST /cases/new/": post_data(),
-            "GET /cases/module/ with the case's stored module": {
+            "POST /cases/module/ with the case's stored module": {
                 "module-case": case_id,
                 "module-born": GIULIA["date_of_birth"],
                 "diagnosis-morphology": "8370/3",
