@@ -3,13 +3,21 @@
 The upload is kept in a private file under var/imports/, named by a random token; the options chosen at
 the check are kept in the session under that token, so the import runs with them and nothing posted
 later can change them. A token is good only in the session that uploaded the file.
+
+An upload holds children's names: it is removed an hour after it was last used, imported or not, with
+its report. The web process that writes a file sweeps the folder every few minutes while it holds
+anything; every import page sweeps it too, and so does `partner clearimports` (nightly), which covers
+files whose web process ended first.
 """
 
 from __future__ import annotations
 
+import contextlib
 import os
 import secrets
+import threading
 import time
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -32,15 +40,19 @@ from .report import report_csv
 from .tables import TableError, read_table
 
 SESSION_KEY = "interop_imports"
-#: Checked files never imported are removed after a day, with their reports.
-KEEP_SECONDS = 24 * 3600
+#: Uploads (checked, never imported) and reports are removed this long after they were last written.
+KEEP_SECONDS = 3600
+#: How often a web process that wrote a file sweeps the folder, while it holds anything.
+SWEEP_EVERY = 5 * 60
 #: Checks remembered per session; older tokens are forgotten.
 KEEP_TOKENS = 20
 
 
 def _importer(request: HttpRequest) -> None:
+    """Refuse those who may not import; for the others, every import page sweeps what is past its hour."""
     if not may_import(request.user):
         raise PermissionDenied(_("Importing cases is for data managers, clinicians and coordinators."))
+    sweep()
 
 
 def _folder() -> Path:
@@ -49,14 +61,55 @@ def _folder() -> Path:
     return folder
 
 
-def _sweep(folder: Path) -> None:
+def sweep(folder: Path | None = None) -> int:
+    """Remove the uploads and reports last written more than KEEP_SECONDS ago; how many were removed."""
+    folder = folder or Path(settings.VAR_DIR) / "imports"
     limit = time.time() - KEEP_SECONDS
-    for path in folder.iterdir():
-        try:
-            if path.stat().st_mtime < limit:
-                path.unlink()
-        except FileNotFoundError:
-            pass  # removed by another request meanwhile
+    removed = 0
+    with contextlib.suppress(FileNotFoundError):  # no folder: nothing was ever uploaded
+        for path in folder.iterdir():
+            try:
+                if path.stat().st_mtime < limit:
+                    path.unlink()
+                    removed += 1
+            except FileNotFoundError:
+                pass  # removed by another request meanwhile
+    return removed
+
+
+_sweeper_lock = threading.Lock()
+_sweeper: threading.Thread | None = None
+
+
+def _keep_sweeping(folder: Path) -> None:
+    """Sweep `folder` every SWEEP_EVERY seconds, in this process, until it holds nothing.
+
+    Started by a request that wrote a file, so the file is gone about an hour later even if no one comes
+    back to the import pages. Once a process, as long as there is something to sweep.
+    """
+    global _sweeper
+    with _sweeper_lock:
+        if _sweeper is None or not _sweeper.is_alive():
+            _sweeper = threading.Thread(target=_sweep_while_kept, args=(folder,), name="import-sweep", daemon=True)
+            _sweeper.start()
+
+
+def _sweep_while_kept(folder: Path, wait: Callable[[float], None] = time.sleep) -> None:
+    global _sweeper
+    while True:
+        wait(SWEEP_EVERY)
+        sweep(folder)
+        with _sweeper_lock:  # a file written meanwhile is seen here, or starts the next sweeper
+            if not _holds_files(folder):
+                _sweeper = None
+                return
+
+
+def _holds_files(folder: Path) -> bool:
+    try:
+        return any(folder.iterdir())
+    except FileNotFoundError:
+        return False
 
 
 def _save(upload: Any, folder: Path) -> str:
@@ -65,6 +118,7 @@ def _save(upload: Any, folder: Path) -> str:
     with os.fdopen(descriptor, "wb") as out:
         for chunk in upload.chunks():
             out.write(chunk)
+    _keep_sweeping(folder)
     return token
 
 
@@ -73,6 +127,7 @@ def _write_report(folder: Path, token: str, result: ImportResult) -> None:
     descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
         out.write(report_csv(result))
+    _keep_sweeping(folder)
 
 
 def _options(request: HttpRequest, token: str) -> dict[str, Any]:
@@ -174,7 +229,6 @@ def start(request: HttpRequest) -> HttpResponseBase:
         form = ImportForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
             folder = _folder()
-            _sweep(folder)
             data = form.cleaned_data
             token = _save(data["file"], folder)
             options = {
@@ -217,6 +271,7 @@ def commit(request: HttpRequest, token: str) -> HttpResponseBase:
         os.rename(folder / token, claimed)
     except FileNotFoundError:
         raise Http404 from None
+    os.utime(claimed)  # its hour starts again: a browser that leaves during the import may import it again
     try:
         total, steps = _steps(request, claimed, options, dry_run=False)
     except (TableError, MappingError) as exc:
@@ -229,7 +284,8 @@ def commit(request: HttpRequest, token: str) -> HttpResponseBase:
         _write_report(folder, token, result)
 
     def abandon() -> None:
-        os.replace(claimed, folder / token)  # the browser went away: the same file may be imported again
+        with contextlib.suppress(FileNotFoundError):  # else past its hour, swept
+            os.replace(claimed, folder / token)  # the browser went away: the same file may be imported again
 
     return _streamed(request, token, {**options, "phase": "import"}, total, steps, finish, abandon)
 

@@ -12,7 +12,9 @@ from pathlib import Path
 from typing import Any
 from unittest import mock
 
+from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.core.management import call_command
 from django.core.signals import request_finished
 from django.db import close_old_connections
 from django.http import HttpResponse
@@ -26,6 +28,9 @@ from partner.cases.models import Status, TumourCase
 from partner.interop import views
 from partner.interop.models import ImportMapping
 from partner.testing import RegistryTestCase
+
+#: The real one: each test runs with it replaced (WebImportTestCase.setUp).
+KEEP_SWEEPING = views._keep_sweeping
 
 COLUMNS = (
     "external_id,centre,given_names,family_names,date_of_birth,sex,country_of_birth,diagnosis_date,morphology,"
@@ -74,6 +79,10 @@ class WebImportTestCase(RegistryTestCase):
         moved = override_settings(VAR_DIR=self.var)
         moved.enable()
         self.addCleanup(moved.disable)
+        # No sweeping thread left behind by a test: the ones that need it start it themselves.
+        keep_sweeping = mock.patch.object(views, "_keep_sweeping")
+        self.keep_sweeping = keep_sweeping.start()
+        self.addCleanup(keep_sweeping.stop)
 
     def check(self, user: Any, upload: SimpleUploadedFile, client: Client | None = None, **given: str) -> Any:
         client = client or self.client
@@ -257,12 +266,77 @@ class TheImportTests(WebImportTestCase):
 
     def test_a_check_never_imported_is_removed_a_day_later(self) -> None:
         token = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
-        two_days_ago = time.time() - 2 * 24 * 3600
-        for name in self.kept_files():
-            os.utime(self.var / "imports" / name, (two_days_ago, two_days_ago))
+        age(self.var / "imports", seconds=2 * 24 * 3600)
         later = self.check(self.dm_padova, table(row("TREP-2"))).context["token"]
         self.assertEqual(self.kept_files(), sorted([later, f"{later}.report.csv"]))
         self.assertEqual(self.commit(token).status_code, 404)
+
+
+def age(folder: Path, *, seconds: float, names: list[str] | None = None) -> None:
+    """Make the files in `folder` (or those named) look last written `seconds` ago."""
+    then = time.time() - seconds
+    for name in names if names is not None else [p.name for p in folder.iterdir()]:
+        os.utime(folder / name, (then, then))
+
+
+class SweepTests(WebImportTestCase):
+    """An upload holds children's names: checked but never imported, it is gone about an hour later."""
+
+    def setUp(self) -> None:
+        super().setUp()
+        self.older = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
+        self.younger = self.check(self.dm_padova, table(row("TREP-2"))).context["token"]
+        self.folder = self.var / "imports"
+        age(self.folder, seconds=61 * 60, names=[self.older, f"{self.older}.report.csv"])
+        age(self.folder, seconds=59 * 60, names=[self.younger, f"{self.younger}.report.csv"])
+
+    def test_the_sweep_removes_an_upload_and_its_report_an_hour_old_and_keeps_a_younger_one(self) -> None:
+        self.assertEqual(views.sweep(), 2)
+        self.assertEqual(self.kept_files(), sorted([self.younger, f"{self.younger}.report.csv"]))
+        self.assertEqual(self.commit(self.older).status_code, 404)
+        self.assertTrue(self.commit(self.younger).context["result"].committed)
+
+    def test_any_import_page_sweeps(self) -> None:
+        self.client.get(reverse("interop:import"))
+        self.assertEqual(self.kept_files(), sorted([self.younger, f"{self.younger}.report.csv"]))
+
+    def test_the_nightly_command_sweeps(self) -> None:
+        out = io.StringIO()
+        call_command("clearimports", stdout=out)
+        self.assertEqual(out.getvalue(), "2 import files removed\n")
+        self.assertEqual(self.kept_files(), sorted([self.younger, f"{self.younger}.report.csv"]))
+
+    def test_the_nightly_unit_runs_the_command_before_the_backup(self) -> None:
+        unit = (Path(settings.BASE_DIR) / "deploy" / "partner-nightly.service").read_text()
+        lines = [line for line in unit.splitlines() if line.startswith("ExecStart")]
+        # "-": should it fail, the backup and the reminders still run
+        self.assertEqual(lines[0], "ExecStartPre=-/opt/partner/.venv/bin/partner clearimports")
+
+    def test_each_file_written_has_the_web_process_sweep_until_nothing_is_left(self) -> None:
+        self.assertEqual(self.keep_sweeping.call_args_list, [mock.call(self.folder)] * 4)  # two uploads, two reports
+        waits: list[float] = []
+
+        def wait(seconds: float) -> None:
+            waits.append(seconds)
+            if len(waits) == 2:  # the younger check's hour is up by the second round
+                age(self.folder, seconds=61 * 60)
+
+        views._sweep_while_kept(self.folder, wait=wait)
+        self.assertEqual(waits, [views.SWEEP_EVERY, views.SWEEP_EVERY])
+        self.assertEqual(self.kept_files(), [])
+
+    def test_a_process_starts_one_sweeping_thread_at_a_time(self) -> None:
+        self.addCleanup(setattr, views, "_sweeper", None)
+        with mock.patch.object(views.threading, "Thread") as thread:
+            thread.return_value.is_alive.return_value = True
+            KEEP_SWEEPING(self.folder)
+            KEEP_SWEEPING(self.folder)
+            self.assertEqual(thread.call_count, 1)
+            self.assertEqual(thread.call_args.kwargs["args"], (self.folder,))
+            thread.return_value.start.assert_called_once_with()
+            thread.return_value.is_alive.return_value = False  # it ended (its folder was empty, or it failed)
+            KEEP_SWEEPING(self.folder)
+            self.assertEqual(thread.call_count, 2)
 
 
 class WhoMayImportTests(WebImportTestCase):
