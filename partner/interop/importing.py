@@ -27,6 +27,7 @@ from typing import Any
 from django.conf import settings
 from django.db import transaction
 
+from partner.cases.guard import check_identity
 from partner.cases.models import Patient, Status, TumourCase
 from partner.cases.services import CaseInvalid, NewCase, check_new_case, create_cases
 from partner.dictionary.loader import Dictionary, get_dictionary
@@ -143,7 +144,9 @@ def iter_import(
                         rows.append((number, reader.read(number, cells)))
                     except RowRefused as refused:
                         rows.append((number, refused))
-                found = existing_cases([r for _n, r in rows if isinstance(r, Row)]) if bulk else {}
+                read = [r for _n, r in rows if isinstance(r, Row)]
+                found = existing_cases(read) if bulk else {}
+                known = known_patients(read) if bulk else {}
                 new: list[tuple[Row, NewCase]] = []
                 for number, row in rows:
                     try:
@@ -156,7 +159,7 @@ def iter_import(
                         elif existing is not None:
                             case, outcome = update_row(row, existing, reader, user)
                         else:  # stored with the chunk's other new cases, below
-                            new.append((row, _check_new(row, reader, status)))
+                            new.append((row, _check_new(row, reader, status, known)))
                             case, outcome = None, "created"
                     except RowRefused as refused:
                         result.problems.extend(refused.problems)
@@ -212,8 +215,17 @@ class _Collector:
 _collector = _Collector()
 
 
-def _check_new(row: Row, reader: RowReader, status: str) -> NewCase:
-    """Every check `import_row` makes of a new case before it writes; RowRefused with the problems."""
+def known_patients(rows: list[Row]) -> dict[str, Patient]:
+    """The patients already registered under these rows' pseudonyms."""
+    return {p.pseudonym: p for p in Patient.objects.filter(pseudonym__in={row.pseudonym for row in rows}).order_by()}
+
+
+def _check_new(row: Row, reader: RowReader, status: str, known: dict[str, Patient]) -> NewCase:
+    """Every check `import_row` makes of a new case before it writes; RowRefused with the problems.
+
+    `known` holds the patients of the chunk's pseudonyms, and the ones this chunk will create: a
+    row whose date of birth or sex differs from its patient's is refused, as `create_case` refuses it.
+    """
     if gaps := row.gaps(reader):
         raise RowRefused(gaps)
     try:
@@ -225,6 +237,8 @@ def _check_new(row: Row, reader: RowReader, status: str) -> NewCase:
             status=status,
             external_id=row.external_id,
         )
+        patient = known.setdefault(new.pseudonym, Patient(pseudonym=new.pseudonym, date_of_birth=new.born, sex=new.sex))
+        check_identity(patient, new.cleaned.get("registration", [{}])[0])
     except CaseInvalid as exc:
         raise reader.refused(row, exc.errors) from None
     return new
