@@ -11,6 +11,7 @@ from ninja import Field, Router, Schema, Status
 from ninja.pagination import paginate
 
 from partner.accounts.auth import API_AUTH
+from partner.accounts.countries import is_country
 from partner.api_inputs import Pagination
 from partner.dictionary.loader import get_dictionary
 from partner.lib.pseudonym import Identity, normalise_name, pseudonym
@@ -239,13 +240,18 @@ class IdentityIn(Schema):
 
 
 def identity_problems(identity: IdentityIn) -> list[dict[str, Any]]:
-    """Names with no letter, which would all give one pseudonym: checked here, not by the schema, so the
-    answer is the documented 422 and names no value."""
-    return [
+    """Names with no letter, which would all give one pseudonym, and a country code that names no
+    country: checked here, not by the schema, so the answer is the documented 422 and names no value."""
+    problems = [
         {"form": "identity", "number": 1, "field": name, "message": "needs at least one letter"}
         for name in ("given_names", "family_names")
         if not normalise_name(getattr(identity, name))
     ]
+    if not is_country(identity.country_of_birth):
+        problems.append(
+            {"form": "identity", "number": 1, "field": "country_of_birth", "message": "not an ISO 3166 country code"}
+        )
+    return problems
 
 
 def identity_of(identity: IdentityIn) -> Identity:

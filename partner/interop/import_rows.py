@@ -16,7 +16,9 @@ from typing import Any
 from django.conf import settings
 from django.utils.translation import gettext as _
 
+from partner.accounts.countries import is_country
 from partner.accounts.models import Centre, Role
+from partner.cases.models import Sex
 from partner.cases.scoping import registration_centres
 from partner.cases.services import (
     FormError,
@@ -373,6 +375,16 @@ def _pseudonym(
     for name in missing:
         problems.append(Problem(number, column_of(name), "", "error", "import", _("required to derive the pseudonym")))
     if missing:
+        return None, None
+    # Both derive the pseudonym: a value the web would refuse would make the same child another one.
+    wrong = []
+    if identity["sex"].strip().lower() not in Sex.values:
+        wrong.append(("sex", _("not one of %(values)s") % {"values": ", ".join(Sex.values)}))
+    if identity.get("country_of_birth") and not is_country(identity["country_of_birth"]):
+        wrong.append(("country_of_birth", _("not an ISO 3166 country code, e.g. IT")))
+    for name, message in wrong:
+        problems.append(Problem(number, column_of(name), identity[name], "error", "import", message))
+    if wrong:
         return None, None
     try:
         born = dt.date.fromisoformat(identity["date_of_birth"])

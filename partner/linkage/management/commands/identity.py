@@ -20,6 +20,7 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
+from partner.accounts.countries import is_country
 from partner.cases.models import Sex
 from partner.lib.pseudonym import Identity, normalise_name, pseudonym
 from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder, to_text
@@ -27,7 +28,6 @@ from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder, to_text
 COLUMNS = ("given_names", "family_names", "date_of_birth", "sex", "country_of_birth")
 OUTPUT = ("local_id", "pseudonym", "encoding", "schema_version")
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}")
-_COUNTRY = re.compile(r"[A-Za-z]{2}")
 #: Errors listed before the rest are only counted.
 SHOWN_ERRORS = 20
 
@@ -57,8 +57,8 @@ def identity_from_row(row: dict[str, str | None], today: dt.date) -> Identity:
     if sex not in Sex.values:
         problems.append(("sex", f"{values['sex']!r} is not one of {', '.join(Sex.values)}"))
     country = values["country_of_birth"]
-    if not _COUNTRY.fullmatch(country):
-        problems.append(("country_of_birth", f"{country!r} is not a two-letter ISO 3166 code, e.g. IT"))
+    if not is_country(country):
+        problems.append(("country_of_birth", f"{country!r} is not an ISO 3166 country code, e.g. IT"))
     if problems or date_of_birth is None:
         raise BadRow(problems)
     return Identity(values["given_names"], values["family_names"], date_of_birth, sex, country.upper())
