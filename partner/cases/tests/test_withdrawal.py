@@ -67,6 +67,7 @@ class WithdrawalTests(RegistryTestCase):
         self.assertTrue(AccessLog.objects.filter(case=self.case).exists())  # the reads stay on record
         page = self.client.get(reverse("cases:detail", args=[self.case.pk]))
         self.assertContains(page, "diagnosis #1, treatment #1")
+        self.assertContains(page, "Reason: The consent form&#x27;s scope requires erasure.")
 
     def test_the_form_refuses_a_future_date_and_needs_confirmation(self):
         tomorrow = (dt.date.today() + dt.timedelta(days=1)).isoformat()
