@@ -54,7 +54,7 @@ def test_it_types_every_kind_of_value():
         FORM,
         {
             "diagnosis_date": "2020-03-01",
-            "weight_g": "120,45",
+            "weight_g": "120,5",
             "weiss": "4",
             "vital": "Alive",
             "secretion": "cortisol|androgens",
