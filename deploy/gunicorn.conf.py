@@ -35,6 +35,9 @@ threads = 4
 timeout = 120
 graceful_timeout = 60
 keepalive = 5
+# The longest request line nginx passes by default (8 KB), so gunicorn never answers a line nginx
+# accepted with its own HTML page.
+limit_request_line = 8190
 #: A worker is replaced after about this many requests, so a slow growth of memory cannot add up.
 max_requests = 2000
 max_requests_jitter = 200

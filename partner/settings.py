@@ -152,9 +152,6 @@ else:
             "NAME": os.environ.get("SQLITE_PATH", str(VAR_DIR / "partner.sqlite3")),
             "CONN_MAX_AGE": 60,
             "OPTIONS": SQLITE_OPTIONS,
-            # The suite's database is a file, as the registry's is: threads that race on it queue on
-            # SQLite's write lock as they do in production (an in-memory one refuses them instead).
-            "TEST": {"NAME": os.environ.get("PARTNER_TEST_SQLITE_PATH") or None},
         }
     }
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"

@@ -20,7 +20,6 @@ for _name, _variable in (
         (_keys / _name).write_text(secrets.token_urlsafe(48))
         os.environ[_variable] = str(_keys / _name)
 os.environ.setdefault("PARTNER_VAR_DIR", str(_keys / "var"))
-os.environ.setdefault("PARTNER_TEST_SQLITE_PATH", str(_keys / "test.sqlite3"))
 (Path(os.environ["PARTNER_VAR_DIR"]) / "static").mkdir(parents=True, exist_ok=True)
 
 
@@ -28,5 +27,13 @@ os.environ.setdefault("PARTNER_TEST_SQLITE_PATH", str(_keys / "test.sqlite3"))
 def pytest_configure(config: pytest.Config) -> None:
     """A fast password hash for the test users: the strength of the hash is not what the suite tests."""
     from django.conf import settings
+    from django.db import connections
 
     settings.PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
+    # The suite's SQLite database is a file, as the registry's is: threads that race on it queue on
+    # SQLite's write lock as they do in production (an in-memory one refuses them instead).
+    for alias, database in settings.DATABASES.items():
+        if database["ENGINE"] == "django.db.backends.sqlite3" and not database.get("TEST", {}).get("NAME"):
+            name = str(_keys / f"test-{alias}.sqlite3")
+            database.setdefault("TEST", {})["NAME"] = name
+            connections[alias].settings_dict.setdefault("TEST", {})["NAME"] = name

@@ -69,7 +69,13 @@ class TokenAuth(HttpBearer):
 
 
 def session_auth(request: HttpRequest) -> Any:
-    """The web session, with the same second factor the pages ask of coordinators."""
+    """The web session, with the same second factor the pages ask of coordinators.
+
+    A request with no session cookie has no session to check: it is answered 401 as unauthenticated,
+    not 403 by the CSRF check that a browser's write passes first.
+    """
+    if settings.SESSION_COOKIE_NAME not in request.COOKIES:
+        return None
     user = django_auth(request)
     if user and needs_second_factor(user) and not user.is_verified():
         return None

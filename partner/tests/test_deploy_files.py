@@ -285,6 +285,7 @@ def test_the_systemd_units_parse_and_fit_the_other_files() -> None:
     names = {path.name for path in UNITS}
     assert {"partner.service", "partner-nightly.service", "partner-nightly.timer"} <= names
     assert {"partner-push.service", "partner-push.timer"} <= names
+    assert {"partner-sweep.service", "partner-sweep.timer"} <= names
     active, _names = env_example()
     services = {path.name: unit(path) for path in UNITS if path.suffix == ".service"}
     for name, service in services.items():
@@ -312,6 +313,9 @@ def test_the_systemd_units_parse_and_fit_the_other_files() -> None:
     assert jobs == [["backup"], ["qc", "remind"], ["consult", "remind"]]
     push = exec_lines(DEPLOY / "partner-push.service")
     assert [c[1:3] for c in push] == [["hub", "push"]]
+    # Uploads may hold children's names: swept every ten minutes, so none outlives its hour by much.
+    assert [c[1:] for c in exec_lines(DEPLOY / "partner-sweep.service")] == [["clearimports"]]
+    assert unit(DEPLOY / "partner-sweep.timer")["Timer"]["OnCalendar"] == "*:0/10"
 
     for path in UNITS:
         if path.suffix == ".timer":
@@ -330,7 +334,7 @@ def test_the_commands_the_units_run_exist_and_take_those_arguments(tmp_path: Pat
     token.write_text("prt_x")
     commands = [c for path in UNITS if path.suffix == ".service" for c in exec_lines(path)]
     commands = [c for c in commands if c[0] == f"{INSTALLED}/.venv/bin/partner"]
-    assert len(commands) == 4
+    assert len(commands) == 5
     for command in commands:
         name, *args = command[1:]
         args = [token.as_posix() if a == "${PARTNER_HUB_TOKEN_FILE}" else a for a in args]

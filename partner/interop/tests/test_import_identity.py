@@ -32,7 +32,9 @@ class ImportedIdentityTests(RegistryTestCase):
         key = "a" * 64
         for bulk in (True, False):
             with self.subTest(bulk=bulk):
-                result = self.import_rows(row("N-1", key, "2012-05-04"), row("N-2", key, "2012-05-04", "male"), bulk=bulk)
+                result = self.import_rows(
+                    row("N-1", key, "2012-05-04"), row("N-2", key, "2012-05-04", "male"), bulk=bulk
+                )
                 self.assertFalse(result.committed)
                 self.assertEqual([(p.row, p.column) for p in result.errors], [(3, "sex")])
                 self.assertFalse(Patient.objects.filter(pseudonym=key).exists())

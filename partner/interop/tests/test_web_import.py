@@ -306,11 +306,11 @@ class SweepTests(WebImportTestCase):
         self.assertEqual(out.getvalue(), "2 import files removed\n")
         self.assertEqual(self.kept_files(), sorted([self.younger, f"{self.younger}.report.csv"]))
 
-    def test_the_nightly_unit_runs_the_command_before_the_backup(self) -> None:
-        unit = (Path(settings.BASE_DIR) / "deploy" / "partner-nightly.service").read_text()
-        lines = [line for line in unit.splitlines() if line.startswith("ExecStart")]
-        # "-": should it fail, the backup and the reminders still run
-        self.assertEqual(lines[0], "ExecStartPre=-/opt/partner/.venv/bin/partner clearimports")
+    def test_a_timer_runs_the_command_every_ten_minutes(self) -> None:
+        deploy = Path(settings.BASE_DIR) / "deploy"
+        service = (deploy / "partner-sweep.service").read_text()
+        self.assertIn("ExecStart=/opt/partner/.venv/bin/partner clearimports\n", service)
+        self.assertIn("OnCalendar=*:0/10\n", (deploy / "partner-sweep.timer").read_text())
 
     def test_each_file_written_has_the_web_process_sweep_until_nothing_is_left(self) -> None:
         self.assertEqual(self.keep_sweeping.call_args_list, [mock.call(self.folder)] * 4)  # two uploads, two reports
