@@ -288,6 +288,10 @@ def update_record(
             context.update({f"{other.form.code}.{k}": v for k, v in other.values.items()})
     computed = {f.code for f in form.fields if f.computed}
     merged = {k: v for k, v in record.values.items() if k not in computed}
+    if given := [name for name in values if name in computed and values[name] != record.values.get(name)]:
+        raise CaseInvalid(
+            [FormError(form_code, number, name, _("computed by the registry: leave it out")) for name in given]
+        )
     for name, value in values.items():
         if name in computed:
             continue
@@ -405,7 +409,11 @@ def add_record(
     number = max([*numbers, *history.order_by("-number").values_list("number", flat=True)[:1]], default=0) + 1
     context = _record_context(case)
     computed = {f.code for f in form.fields if f.computed}
-    raw = {k: v for k, v in values.items() if k not in computed}
+    if given := [name for name in values if name in computed]:
+        raise CaseInvalid(
+            [FormError(form_code, 1, name, _("computed by the registry: leave it out")) for name in given]
+        )
+    raw = dict(values)
     result = validate_record(form, raw, context=context, partial=case.status == Status.DRAFT)
     if result.errors:
         raise CaseInvalid([FormError(form_code, number, e.field, e.message) for e in result.errors])

@@ -8,6 +8,7 @@ from them, each value with the resource and element it came from.
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from typing import Any
@@ -69,8 +70,14 @@ def extension_of(element: dict[str, Any], url: str) -> dict[str, Any]:
 
 
 def day_of(value: Any) -> Any:
-    """A FHIR date or dateTime as the registry's date; a partial date goes on for validation to report."""
-    return value[:10] if isinstance(value, str) and len(value) >= 10 else value
+    """A FHIR date or dateTime as the registry's date: the day of a dateTime; anything else (a partial
+    date, a malformed one) goes on whole for validation to report, never cut to look like a date."""
+    if isinstance(value, str) and _DAY_OR_TIME.fullmatch(value):
+        return value[:10]
+    return value
+
+
+_DAY_OR_TIME = re.compile(r"\d{4}-\d{2}-\d{2}(T\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?)?")
 
 
 def profiles_of(resource: dict[str, Any]) -> list[str]:

@@ -58,6 +58,13 @@ class PartialWriteTests(RegistryTestCase):
         after = self.diagnosis()
         self.assertEqual((after.values, after.version), (before.values, before.version))
 
+    def test_a_computed_field_is_refused_unless_it_is_what_the_registry_computed(self):
+        stored = self.diagnosis().values["age_at_diagnosis"]
+        response = self.patch("diagnosis", {"age_at_diagnosis": stored + 3})
+        self.assertEqual(response.status_code, 422)
+        self.assertEqual([e["field"] for e in response.json()["errors"]], ["age_at_diagnosis"])
+        self.assertEqual(self.patch("diagnosis", {"age_at_diagnosis": stored}).status_code, 200)
+
     def test_the_date_of_birth_is_not_changed_apart_from_the_patient(self):
         for values in ({"date_of_birth": "2012-05-05"}, {"date_of_birth": None}, {"sex": "male"}):
             with self.subTest(values=values):
