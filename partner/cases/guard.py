@@ -181,7 +181,7 @@ def check_identity(
                 "the patient's %(field)s is %(stored)s: it derives the child's pseudonym and linkage encoding, "
                 "so it is not changed here (register the child with the corrected identity instead)"
             )
-            % {"field": name.replace("_", " "), "stored": fixed[name]},
+            % {"field": _(Patient._meta.get_field(name).verbose_name), "stored": fixed[name]},
         )
         for name in PATIENT_FIELDS
         if name in registration
