@@ -143,7 +143,7 @@ def _withdrawals_found(
     return found, problems
 
 
-def _withdraw(found: list[Found], user: Any, receipt: int) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+def _withdraw(found: list[Found], user: Any, push: str) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """Record each withdrawal; one the hub already holds counts as taken. Returns (taken, problems)."""
     taken: list[dict[str, Any]] = []
     problems: list[dict[str, Any]] = []
@@ -155,7 +155,7 @@ def _withdraw(found: list[Found], user: Any, receipt: int) -> tuple[list[dict[st
                 withdrawn_on=f.withdrawn_on,
                 erase=f.erase,
                 user=user,
-                reason=f"withdrawn at the national node, push receipt {receipt}",
+                reason=f"withdrawn at the national node, push {push}",
             )
         except AlreadyWithdrawn:
             withdrawal = ConsentWithdrawal.objects.get(case=f.case)
@@ -206,11 +206,6 @@ def push(request: HttpRequest, payload: PushIn) -> Any:
     if not payload.cases and not payload.withdrawals:
         return Status(422, {"detail": "no case and no withdrawal in the push", "problems": []})
     with transaction.atomic():
-        try:
-            with transaction.atomic():
-                receipt = PushReceipt.objects.create(digest=payload.digest, user=user, answer={})
-        except IntegrityError:  # the same push, arrived twice at once: the first one's receipt stands
-            return Status(200, PushReceipt.objects.get(digest=payload.digest, user=user).answer)
         found, problems = _withdrawals_found(payload.withdrawals, payload.cases, user)
         imported = {"created": 0, "updated": 0, "unchanged": 0}
         findings: list[dict[str, Any]] = []
@@ -235,18 +230,25 @@ def push(request: HttpRequest, payload: PushIn) -> Any:
                 problems = findings + problems
         taken: list[dict[str, Any]] = []
         if not problems:
-            taken, problems = _withdraw(found, user, receipt.pk)
+            taken, problems = _withdraw(found, user, payload.digest)
         if problems:
             transaction.set_rollback(True)
             errors = sum(1 for p in problems if p["blocking"])
             return Status(422, {"detail": f"nothing received: {errors} errors", "problems": problems})
         answer = {
             "digest": payload.digest,
-            "receipt": receipt.pk,
             "received": len(payload.cases),
             **imported,
             "findings": findings,
             "withdrawals": taken,
         }
+        # The receipt last: a push cut off before it keeps nothing, and its retry is received anew.
+        try:
+            with transaction.atomic():
+                receipt = PushReceipt.objects.create(digest=payload.digest, user=user, answer=answer)
+        except IntegrityError:  # the same push, arrived twice at once: the first one's receipt stands
+            transaction.set_rollback(True)
+            return Status(200, PushReceipt.objects.get(digest=payload.digest, user=user).answer)
+        answer["receipt"] = receipt.pk
         PushReceipt.objects.filter(pk=receipt.pk).update(answer=answer)
     return Status(200, answer)

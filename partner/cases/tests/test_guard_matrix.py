@@ -153,9 +153,6 @@ class GuardMatrixTests(RegistryTestCase):
     def set_status(self, status: str) -> None:
         TumourCase.objects.filter(pk=self.case.pk).update(status=status)
 
-    def coordinator_of_italy(self):
-        return self.nc_italy
-
     def user_for(self, path: str):
         """The hub receives pushes from a national node's coordinator account; the rest is the centre's."""
         return self.nc_italy if path == "hub" else self.dm_padova
