@@ -32,6 +32,7 @@ from typing import Any
 
 from django.db import connection
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy
 
 from partner.accounts.models import Centre, Role
 
@@ -55,6 +56,8 @@ ALLOWED: dict[Action, frozenset[str]] = {
     Action.ERASE: frozenset({Role.DATA_MANAGER, Role.NATIONAL_COORDINATOR, Role.EUROPEAN_COORDINATOR}),
     Action.LINK: frozenset({Role.EUROPEAN_COORDINATOR}),
 }
+#: The registration's fields that derive the pseudonym, named as the patient's own labels.
+IDENTITY_LABELS = {"date_of_birth": gettext_lazy("date of birth"), "sex": gettext_lazy("sex")}
 #: A locked case was frozen by its coordinator: only a coordinator erases it.
 ERASE_LOCKED = frozenset({Role.NATIONAL_COORDINATOR, Role.EUROPEAN_COORDINATOR})
 
@@ -181,7 +184,7 @@ def check_identity(
                 "the patient's %(field)s is %(stored)s: it derives the child's pseudonym and linkage encoding, "
                 "so it is not changed here (register the child with the corrected identity instead)"
             )
-            % {"field": _(Patient._meta.get_field(name).verbose_name), "stored": fixed[name]},
+            % {"field": IDENTITY_LABELS[name], "stored": fixed[name]},
         )
         for name in PATIENT_FIELDS
         if name in registration

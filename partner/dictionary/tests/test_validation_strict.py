@@ -215,4 +215,3 @@ class TestCodes:
         assert "ORPHA" in _refused("orpha", "\u0661\u0665\u0660\u0661")
         assert _stored("orpha", "1501") == "ORPHA:1501"
         assert _stored("orpha", "ORPHA:1501") == "ORPHA:1501"
-
