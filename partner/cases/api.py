@@ -19,17 +19,9 @@ from partner.quality.api import FindingOut, case_findings
 
 from .guard import ChangeRefused, NotPermitted, StaleVersion
 from .models import AccessLog, FormRecord, Patient, Sex, TumourCase
+from .records import add_record, delete_record, unknown_fields, update_record
 from .scoping import registration_centres
-from .services import (
-    CaseInvalid,
-    FormError,
-    add_record,
-    create_case,
-    delete_record,
-    unknown_fields,
-    update_record,
-    validate_case,
-)
+from .services import CaseInvalid, FormError, create_case, validate_case
 from .validation import PATIENT_FIELDS
 from .views import visible_case
 from .workflow import TransitionRefused, change_status

@@ -152,7 +152,7 @@ class ModuleTests(RegistryTestCase):
 
 class RecordUpdateTests(RegistryTestCase):
     def test_new_codes_through_one_record_reclassify_the_case_and_reopen_validation(self):
-        from partner.cases.services import update_record
+        from partner.cases.records import update_record
 
         case = self.register(self.padova)
         TumourCase.objects.filter(pk=case.pk).update(status=Status.VALIDATED)

@@ -16,7 +16,8 @@ from django.test import TransactionTestCase
 
 from partner.cases.guard import ChangeRefused
 from partner.cases.models import Patient, Status, TumourCase
-from partner.cases.services import create_case, update_record
+from partner.cases.records import update_record
+from partner.cases.services import create_case
 from partner.cases.tests import test_status
 from partner.cases.workflow import TransitionRefused, change_status
 from partner.lib.pseudonym import Identity, pseudonym

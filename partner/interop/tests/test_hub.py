@@ -24,7 +24,7 @@ from django.core.management import CommandError, call_command
 
 from partner.cases.consent import withdraw_consent
 from partner.cases.models import FormRecord, TumourCase
-from partner.cases.services import update_record
+from partner.cases.records import update_record
 from partner.interop.models import PushedCase
 from partner.testing import RegistryTestCase
 

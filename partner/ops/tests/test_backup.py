@@ -13,7 +13,7 @@ from django.core.management import CommandError, call_command
 from django.test import TransactionTestCase, override_settings
 
 from partner.cases.models import AccessLog, TumourCase
-from partner.cases.services import update_record
+from partner.cases.records import update_record
 from partner.consult import services as consult
 from partner.consult.models import Attachment, PanelMember
 from partner.ops.backup import EXCLUDED, BackupError, restore_backup, write_backup

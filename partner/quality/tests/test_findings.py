@@ -7,7 +7,8 @@ from django.core.management import CommandError, call_command
 from django.urls import reverse
 
 from partner.cases.models import FormRecord, Status
-from partner.cases.services import CaseInvalid, update_record
+from partner.cases.records import update_record
+from partner.cases.services import CaseInvalid
 from partner.cases.workflow import change_status
 from partner.quality.models import Finding, FindingStatus
 from partner.quality.receivers import deferred
