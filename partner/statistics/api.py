@@ -1,9 +1,9 @@
 """Statistics over the API (mounted at /api/statistics): the numbers behind each cohort table and
 survival plot.
 
-Counts come from `partner.analysis` on the frames of the cases in the user's scope. For anyone but
-a coordinator, counts under `PARTNER_MIN_CELL_COUNT` are hidden together with the cells that would
-let them be worked out, and survival groups of fewer children are named without numbers.
+Every figure is released through `partner.release`: exact for a coordinator over their scope;
+for anyone else protected (small counts hidden with their complements, every count shown changed a
+little by its cell key, curves coarsened, cohorts only by whole years of diagnosis).
 """
 
 from __future__ import annotations
@@ -12,29 +12,17 @@ import datetime as dt
 import math
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.http import HttpRequest
 from django.utils.translation import gettext as _
 from ninja import Query, Router, Schema, Status
+from pydantic import field_validator
 
 from partner.accounts.auth import API_AUTH
-from partner.accounts.models import Role
-from partner.accounts.security import is_coordinator
-from partner.analysis import (
-    Cohort,
-    SurvivalAnalysis,
-    age_at_diagnosis,
-    age_group,
-    describe,
-    main_stage,
-    one_per_child,
-    suppress,
-    suppress_series,
-    survival_table,
-)
-from partner.cases.frames import CaseFrames, build_frames
-from partner.cases.models import TumourCase
+from partner.analysis import Cohort, age_at_diagnosis, age_group, describe, main_stage, one_per_child, survival_table
+from partner.release import NotReleased, Release
+from partner.release.survival import Curve
 
 router = Router(tags=["statistics"], auth=API_AUTH)
 
@@ -44,8 +32,8 @@ MISSING = "missing"
 AGE = "age at diagnosis (years)"
 ALL = "all"
 TOTAL = "Total"
-#: Roles that see no case row but may read aggregates of the whole registry, always suppressed.
-AGGREGATE_ROLES = {Role.RESEARCHER, Role.EXPERT}
+#: The survival reported at these years from diagnosis, and the numbers at risk up to the last.
+YEARS = (3, 5)
 
 
 class Filters(Schema):
@@ -58,6 +46,16 @@ class Filters(Schema):
     stage: list[str] = []
     treatment: list[str] = []
     by: str | None = None
+
+    @field_validator("period_start", "period_end", mode="before")
+    @classmethod
+    def _iso_date(cls, value: Any) -> Any:
+        """A date written as YYYY-MM-DD, nothing else (a bare number would be read as a Unix time)."""
+        if value is None or isinstance(value, dt.date):
+            return value
+        if not isinstance(value, str) or len(value) != 10:
+            raise ValueError("a date is written YYYY-MM-DD")
+        return dt.date.fromisoformat(value)
 
 
 class CountOut(Schema):
@@ -103,7 +101,7 @@ class Point(Schema):
 
 class AtRisk(Schema):
     years: int
-    n: int
+    n: int | None
 
 
 class GroupOut(Schema):
@@ -130,6 +128,7 @@ class SurvivalOut(Schema):
     logrank: LogRankOut | None
     excluded: int | None
     suppressed_below: int | None
+    curves: str
 
 
 class Error(Schema):
@@ -143,23 +142,12 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
-def _frames(user: Any) -> tuple[CaseFrames, int | None]:
-    """The frames counted for `user` and the suppression threshold (None for exact numbers).
-
-    Researchers and experts see no case row, but may read aggregates of the whole registry,
-    always with small cells hidden.
-    """
-    threshold = settings.PARTNER_MIN_CELL_COUNT
-    aggregate_only = user.memberships.filter(role__in=AGGREGATE_ROLES).exists()
-    if aggregate_only and not user.is_superuser:
-        return build_frames(TumourCase.objects.counted()), threshold
-    return build_frames(TumourCase.objects.restrict(user).counted()), None if is_coordinator(user) else threshold
-
-
-def _cohort(filters: Filters, frames: CaseFrames) -> pd.DataFrame:
-    """The cases selected by the filters; raises ValueError for a filter that makes no sense."""
+def _cohort(filters: Filters, frames: Any, release: Release) -> pd.DataFrame:
+    """The cases selected by the filters; raises ValueError for a filter that makes no sense or
+    that this viewer may not use."""
     if filters.by is not None and filters.by not in BY:
         raise ValueError(_("by must be one of: %(choices)s") % {"choices": ", ".join(BY)})
+    release.check_period(filters.period_start, filters.period_end)
     period = None
     if filters.period_start or filters.period_end:
         period = (filters.period_start, filters.period_end)
@@ -178,101 +166,78 @@ def _cohort(filters: Filters, frames: CaseFrames) -> pd.DataFrame:
     return selected
 
 
-def _grouping(cases: pd.DataFrame, by: str) -> pd.Series:
-    """The `by` value of each case as text, "missing" where there is none."""
-    column = age_group(age_at_diagnosis(cases)) if by == "age_group" else cases[by]
+def _text(column: pd.Series) -> pd.Series:
+    """Values as text, "missing" where there is none, as an ordered categorical of every level."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         levels = [str(c) for c in column.cat.categories]
     else:
         levels = sorted(column.dropna().astype(str).unique())
     text = column.astype("object").map(lambda v: MISSING if pd.isna(v) else str(v))
-    return pd.Series(pd.Categorical(text, categories=[*levels, MISSING], ordered=True), index=cases.index)
+    return pd.Series(pd.Categorical(text, categories=[*levels, MISSING], ordered=True), index=column.index)
 
 
-def _counts(children: pd.DataFrame, by: str | None, threshold: int | None) -> pd.Series:
-    counts = pd.Series({TOTAL: len(children)}, dtype="int64")
-    if by is not None:
-        groups = _grouping(children, by).value_counts(sort=False)
-        groups = groups[(groups > 0) | (groups.index != MISSING)]
-        counts = pd.concat([groups.rename(index=str), counts]).astype("int64")
-    if threshold is None:
-        return counts
-    if len(counts) == 1:  # no group (none asked for, or no child): the total is a table of one cell
-        return suppress_series(counts, threshold, total=None)
-    return suppress_series(counts, threshold, total=TOTAL)
+def _grouping(cases: pd.DataFrame, by: str) -> pd.Series:
+    """The `by` value of each case as text, "missing" where there is none."""
+    return _text(age_group(age_at_diagnosis(cases)) if by == "age_group" else cases[by])
 
 
-def _shown_groups(table: pd.DataFrame, by: str | None, threshold: int | None) -> set[str]:
-    """The groups whose size may be shown: a curve starts at its group's size, so a group hidden to
-    protect a smaller one (complementary suppression) gets no curve either."""
-    if by is None or threshold is None:
-        return {ALL} if by is None else {str(g) for g in table[by].dropna().unique()}
-    column = table[by].astype("object")
-    sizes = column.where(column.notna(), MISSING).astype(str).value_counts()
-    counts = suppress_series(pd.concat([sizes, pd.Series({TOTAL: len(table)})]).astype("int64"), threshold, total=TOTAL)
-    return {str(g) for g, v in counts.items() if g != TOTAL and not pd.isna(v)}
+def _counts(children: pd.DataFrame, by: str | None, release: Release) -> pd.Series:
+    """The children in each group, with the total, as released (NA where hidden)."""
+    ids = children["case_id"]
+    if by is None:
+        return pd.Series({TOTAL: release.count(ids)}, dtype="Int64")
+    groups = _grouping(children, by)
+    cells = {str(g): ids[groups == g] for g in groups.cat.categories if g != MISSING or (groups == g).any()}
+    return release.counts(cells, total=ids)
 
 
-def _size(counts: pd.Series, group: str) -> int | None:
-    value = counts.get(TOTAL if group == ALL else group)
-    return None if value is None or pd.isna(value) else int(value)
-
-
-def _hidden(values: pd.DataFrame, counts: pd.Series, threshold: int) -> pd.DataFrame:
-    """Which cells of describe()'s values to hide: each variable's levels-by-groups table is
-    suppressed (the group sizes taken as known), the ages of groups too small to show are hidden,
-    and so is every cell of a group whose size is hidden."""
-    groups = list(values.columns)
-    sizes = {g: _size(counts, g) for g in groups}
-    hidden = pd.DataFrame(False, index=values.index, columns=groups)
-    # "all" is the margin of the groups; without groups it is the only column, its total the known number of children.
-    columns = [TOTAL if g == ALL and len(groups) > 1 else g for g in groups]
-    for variable in values.index.get_level_values(0).unique():
-        if variable == "cases":
-            continue
-        block: pd.DataFrame = values.loc[[variable]]
-        if variable == AGE:
-            small = [g for g in groups if (sizes[g] or 0) < threshold]
-            hidden.loc[[(AGE, q) for q in ("median", "q1", "q3")], small] = True
-            missing = block.loc[[(AGE, MISSING)]].to_numpy()[0]
-            known = values.loc[[("cases", "n")]].to_numpy()[0] - missing
-            index = pd.MultiIndex.from_tuples([(AGE, MISSING), (AGE, "known")])
-            block = pd.DataFrame([missing, known], index=index, columns=groups)
-        cells = block.set_axis(columns, axis=1).round().astype("int64")
-        mask: pd.DataFrame = suppress(cells, columns, threshold=threshold, total=TOTAL).attrs["suppressed"]
-        mask = mask.set_axis(groups, axis=1)
-        rows = mask.index.intersection(values.index)
-        hidden.loc[rows] |= mask.loc[rows]
-    for g in groups:
-        if sizes[g] is None:
-            hidden[g] = True
-    return hidden
-
-
-def _describe_rows(
-    children: pd.DataFrame, by: str | None, counts: pd.Series, threshold: int | None
-) -> list[dict[str, Any]]:
-    """describe() as long rows (variable, level, group, value, percent), hidden cells as None."""
+def _describe_rows(children: pd.DataFrame, by: str | None, counts: pd.Series, release: Release) -> list[dict[str, Any]]:
+    """describe() as long rows (variable, level, group, value, percent); each variable's counts by
+    group are released as one table with the groups' sizes as its margins, hidden cells as None."""
     table = describe(children, by=by)
     groups = [str(g) for g in table.columns.get_level_values(0).unique()]
     values = pd.DataFrame(table.xs("value", axis=1, level=1)).set_axis(groups, axis=1).astype(float)
-    percents = table.xs("percent", axis=1, level=1).set_axis(groups, axis=1).astype(float)
-    hidden = _hidden(values, counts, threshold) if threshold is not None else values.isna() & False
-    rows = []
+    sizes = {g: counts.get(TOTAL if g == ALL else g) for g in groups}
+    grouping = _grouping(children, by) if by is not None else None
+    released = pd.DataFrame(np.nan, index=values.index, columns=groups, dtype=float)
+    for g in groups:
+        released.at[("cases", "n"), g] = np.nan if pd.isna(sizes[g]) else float(sizes[g])
+        small = pd.isna(sizes[g]) or (not release.exact and int(sizes[g]) < release.threshold)
+        for q in ("median", "q1", "q3"):  # quartiles of age, for groups whose size is shown
+            released.at[(AGE, q), g] = np.nan if small else values.at[(AGE, q), g]
+    for variable in values.index.get_level_values(0).unique():
+        if variable == "cases":
+            continue
+        if variable == AGE:
+            column = age_at_diagnosis(children).map(lambda a: MISSING if pd.isna(a) else "known")
+            rows = pd.Series(pd.Categorical(column, categories=["known", MISSING]), index=children.index)
+        else:
+            rows = _text(age_group(age_at_diagnosis(children)) if variable == "age_group" else children[variable])
+        cells = release.crosstab(children["case_id"], rows, grouping)
+        cells = cells.rename(columns={TOTAL: ALL, "n": ALL})
+        for level in cells.index:
+            for g in groups:
+                if (variable, str(level)) in released.index and g in cells.columns:
+                    value = cells.at[level, g]
+                    released.at[(variable, str(level)), g] = np.nan if pd.isna(value) else float(value)
+    for g in groups:  # nothing of a group whose size is hidden
+        if pd.isna(sizes[g]):
+            released[g] = np.nan
+    rows_out = []
     for key in values.index:
         variable, level = key
         for g in groups:
-            shown = not hidden.at[key, g]
-            rows.append(
-                {
-                    "variable": variable,
-                    "level": level,
-                    "group": g,
-                    "value": _number(values.at[key, g]) if shown else None,
-                    "percent": _number(percents.at[key, g]) if shown else None,
-                }
+            value = released.at[key, g]
+            size = sizes[g]
+            percent = None
+            if variable not in ("cases", AGE) and not pd.isna(value) and not pd.isna(size) and size:
+                percent = 100.0 * float(value) / float(size)
+            elif variable == "cases" and not pd.isna(value):
+                percent = 100.0
+            rows_out.append(
+                {"variable": variable, "level": level, "group": g, "value": _number(value), "percent": percent}
             )
-    return rows
+    return rows_out
 
 
 @router.get(
@@ -281,48 +246,39 @@ def _describe_rows(
     summary="Children in a cohort, counted by a variable, with the descriptive table",
 )
 def cohort(request: HttpRequest, filters: Query[Filters]) -> Any:
-    frames, threshold = _frames(request.user)
+    release = Release.for_viewer(request.user)
+    frames = release.frames()
     try:
-        cases = _cohort(filters, frames)
-    except ValueError as exc:
+        cases = _cohort(filters, frames, release)
+    except (ValueError, NotReleased) as exc:
         return Status(422, {"detail": str(exc)})
     children, _later = one_per_child(cases)
-    counts = _counts(children, filters.by, threshold)
+    counts = _counts(children, filters.by, release)
     return Status(
         200,
         {
             "by": filters.by,
-            "total": None if pd.isna(counts[TOTAL]) else int(counts[TOTAL]),
-            "counts": [{"group": g, "n": None if pd.isna(n) else int(n)} for g, n in counts.items() if g != TOTAL],
-            "table": _describe_rows(children, filters.by, counts, threshold),
-            "suppressed_below": threshold,
+            "total": _number(counts[TOTAL]),
+            "counts": [{"group": g, "n": _number(n)} for g, n in counts.items() if g != TOTAL],
+            "table": _describe_rows(children, filters.by, counts, release),
+            "suppressed_below": None if release.exact else release.threshold,
         },
     )
 
 
-def _band(row: Any) -> dict[str, float | None]:
-    return {"lower": _number(row["lower"]), "upper": _number(row["upper"])}
+def _band(values: tuple[float, float, float]) -> dict[str, float | None]:
+    return {"lower": _number(values[1]), "upper": _number(values[2])}
 
 
-def _group_out(name: str, analysis: SurvivalAnalysis, group: Any) -> dict[str, Any]:
-    kmf = analysis.km_[group]
-    median = analysis.median_.set_index("group").loc[group]
-    at = analysis.at_[analysis.at_["group"] == group]
-    bands = kmf.confidence_interval_survival_function_
-    curve = pd.concat(
-        [kmf.survival_function_.iloc[:, 0].rename("survival"), bands.set_axis(["lower", "upper"], axis=1)], axis=1
-    )
-    return {
-        "group": name,
-        "n": int(median["n"]),
-        "events": int(median["events"]),
-        "median": {"value": _number(median["median"]), **_band(median)},
-        "survival_at": [
-            {"years": int(r["years"]), "survival": _number(r["survival"]), **_band(r)} for _i, r in at.iterrows()
-        ],
-        "curve": [{"time": float(t), "survival": float(r["survival"]), **_band(r)} for t, r in curve.iterrows()],
-        "at_risk": [{"years": int(y), "n": int(n)} for y, n in analysis.at_risk_.loc[group].items()],
-    }
+def _curve_points(curve: Curve) -> list[dict[str, Any]]:
+    points = curve.points
+    out = [
+        {"time": float(r.time), "survival": float(r.survival), "lower": _number(r.lower), "upper": _number(r.upper)}
+        for r in points.itertuples()
+    ]
+    if curve.end > out[-1]["time"]:  # flat to the end of what the curve speaks for
+        out.append({**out[-1], "time": float(curve.end)})
+    return out
 
 
 @router.get(
@@ -334,30 +290,47 @@ def _group_out(name: str, analysis: SurvivalAnalysis, group: Any) -> dict[str, A
 def survival(request: HttpRequest, filters: Query[Filters], endpoint: str = "overall") -> Any:
     if endpoint not in ENDPOINTS:
         return Status(422, {"detail": _("endpoint must be one of: %(choices)s") % {"choices": ", ".join(ENDPOINTS)}})
-    frames, threshold = _frames(request.user)
+    release = Release.for_viewer(request.user)
+    frames = release.frames()
     try:
-        cases = _cohort(filters, frames)
-    except ValueError as exc:
+        cases = _cohort(filters, frames, release)
+    except (ValueError, NotReleased) as exc:
         return Status(422, {"detail": str(exc)})
     table = survival_table(cases, frames.repeating.get("follow_up"), endpoint=endpoint)  # type: ignore[arg-type]
     by = filters.by
     groups: list[dict[str, Any]] = []
-    hidden: list[Any] = []
     logrank = None
     if len(table):
-        analysis = SurvivalAnalysis().fit(table, by=by)
-        logrank = analysis.logrank_
-        shown = _shown_groups(table, by, threshold)
-        for group, kmf in analysis.km_.items():
-            if threshold is not None and (len(kmf.durations) < threshold or str(group) not in shown):
-                hidden.append(group)
-                groups.append({"group": str(group), "suppressed": True})
-            else:
-                groups.append(_group_out(str(group), analysis, group))
-    if by is not None and hidden:
-        # the test compares only the groups shown
-        visible = table[table[by].notna() & ~table[by].isin(hidden)]
-        logrank = SurvivalAnalysis().fit(visible, by=by).logrank_ if visible[by].nunique() >= 2 else None
+        if by is not None:
+            labels = _grouping(table, by)
+            levels = [c for c in labels.cat.categories if c != MISSING]
+            table = table.assign(**{by: pd.Categorical(labels.astype("object").where(labels != MISSING), levels, True)})
+        released = release.survival(table, by, years=max(YEARS))
+        logrank = released.logrank
+        for group in released.groups:
+            name = str(group.group)
+            if group.curve is None:
+                out: dict[str, Any] = {"group": name, "suppressed": True}
+                if group.n is not None:
+                    out.update(n=group.n, events=group.events)
+                groups.append(out)
+                continue
+            curve = group.curve
+            groups.append(
+                {
+                    "group": name,
+                    "n": group.n,
+                    "events": group.events,
+                    "median": {"value": _number(curve.median[0]), **_band(curve.median)},
+                    "survival_at": [
+                        {"years": y, "survival": _number(at[0]), **_band(at)}
+                        for y in YEARS
+                        for at in [curve.at(y * 365.25)]
+                    ],
+                    "curve": _curve_points(curve),
+                    "at_risk": [{"years": y, "n": n} for y, n in group.at_risk.items()],
+                }
+            )
     return Status(
         200,
         {
@@ -371,7 +344,8 @@ def survival(request: HttpRequest, filters: Query[Filters], endpoint: str = "ove
                 "p_value": float(logrank.p_value),
                 "degrees_of_freedom": int(logrank.degrees_of_freedom),
             },
-            "excluded": int(table.attrs.get("excluded", 0)) if threshold is None else None,
-            "suppressed_below": threshold,
+            "excluded": int(table.attrs.get("excluded", 0)) if release.exact else None,
+            "suppressed_below": None if release.exact else release.threshold,
+            "curves": "exact" if release.exact else "released",
         },
     )

@@ -112,7 +112,10 @@ class CohortTests(StatisticsTestCase):
 
     def test_a_researcher_gets_the_total_of_a_cohort_counted_by_nothing(self) -> None:
         body = self.get(self.researcher, "cohort").json()
-        self.assertEqual((body["total"], body["counts"]), (9, []))
+        self.assertEqual(body["counts"], [])
+        # 9 children, changed by at most 2 by its cell key, the same every time it is asked for
+        self.assertLessEqual(abs(body["total"] - 9), 2)
+        self.assertEqual(self.get(self.researcher, "cohort").json()["total"], body["total"])
 
     def test_a_researcher_gets_no_small_total_of_a_cohort_counted_by_nothing(self) -> None:
         response = self.get(self.researcher, "cohort", country=["FR"])
@@ -121,7 +124,7 @@ class CohortTests(StatisticsTestCase):
         self.assertTrue(all(row["value"] is None for row in response.json()["table"]))
 
     def test_a_data_manager_counts_an_empty_cohort_by_country(self) -> None:
-        body = self.get(self.dm_paris, "cohort", by="country", period_end="1990-01-01").json()
+        body = self.get(self.dm_paris, "cohort", by="country", period_end="1989-12-31").json()
         self.assertEqual((body["total"], body["counts"]), (0, []))
 
     def test_a_data_manager_in_paris_counts_only_the_french_cases(self) -> None:

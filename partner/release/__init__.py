@@ -1,0 +1,5 @@
+"""The release layer: every figure that leaves the registry is made here (see `layer`)."""
+
+from .layer import AGGREGATE_ROLES, TOTAL, NotReleased, Policy, Release
+
+__all__ = ["AGGREGATE_ROLES", "TOTAL", "NotReleased", "Policy", "Release"]
