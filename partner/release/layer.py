@@ -85,6 +85,7 @@ class Release:
     """The cases a viewer's figures count and the policy they are released under."""
 
     def __init__(self, cases: Any, policy: Policy) -> None:
+        """`cases`: the queryset counted; None for a release that only counts frames made elsewhere."""
         self._cases = cases
         self.policy = policy
         self._key = _secret()
@@ -104,7 +105,13 @@ class Release:
 
     @classmethod
     def public(cls) -> Release:
+        """The whole registry, protected: what a visitor of the website sees."""
         return cls(TumourCase.objects.counted(), Policy(exact=False, threshold=settings.PARTNER_MIN_CELL_COUNT))
+
+    @classmethod
+    def pooled(cls) -> Release:
+        """The whole registry, protected, for a member: the evidence pack, the `partner report` command."""
+        return cls.public()
 
     def downloaded(self) -> Release:
         """The same cases, protected: for what leaves the registry as a file (a PDF)."""
@@ -122,6 +129,8 @@ class Release:
 
     def frames(self, *, entity: str | None = None, dictionary: Dictionary | None = None) -> CaseFrames:
         """The frames of the cases counted for this viewer (of one entity, if given)."""
+        if self._cases is None:
+            raise ValueError("this release counts frames made elsewhere (a test's, a bench's): it has no cases")
         cases = self._cases if entity is None else self._cases.filter(entity__code=entity)
         return build_frames(cases, dictionary=dictionary)
 

@@ -18,6 +18,7 @@ from django.utils.translation import gettext as _
 from partner.analysis import Cohort, main_stage, survival_table, treatment_pattern
 from partner.cases.frames import CaseFrames
 from partner.dictionary.loader import Dictionary
+from partner.release import Release
 
 from .outcomes import cox_section, group_section, overall_section
 from .report import build_report, treatment_labels
@@ -32,18 +33,20 @@ def build_evidence_pack(
     entity: str,
     dictionary: Dictionary,
     *,
-    threshold: int,
+    release: Release,
     population: pd.DataFrame | None = None,
     language: str = "en",
     today: dt.date | None = None,
 ) -> Report:
-    """The evidence pack of `entity` over the cases in `frames` (the whole registry, for a pooled pack)."""
+    """The evidence pack of `entity` over the cases in `frames` (the whole registry, for a pooled pack),
+    always protected: it is a PDF, and leaves the registry."""
+    release = release.downloaded()
+    threshold = release.threshold
     report = build_report(
         frames,
         entity,
         dictionary,
-        threshold=threshold,
-        suppressed=True,
+        release=release,
         population=population,
         language=language,
         today=today,
@@ -59,12 +62,12 @@ def build_evidence_pack(
     patterns = treatment_pattern(cases, treatment, order, none=_("no treatment recorded"))
     treatment_section = report.section("treatment")
     if treatment_section is not None:
-        treatment_section.tables.append(_combinations(patterns, labels, threshold))
+        treatment_section.tables.append(_combinations(cases, patterns, labels, release))
 
     os_table = survival_table(cases, endpoint="overall")
     efs_table = survival_table(cases, follow_up, endpoint="event_free")
     after_os = [s.key for s in report.sections].index("os") + 1 if report.section("os") else len(report.sections)
-    efs = overall_section(efs_table, report.name, threshold, True, endpoint="event_free", key="efs")
+    efs = overall_section(efs_table, report.name, release, endpoint="event_free", key="efs")
     efs.intro = _("Ends at the first relapse or progression, or at death, whichever comes first.")
     report.sections.insert(after_os, efs)
     if len(os_table) < threshold:
@@ -80,8 +83,7 @@ def build_evidence_pack(
             key="os_by_treatment",
             title=_("By treatment"),
             group_word=_("treatment"),
-            threshold=threshold,
-            suppressed=True,
+            release=release,
             note=_(
                 "Observational: each child's treatment was chosen for them, so groups differ in more than "
                 "treatment. Compare within stage, or see the Cox model."
@@ -96,7 +98,7 @@ def build_evidence_pack(
         modelled[kind] = modelled["case_id"].isin(had).astype(int)
         if modelled[kind].nunique() > 1:
             covariates[kind] = labels.get(kind, kind)
-    report.sections.append(cox_section(modelled, covariates, threshold))
+    report.sections.append(cox_section(modelled, covariates, release))
     return report
 
 
@@ -104,14 +106,16 @@ def _pattern_label(pattern: str, labels: dict[str, str]) -> str:
     return " + ".join(labels.get(part, part) for part in pattern.split(" + "))
 
 
-def _combinations(patterns: pd.Series, labels: dict[str, str], threshold: int) -> ReportTable:
-    counts = patterns.map(lambda p: _pattern_label(p, labels)).value_counts()
-    shown = counts_shown(counts, threshold, True)
+def _combinations(cases: pd.DataFrame, patterns: pd.Series, labels: dict[str, str], release: Release) -> ReportTable:
+    named = patterns.map(lambda p: _pattern_label(p, labels))
+    order = named.value_counts().index  # the most frequent first, as everyone reads it; the order shows no count
+    cells = {combination: cases.loc[named == combination, "case_id"] for combination in order}
+    shown = counts_shown(release, cells)
     frame = pd.DataFrame(
         {
-            _("Treatment combination"): counts.index,
+            _("Treatment combination"): list(order),
             _("Cases"): shown.to_numpy(),
-            _("% of cases"): percent_shown(counts, shown, int(counts.sum())).to_numpy(),
+            _("% of cases"): percent_shown(shown, release.count(cases["case_id"])).to_numpy(),
         }
     )
     return ReportTable(

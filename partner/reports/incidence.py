@@ -13,11 +13,14 @@ import datetime as dt
 
 import pandas as pd
 from django.utils.translation import gettext as _
+from scipy.stats import chi2
 
 from partner.analysis import Incidence
+from partner.analysis.incidence import age_at
+from partner.release import Release
 
 from .population import coverage
-from .sections import DASH, ReportTable, Section, counts_shown
+from .sections import DASH, ReportTable, Section, shown_text
 
 MAX_YEARS = 10
 TOTAL = "Total"
@@ -38,9 +41,7 @@ def incidence_period(countries: list[str], population: pd.DataFrame, today: dt.d
     return first, last
 
 
-def incidence_section(
-    cases: pd.DataFrame, population: pd.DataFrame, threshold: int, suppressed: bool, *, today: dt.date
-) -> Section:
+def incidence_section(cases: pd.DataFrame, population: pd.DataFrame, release: Release, *, today: dt.date) -> Section:
     section = Section(
         "incidence",
         _("Incidence"),
@@ -75,21 +76,34 @@ def incidence_section(
         [by_country.crude_.set_index("country"), pooled.crude_.assign(country=TOTAL).set_index("country")]
     )
     asr = pd.concat([by_country.asr_.set_index("country"), pooled.asr_.assign(country=TOTAL).set_index("country")])
-    shown = counts_shown(crude["cases"].astype("int64"), threshold, suppressed, total=TOTAL)
-    hidden = shown.str.startswith("<")
+    years = pd.to_datetime(counted["diagnosis_date"]).dt.year
+    ages = age_at(counted["diagnosis_date"], counted["date_of_birth"])  # the ages Incidence counts by
+    in_period = counted[(years >= first) & (years <= last) & (ages >= 0) & (ages < 20)]
+    released = release.counts(
+        {c: in_period.loc[in_period["country"] == c, "case_id"] for c in by_country.crude_["country"]},
+        total=in_period["case_id"],
+    )
     rows = []
     for country in crude.index:
         rate = crude.loc[country]
         standard = asr.loc[country]
+        shown = released.get(country)
+        hidden = shown is None or pd.isna(shown)
+        # The rates of a protected report are of the released count, so that rate times person-years
+        # gives back the released count, not the true one; the standardised rate is scaled with it.
+        scale = 1.0 if hidden or release.exact or not rate["cases"] else int(shown) / float(rate["cases"])
+        crude_rate = (
+            _poisson_rate(int(shown), float(rate["person_years"])) if not hidden and not release.exact else None
+        )
         rows.append(
             [
                 _("All these countries") if country == TOTAL else country,
-                shown[country],
+                shown_text(None if hidden else int(shown), release.threshold),
                 f"{rate['person_years'] / 1e6:.1f}",
-                "—" if hidden[country] else f"{rate['rate']:.2f} ({rate['lower']:.2f}{DASH}{rate['upper']:.2f})",
+                "—" if hidden else _interval(*(crude_rate or (rate["rate"], rate["lower"], rate["upper"]))),
                 "—"
-                if hidden[country]
-                else f"{standard['asr']:.2f} ({standard['lower']:.2f}{DASH}{standard['upper']:.2f})",
+                if hidden
+                else _interval(standard["asr"] * scale, standard["lower"] * scale, standard["upper"] * scale),
             ]
         )
     frame = pd.DataFrame(
@@ -106,7 +120,19 @@ def incidence_section(
         "Diagnosed %(first)s to %(last)s, aged 0 to 19. Rates per million a year; standardised to Segi's world "
         "population of ages 0 to 19, with the interval of Fay and Feuer; the crude rate's interval is exact (Poisson)."
     ) % {"first": first, "last": last}
-    if suppressed:
-        note += " " + _("A rate is hidden with its count.")
+    if not release.exact:
+        note += " " + _("A rate is hidden with its count, and computed from the count as released.")
     section.tables.append(ReportTable("incidence", _("Incidence per million children a year"), frame, note))
     return section
+
+
+def _interval(value: float, lower: float, upper: float) -> str:
+    return f"{value:.2f} ({lower:.2f}{DASH}{upper:.2f})"
+
+
+def _poisson_rate(count: int, person_years: float) -> tuple[float, float, float]:
+    """A rate per million a year with its exact Poisson interval (95%), from a count."""
+    per = 1e6 / person_years
+    lower = chi2.ppf(0.025, 2 * count) / 2 if count else 0.0
+    upper = chi2.ppf(0.975, 2 * count + 2) / 2
+    return count * per, lower * per, upper * per

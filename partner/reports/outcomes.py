@@ -1,8 +1,9 @@
 """How the children fare: Kaplan-Meier figures and tables, overall and by group, and the Cox model.
 
-A curve is drawn only for a group of at least the threshold of children, whoever reads it: its
-steps give away the small counts a table hides. Groups below it stay in the tables, as "<5" when
-the report is suppressed.
+Every curve, count at risk, median and survival at a year comes from `Release.survival`: exact for
+a coordinator, coarsened for anyone else so that a curve reveals no more than the table beside it.
+A curve is drawn only for a group of at least the threshold of children, whoever reads it. Groups
+below it stay in the tables, as "<5" when the report is protected.
 """
 
 from __future__ import annotations
@@ -19,12 +20,14 @@ from lifelines.exceptions import ConvergenceWarning
 from matplotlib.figure import FigureBase
 from matplotlib.ticker import PercentFormatter
 
-from partner.analysis import CoxModel, SurvivalAnalysis
+from partner.analysis import CoxModel
 from partner.analysis.cohort import DAYS_PER_YEAR
-from partner.analysis.survival import ALL
 from partner.lib.figures import PALETTE, styled
+from partner.release import Release
+from partner.release.layer import ALL, GroupSurvival
+from partner.release.survival import Curve
 
-from .sections import DASH, ReportTable, Section, counts_shown
+from .sections import DASH, ReportTable, Section, shown_text
 
 YEARS = 5
 #: The survival reported in the tables, in years from diagnosis.
@@ -56,38 +59,40 @@ def endpoint_words(endpoint: str) -> tuple[str, str]:
     return _("Overall survival"), _("Deaths")
 
 
+def _at_risk_texts(group: GroupSurvival, threshold: int) -> list[str]:
+    return [shown_text(group.at_risk.get(y), threshold) for y in range(YEARS + 1)]
+
+
 def overall_section(
-    table: pd.DataFrame, name: str, threshold: int, suppressed: bool, *, endpoint: str = "overall", key: str = "os"
+    table: pd.DataFrame, name: str, release: Release, *, endpoint: str = "overall", key: str = "os"
 ) -> Section:
     """One endpoint for the whole cohort: the curve with its numbers at risk, and its table."""
     title, events_word = endpoint_words(endpoint)
     section = Section(key, title)
+    threshold = release.threshold
     if len(table) < threshold:
         section.notes.append(_("No curve: fewer than %(n)s children with the dates it needs.") % {"n": threshold})
         return section
-    analysis = SurvivalAnalysis(years=REPORTED).fit(table)
-    at_risk_counts: Any = analysis.at_risk_.loc[ALL]
-    at_risk = pd.DataFrame(
-        [counts_shown(at_risk_counts, threshold, suppressed).to_numpy()],
-        columns=[str(y) for y in at_risk_counts.index],
-        index=[_("At risk")],
-    )
+    released = release.survival(table, years=YEARS)
+    group = released.groups[0]
+    curve = group.curve
+    if curve is None:
+        section.notes.append(_("No curve: fewer than %(n)s events, whose times it would give away.") % {"n": threshold})
+        return section
+    texts = _at_risk_texts(group, threshold)
+    at_risk = pd.DataFrame([texts], columns=[str(y) for y in range(YEARS + 1)], index=[_("At risk")])
     at_risk = at_risk.rename_axis(_("Years from diagnosis")).reset_index()
-    row = analysis.median_.iloc[0]
-    events = counts_shown(pd.Series([int(row["events"])]), threshold, suppressed).iloc[0]
     measures = [
-        (_("Children"), str(int(row["n"]))),
-        (events_word, events),
-        (_("Median (years, 95% CI)"), _interval(row["median"], row["lower"], row["upper"], _years)),
+        (_("Children"), shown_text(group.n, threshold)),
+        (events_word, shown_text(group.events, threshold)),
+        (_("Median (years, 95% CI)"), _interval(*curve.median, _years)),
     ]
-    for at in analysis.at_.itertuples():
+    for years in REPORTED:
         measures.append(
-            (_("%(years)s-year survival (95%% CI)") % {"years": at.years}, _interval(at.survival, at.lower, at.upper))
+            (_("%(years)s-year survival (95%% CI)") % {"years": years}, _interval(*curve.at(years * DAYS_PER_YEAR)))
         )
-    follow = analysis.followup_median_.iloc[0]
-    measures.append(
-        (_("Median follow-up (years, 95% CI)"), _interval(follow["median"], follow["lower"], follow["upper"], _years))
-    )
+    if group.followup is not None:
+        measures.append((_("Median follow-up (years, 95% CI)"), _interval(*group.followup, _years)))
     prefix = "" if key == "os" else f"{key}_"
     section.tables = [
         ReportTable(f"{prefix}at_risk", _("Numbers at risk"), at_risk),
@@ -95,24 +100,34 @@ def overall_section(
             "survival" if key == "os" else key,
             title,
             pd.DataFrame(measures, columns=[_("Measure"), _("Value")]),
-            _("“—”: beyond the longest follow-up. Follow-up by the reverse Kaplan-Meier method."),
+            _("“—”: beyond the longest follow-up. Follow-up by the reverse Kaplan-Meier method.")
+            + ("" if curve.exact else " " + _released_note(threshold)),
         ),
     ]
     section.figure_title = _("%(endpoint)s, %(entity)s (95%% confidence band)") % {"endpoint": title, "entity": name}
     section.draw = partial(
         draw_km,
-        analysis=analysis,
+        curves={ALL: curve},
         table=table,
         labels={ALL: title.lower()},
         title=section.figure_title,
-        at_risk={ALL: list(at_risk.iloc[0, 1:])},
+        at_risk={ALL: texts},
     )
     section.figure_size = figure_size(1)
     section.caption = _(
         "Kaplan-Meier estimate from diagnosis with its confidence band (95%); ticks mark children censored. "
         "The numbers still at risk are under the time axis."
     )
+    if not curve.exact:
+        section.caption += " " + _released_note(threshold)
     return section
+
+
+def _released_note(threshold: int) -> str:
+    return _(
+        "Released curve: it drops only after %(n)s events or more, at the next quarter of a year, and ends "
+        "where fewer than %(n)s children remain; the median and the survival at each year are read from it."
+    ) % {"n": threshold}
 
 
 def group_section(
@@ -123,42 +138,31 @@ def group_section(
     key: str,
     title: str,
     group_word: str,
-    threshold: int,
-    suppressed: bool,
+    release: Release,
     endpoint: str = "overall",
     note: str = "",
 ) -> Section:
-    """One endpoint by group: a curve per group of at least `threshold` children, the log-rank test
-    between them, and a table of every group."""
+    """One endpoint by group: a curve per group of at least `threshold` children whose curve may be
+    drawn, the log-rank test between them, and a table of every group."""
     endpoint_title, events_word = endpoint_words(endpoint)
+    threshold = release.threshold
     section = Section(key, title)
     if note:
         section.notes.append(note)
     present = table[table[by].notna()]
-    sizes = present.groupby(by, observed=True, sort=True).size()
-    sizes = sizes[sizes > 0]
-    if sizes.empty:
+    if present.empty:
         section.notes.append(_("No child with a known %(group)s.") % {"group": group_word})
         return section
-    events = present.groupby(by, observed=True, sort=True)["event"].sum().reindex(sizes.index)
-    children_shown = counts_shown(sizes, threshold, suppressed)
-    # A curve starts at its group's size: a group hidden to protect a smaller one gets no curve either.
-    drawn = [
-        group
-        for group, n in sizes.items()
-        if n >= threshold and not str(children_shown.to_dict()[group]).startswith("<")
-    ]
-    analysis = SurvivalAnalysis(years=REPORTED).fit(present[present[by].isin(drawn)], by=by) if drawn else None
-
+    released = release.survival(table, by, years=YEARS)
+    drawn = [g for g in released.groups if g.curve is not None and (g.n or 0) >= threshold]
     rows = []
-    events_shown = counts_shown(events.astype("int64"), threshold, suppressed)
-    for group in sizes.index:
-        values = [labels.get(group, str(group)), children_shown[group], events_shown[group]]
-        if analysis is not None and group in analysis.km_:
-            median = analysis.median_.set_index("group").loc[group]
-            values.append(_interval(median["median"], median["lower"], median["upper"], _years))
-            at = analysis.at_[analysis.at_["group"] == group].set_index("years")
-            values.extend(_interval(*at.loc[y, ["survival", "lower", "upper"]]) for y in analysis.years)
+    for group in released.groups:
+        values = [labels.get(group.group, str(group.group)), shown_text(group.n, threshold)]
+        values.append(shown_text(group.events, threshold))
+        if group in drawn and group.curve is not None:
+            curve = group.curve
+            values.append(_interval(*curve.median, _years))
+            values.extend(_interval(*curve.at(y * DAYS_PER_YEAR)) for y in REPORTED)
         else:
             values.extend(["—"] * (1 + len(REPORTED)))
         rows.append(values)
@@ -169,19 +173,22 @@ def group_section(
         _("Median (years, 95% CI)"),
         *(_("%(years)s-year survival (95%% CI)") % {"years": y} for y in REPORTED),
     ]
-    missing = len(table) - len(present)
-    table_note = _("No estimate for a group of fewer than %(n)s children, or whose size is hidden.") % {"n": threshold}
-    if missing:
+    table_note = _("No estimate for a group of fewer than %(n)s children or events, or whose size is hidden.") % {
+        "n": threshold
+    }
+    if released.missing:
         table_note += " " + _("%(n)s children with no known %(group)s are left out.") % {
-            "n": counts_shown(pd.Series([missing]), threshold, suppressed).iloc[0],
+            "n": shown_text(released.missing, threshold),
             "group": group_word,
         }
+    if not release.exact:
+        table_note += " " + _released_note(threshold)
     section.tables.append(ReportTable(key, title, pd.DataFrame(rows, columns=columns), table_note))
-    if analysis is None:
-        section.notes.append(_("No curve: no group of %(n)s children or more.") % {"n": threshold})
+    if not drawn:
+        section.notes.append(_("No curve: no group of %(n)s children or more with enough events.") % {"n": threshold})
         return section
-    if analysis.logrank_ is not None:
-        test = analysis.logrank_
+    test = released.logrank if len(drawn) == len([g for g in released.groups if g.curve is not None]) else None
+    if test is not None:
         section.notes.append(
             _("Log-rank test between the groups drawn: chi-squared %(chi2).1f on %(df)s degrees of freedom, p %(p)s.")
             % {
@@ -190,21 +197,17 @@ def group_section(
                 "p": _p(test.p_value) if test.p_value < 0.001 else f"= {_p(test.p_value)}",
             }
         )
-    at_risk: dict[Hashable, list[str]] = {
-        group: list(counts_shown(analysis.at_risk_.loc[[group]].iloc[0], threshold, suppressed))
-        for group in analysis.km_
-    }
     section.figure_title = f"{endpoint_title}: {title}"
     section.draw = partial(
         draw_km,
-        analysis=analysis,
+        curves={g.group: g.curve for g in drawn if g.curve is not None},
         table=present,
-        labels={g: labels.get(g, str(g)) for g in analysis.km_},
+        labels={g.group: labels.get(g.group, str(g.group)) for g in drawn},
         title=section.figure_title,
-        at_risk=at_risk,
+        at_risk={g.group: _at_risk_texts(g, threshold) for g in drawn},
         by=by,
     )
-    section.figure_size = figure_size(len(analysis.km_))
+    section.figure_size = figure_size(len(drawn))
     section.caption = _(
         "Kaplan-Meier estimates from diagnosis, one curve per group of at least %(n)s children; ticks mark "
         "children censored. The numbers still at risk in each group are under the time axis."
@@ -224,42 +227,38 @@ def figure_size(groups: int) -> tuple[float, float]:
 def draw_km(
     into: FigureBase,
     *,
-    analysis: SurvivalAnalysis,
+    curves: Mapping[Hashable, Curve],
     table: pd.DataFrame,
     labels: Mapping[Hashable, str],
     title: str,
     at_risk: Mapping[Hashable, list[str]],
     by: str | None = None,
 ) -> None:
-    """Kaplan-Meier curves with their censoring marks (and the confidence band of a lone curve), the
-    numbers at risk of each curve under them on the same time axis."""
-    groups = list(analysis.km_)
+    """Released Kaplan-Meier curves (with the confidence band of a lone curve, and censoring marks
+    only on exact curves), the numbers at risk of each curve under them on the same time axis."""
+    groups = list(curves)
     with styled():
         grid = into.add_gridspec(2, 1, height_ratios=[5, 0.6 + 0.35 * len(groups)])
         ax = into.add_subplot(grid[0])
         risk_ax = into.add_subplot(grid[1], sharex=ax)
         for i, group in enumerate(groups):
             colour = PALETTE[i % len(PALETTE)]
-            kmf = analysis.km_[group]
-            curve = kmf.survival_function_.iloc[:, 0]
-            years = curve.index.to_numpy() / DAYS_PER_YEAR
+            curve = curves[group]
+            points = curve.points
+            if curve.end > points["time"].iloc[-1]:  # flat to the end of what the curve speaks for
+                points = pd.concat([points, points.iloc[[-1]].assign(time=curve.end)], ignore_index=True)
+            years = points["time"].to_numpy() / DAYS_PER_YEAR
             if len(groups) == 1:
-                band = kmf.confidence_interval_survival_function_
                 ax.fill_between(
-                    years, band.iloc[:, 0], band.iloc[:, 1], step="post", color=colour, alpha=0.18, linewidth=0
+                    years, points["lower"], points["upper"], step="post", color=colour, alpha=0.18, linewidth=0
                 )
-            ax.step(years, curve.to_numpy(), where="post", color=colour, linewidth=2, label=labels[group])
-            rows = table if by is None else table[table[by] == group]
-            censored = rows.loc[rows["event"] == 0, "duration"].to_numpy(dtype=float)
-            if len(censored):
-                ax.plot(
-                    censored / DAYS_PER_YEAR,
-                    kmf.survival_function_at_times(censored).to_numpy(),
-                    "|",
-                    color=colour,
-                    markersize=8,
-                    markeredgewidth=1.3,
-                )
+            ax.step(years, points["survival"].to_numpy(), where="post", color=colour, linewidth=2, label=labels[group])
+            if curve.exact:
+                rows = table if by is None else table[table[by] == group]
+                censored = rows.loc[rows["event"] == 0, "duration"].to_numpy(dtype=float)
+                if len(censored):
+                    heights = [curve.at(t)[0] for t in censored]
+                    ax.plot(censored / DAYS_PER_YEAR, heights, "|", color=colour, markersize=8, markeredgewidth=1.3)
             row = len(groups) - i
             for year, count in enumerate(at_risk[group][: YEARS + 1]):
                 risk_ax.text(year, row, str(count), ha="center", va="center", color=colour)
@@ -283,25 +282,26 @@ def draw_km(
         risk_ax.set_xlabel(_("years from diagnosis"))
 
 
-def cox_section(table: pd.DataFrame, covariates: Mapping[str, str], threshold: int, *, key: str = "cox") -> Section:
+def cox_section(table: pd.DataFrame, covariates: Mapping[str, str], release: Release, *, key: str = "cox") -> Section:
     """Hazard ratios of death for the covariates together, with the check of proportional hazards.
 
     `covariates` maps a column of `table` to its label. Not fitted when there are fewer than ten
     deaths per covariate, or when the fit fails (a covariate that never varies, separation)."""
     section = Section(key, _("Hazard ratios of death (Cox model)"))
-    data = table[["duration", "event", *covariates]].dropna()
+    data = table[["case_id", "duration", "event", *covariates]].dropna()
     design_size = len(pd.get_dummies(data[list(covariates)], drop_first=True).columns) if len(data) else 0
     deaths = int(data["event"].sum()) if len(data) else 0
+    deaths_shown = shown_text(release.count(data.loc[data["event"] == 1, "case_id"]), release.threshold)
     if not design_size or deaths < EVENTS_PER_COVARIATE * design_size:
         section.notes.append(
             _("No Cox model: %(deaths)s deaths for %(terms)s terms; it needs %(per)s deaths per term.")
-            % {"deaths": deaths, "terms": design_size, "per": EVENTS_PER_COVARIATE}
+            % {"deaths": deaths_shown, "terms": design_size, "per": EVENTS_PER_COVARIATE}
         )
         return section
     try:
         with warnings.catch_warnings(record=True) as caught:
             warnings.simplefilter("always", ConvergenceWarning)
-            model = CoxModel().fit(data, list(covariates))
+            model = CoxModel().fit(data.drop(columns="case_id"), list(covariates))
     except Exception as error:  # lifelines raises its own convergence errors and numpy's linear-algebra ones
         section.notes.append(_("No Cox model: the fit did not converge (%(error)s).") % {"error": type(error).__name__})
         return section
@@ -334,7 +334,7 @@ def cox_section(table: pd.DataFrame, covariates: Mapping[str, str], threshold: i
                 "%(n)s children, %(deaths)s deaths. Each level against the first; a small p in the last column "
                 "means the hazard ratio changes with time."
             )
-            % {"n": model.n_, "deaths": model.events_},
+            % {"n": shown_text(release.count(data["case_id"]), release.threshold), "deaths": deaths_shown},
         )
     )
     return section

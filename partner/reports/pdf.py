@@ -1,7 +1,7 @@
 """The report as a PDF: a title page, then each section's heading, figure, notes and tables, flowing
 from page to page.
 
-A PDF leaves the registry, so it is only ever made from a suppressed report.
+A PDF leaves the registry, so it is only ever made from a protected report (`Release.downloaded`).
 """
 
 from __future__ import annotations
@@ -35,6 +35,8 @@ def _title_page(report: Report) -> Figure:
         _("Report of %(date)s") % {"date": formats.date_format(report.date, "DATE_FORMAT")},
         _("Children in the cohort: %(n)s") % {"n": report.children_shown},
         _("Counts from 1 to %(n)s are hidden, with the cells that would reveal them.") % {"n": report.threshold - 1},
+        _("Every count shown is changed by at most 2, the same way each time; curves drop only after %(t)s events.")
+        % {"t": report.threshold},
     ]
     if report.kind == "evidence":
         lines.append(_("Pooled over every country of the registry."))

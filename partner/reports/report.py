@@ -13,13 +13,14 @@ from typing import Any
 import pandas as pd
 from django.utils.translation import gettext as _
 
-from partner.analysis import Cohort, describe, main_stage, one_per_child, survival_table
+from partner.analysis import Cohort, age_at_diagnosis, age_group, describe, main_stage, one_per_child, survival_table
 from partner.cases.frames import CaseFrames
 from partner.dictionary.loader import Dictionary
+from partner.release import Release
 
 from .incidence import incidence_section
 from .outcomes import group_section, overall_section
-from .sections import DASH, Report, ReportTable, Section, counts_shown, percent_shown
+from .sections import DASH, Report, ReportTable, Section, counts_shown, percent_shown, shown_text
 
 __all__ = ["Report", "ReportTable", "Section", "build_report"]
 
@@ -35,31 +36,36 @@ def _variable_label(code: str) -> str:
     return labels.get(code, code)
 
 
-def description_table(children: pd.DataFrame, threshold: int, suppressed: bool) -> ReportTable:
-    """Counts and percentages of each characteristic, each variable suppressed on its own (its
-    counts add up to the number of children), with the median age and its quartiles."""
+def _labels(children: pd.DataFrame, variable: str) -> pd.Series:
+    """Each child's level of `variable` as describe() writes it ("missing" where there is none)."""
+    column = age_group(age_at_diagnosis(children)) if variable == "age_group" else children[variable]
+    return column.astype("object").map(lambda v: "missing" if pd.isna(v) else str(v))
+
+
+def description_table(children: pd.DataFrame, release: Release) -> ReportTable:
+    """Counts and percentages of each characteristic, each variable released on its own (its counts
+    add up to the number of children), with the median age and its quartiles."""
     table = describe(children)
-    total = len(children)
+    total = release.count(children["case_id"])
     parts = []
     for variable in [v for v in table.index.get_level_values("variable").unique() if v != "cases"]:
-        rows = table.loc[variable]
         if variable.startswith("age at diagnosis"):
             continue
-        counts = rows[("all", "value")]
-        shown = counts_shown(counts, threshold, suppressed)
-        level = [_("missing") if lv == "missing" else lv for lv in rows.index]
+        levels = list(table.loc[variable].index)
+        labels = _labels(children, variable)
+        shown = counts_shown(release, {lv: children.loc[labels == lv, "case_id"] for lv in levels})
         parts.append(
             pd.DataFrame(
                 {
                     _("Characteristic"): _variable_label(variable),
-                    _("Level"): level,
+                    _("Level"): [_("missing") if lv == "missing" else lv for lv in levels],
                     _("Children"): shown.to_numpy(),
-                    "%": percent_shown(counts, shown, total).to_numpy(),
+                    "%": percent_shown(shown, total).to_numpy(),
                 }
             )
         )
     age: Any = table.loc["age at diagnosis (years)", ("all", "value")]
-    if total and (not suppressed or total >= threshold):
+    if total is not None and (release.exact or total >= release.threshold):
         parts.append(
             pd.DataFrame(
                 {
@@ -75,24 +81,25 @@ def description_table(children: pd.DataFrame, threshold: int, suppressed: bool) 
 
 
 def treatment_table(
-    cases: pd.DataFrame, treatment: pd.DataFrame, labels: dict[str, str], threshold: int, suppressed: bool
+    cases: pd.DataFrame, treatment: pd.DataFrame, labels: dict[str, str], release: Release
 ) -> ReportTable:
     """The share of cases with at least one treatment line of each type (a case counts under
     every type it had, so the rows add up to more than the cases)."""
     ids = set(cases["case_id"].dropna().astype(int))
     lines = treatment[treatment["case_id"].isin(ids)] if len(treatment) else treatment
-    counts = {
-        code: int(lines.loc[lines["line_type"].astype("object") == code, "case_id"].nunique()) if len(lines) else 0
+    cells: dict[str, set[int]] = {
+        code: set(lines.loc[lines["line_type"].astype("object") == code, "case_id"].astype(int))
+        if len(lines)
+        else set()
         for code in labels
     }
-    counts[_("no treatment recorded")] = len(ids - set(lines["case_id"].dropna().astype(int)) if len(lines) else ids)
-    series = pd.Series(counts, dtype="int64")
-    shown = counts_shown(series, threshold, suppressed)
+    cells[_("no treatment recorded")] = ids - set(lines["case_id"].dropna().astype(int)) if len(lines) else ids
+    shown = counts_shown(release, cells)
     frame = pd.DataFrame(
         {
-            _("Treatment"): [labels.get(code, code) for code in series.index],
+            _("Treatment"): [labels.get(code, code) for code in cells],
             _("Cases"): shown.to_numpy(),
-            _("% of cases"): percent_shown(series, shown, len(ids)).to_numpy(),
+            _("% of cases"): percent_shown(shown, release.count(ids)).to_numpy(),
         }
     )
     return ReportTable(
@@ -107,7 +114,7 @@ def treatment_labels(dictionary: Dictionary, language: str) -> dict[str, str]:
     return {c.code: c.labels.get(language) for c in line_type.choices}
 
 
-def stage_section(table: pd.DataFrame, threshold: int, suppressed: bool, *, endpoint: str = "overall") -> Section:
+def stage_section(table: pd.DataFrame, release: Release, *, endpoint: str = "overall") -> Section:
     stages = main_stage(table["stage_group"]) if "stage_group" in table else pd.Series(pd.NA, index=table.index)
     staged = table.assign(main_stage=stages)
     return group_section(
@@ -117,8 +124,7 @@ def stage_section(table: pd.DataFrame, threshold: int, suppressed: bool, *, endp
         key="os_by_stage" if endpoint == "overall" else "efs_by_stage",
         title=_("By stage at diagnosis"),
         group_word=_("stage"),
-        threshold=threshold,
-        suppressed=suppressed,
+        release=release,
         endpoint=endpoint,
         note=_(
             "Main stage (I to IV) of the stage recorded at diagnosis, whatever its system; subgroups (IIIB) are merged."
@@ -131,40 +137,49 @@ def build_report(
     entity: str,
     dictionary: Dictionary,
     *,
-    threshold: int,
-    suppressed: bool,
+    release: Release,
     population: pd.DataFrame | None = None,
     language: str = "en",
     today: dt.date | None = None,
 ) -> Report:
-    """The report of `entity` over the cases in `frames` (already scoped to the reader), with its
-    incidence when `population` (see `population.population_frame`) is given."""
+    """The report of `entity` over the cases in `frames` (`release.frames(entity=...)`), every figure
+    released by `release`, with its incidence when `population` (see `population.population_frame`)
+    is given."""
     today = today or dt.date.today()
     name = dictionary.entity_by_code[entity].names.get(language)
     cases = Cohort(entity=entity).select(frames.cases) if len(frames.cases) else frames.cases
     children, _later = one_per_child(cases)
-    report = Report(entity, name, today, len(children), len(cases), threshold, suppressed)
+    report = Report(
+        entity,
+        name,
+        today,
+        release.count(children["case_id"]) if len(cases) else 0,
+        len(cases),
+        release.threshold,
+        not release.exact,
+    )
     if not len(cases):
         return report
     cohort = Section("cohort", _("The children"))
     staged = children.assign(stage_group=main_stage(children["stage_group"])) if "stage_group" in children else children
-    cohort.tables.append(description_table(staged, threshold, suppressed))
+    cohort.tables.append(description_table(staged, release))
     report.sections.append(cohort)
     if population is not None:
-        report.sections.append(incidence_section(cases, population, threshold, suppressed, today=today))
+        report.sections.append(incidence_section(cases, population, release, today=today))
     labels = treatment_labels(dictionary, language)
     treatment = frames.repeating.get("treatment", pd.DataFrame(columns=["case_id", "line_type"]))
     report.sections.append(
-        Section("treatment", _("Treatment"), tables=[treatment_table(cases, treatment, labels, threshold, suppressed)])
+        Section("treatment", _("Treatment"), tables=[treatment_table(cases, treatment, labels, release)])
     )
     table = survival_table(cases, endpoint="overall")
-    survival = overall_section(table, name, threshold, suppressed)
-    excluded = int(table.attrs.get("excluded", 0))
+    survival = overall_section(table, name, release)
+    excluded = set(children["case_id"]) - set(table["case_id"])
     if excluded:
         survival.notes.append(
-            _("%(n)s children left out for missing or inconsistent dates.") % {"n": report.shown(excluded)}
+            _("%(n)s children left out for missing or inconsistent dates.")
+            % {"n": shown_text(release.count(excluded), release.threshold)}
         )
     report.sections.append(survival)
-    if len(table) >= threshold:
-        report.sections.append(stage_section(table, threshold, suppressed))
+    if len(table) >= release.threshold:
+        report.sections.append(stage_section(table, release))
     return report

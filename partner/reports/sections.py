@@ -1,20 +1,21 @@
 """The parts a report is made of, shared by the page, the PDF and the CSV files.
 
-Every table is a DataFrame of display text. When a report is suppressed, counts from 1 to the
-threshold less one are hidden (shown as "<5") with the cells that would let them be worked out.
+Every table is a DataFrame of display text, and every count in it was released by the report's
+`partner.release.Release`: for a protected report, counts from 1 to the threshold less one are
+hidden (shown as "<5") with the cells that would let them be worked out, and the counts shown are
+changed a little by their cell keys.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Callable
+from collections.abc import Callable, Collection, Hashable, Mapping
 from dataclasses import dataclass, field
 
-import numpy as np
 import pandas as pd
 from matplotlib.figure import Figure, FigureBase
 
-from partner.analysis import suppress_series
+from partner.release import Release
 
 DASH = "\u2013"  # between the bounds of an interval
 
@@ -62,8 +63,8 @@ class Report:
     entity: str
     name: str
     date: dt.date
-    children: int
-    cases: int
+    children: int | None  # released: None where hidden
+    cases: int  # how many cases the report is about (never shown: only whether there are any)
     threshold: int
     suppressed: bool
     kind: str = "report"
@@ -77,30 +78,35 @@ class Report:
     def section(self, key: str) -> Section | None:
         return next((s for s in self.sections if s.key == key), None)
 
-    def shown(self, n: int) -> str:
-        """A count as the reader may see it."""
-        return hidden_label(self.threshold) if self.suppressed and 0 < n < self.threshold else str(n)
-
     @property
     def children_shown(self) -> str:
-        return self.shown(self.children)
+        return shown_text(self.children, self.threshold)
 
 
 def hidden_label(threshold: int) -> str:
     return f"<{threshold}"
 
 
-def counts_shown(values: pd.Series, threshold: int, suppressed: bool, *, total: str = "Total") -> pd.Series:
-    """Counts as text, through primary and complementary suppression when asked; a row labelled
-    `total` is taken as the sum of the others."""
-    values = values.astype("int64")
-    if suppressed and len(values):
-        values = suppress_series(values, threshold, total=total)
-    return values.map(lambda v: hidden_label(threshold) if pd.isna(v) else str(int(v))).astype("object")
+def shown_text(value: int | None, threshold: int) -> str:
+    """A released count as text: "<5" where it is hidden."""
+    return hidden_label(threshold) if value is None or pd.isna(value) else str(int(value))
 
 
-def percent_shown(counts: pd.Series, shown: pd.Series, total: int) -> pd.Series:
-    """Percentages of `total` as text, blank where the count is hidden."""
-    share = counts.astype(float) / total * 100 if total else counts.astype(float) * np.nan
-    text = share.map(lambda v: "" if pd.isna(v) else f"{v:.0f}")
-    return text.where(~shown.str.startswith("<"), "")
+def counts_shown(
+    release: Release, cells: Mapping[Hashable, Collection[int]], *, total: Collection[int] | None = None
+) -> pd.Series:
+    """The released counts of these sets of cases as text (see `Release.counts`), "<5" where hidden."""
+    released = release.counts(cells, total=total)
+    return released.map(lambda v: shown_text(v, release.threshold)).astype("object")
+
+
+def percent_shown(shown: pd.Series, total: int | None) -> pd.Series:
+    """Percentages of a released `total` as text, from released counts as text; blank where either is
+    hidden."""
+
+    def percent(text: str) -> str:
+        if not total or text.startswith("<"):
+            return ""
+        return f"{100 * int(text) / total:.0f}"
+
+    return shown.map(percent).astype("object")

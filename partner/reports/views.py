@@ -7,23 +7,19 @@ import io
 import zipfile
 from typing import Any
 
-from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.db.models import Count
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import redirect, render
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_http_methods
 
-from partner.accounts.models import Role
-from partner.accounts.security import is_coordinator, is_european_coordinator
-from partner.cases.frames import CaseFrames, build_frames
-from partner.cases.models import TumourCase
+from partner.accounts.security import is_european_coordinator
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.lib.figures import svg
 from partner.lib.language import request_language
+from partner.release import Release
 
 from .evidence import build_evidence_pack
 from .models import PopulationLoad
@@ -31,24 +27,8 @@ from .pdf import render_pdf
 from .population import PopulationError, coverage, load_population, population_frame
 from .report import Report, build_report
 
-#: Roles that see no case but may see the registry's aggregates, always suppressed.
-AGGREGATE_ROLES = {Role.EXPERT, Role.RESEARCHER}
 #: The largest population file accepted from the web (Eurostat's whole demo_pjan is about 60 MB).
 MAX_POPULATION_UPLOAD = 100 * 1024 * 1024
-
-
-def _scope(user: Any) -> tuple[Any, bool]:
-    """The cases the reader's reports count, and whether their counts must be suppressed: experts
-    and researchers get the whole registry suppressed, everyone else their own scope, suppressed
-    unless they coordinate a country or the registry."""
-    if user.memberships.filter(role__in=AGGREGATE_ROLES).exists():
-        return TumourCase.objects.counted(), True
-    return TumourCase.objects.restrict(user).counted(), not is_coordinator(user)
-
-
-def _frames(user: Any, d: Dictionary, entity: str) -> tuple[CaseFrames, bool]:
-    cases, suppressed = _scope(user)
-    return build_frames(cases.filter(entity__code=entity), dictionary=d), suppressed
 
 
 def _entity(entity: str) -> Dictionary:
@@ -59,15 +39,16 @@ def _entity(entity: str) -> Dictionary:
 
 
 def _report(request: HttpRequest, entity: str, *, download: bool = False) -> Report:
-    """The entity's report for the reader; a download (the PDF) is always suppressed."""
+    """The entity's report for the reader, released for them; a download (the PDF) is always protected."""
     d = _entity(entity)
-    frames, suppressed = _frames(request.user, d, entity)
+    release = Release.for_viewer(request.user)
+    if download:
+        release = release.downloaded()
     return build_report(
-        frames,
+        release.frames(entity=entity, dictionary=d),
         entity,
         d,
-        threshold=settings.PARTNER_MIN_CELL_COUNT,
-        suppressed=suppressed or download,
+        release=release,
         population=population_frame(),
         language=request_language(request),
     )
@@ -77,25 +58,20 @@ def _report(request: HttpRequest, entity: str, *, download: bool = False) -> Rep
 def index(request: HttpRequest) -> HttpResponse:
     """The entities of the dictionary with the cases of each the reader's reports count."""
     d = get_dictionary()
-    cases, suppressed = _scope(request.user)
-    counts = dict(
-        cases.filter(entity__isnull=False)
-        .values_list("entity__code")
-        .annotate(n=Count("id"))
-        .values_list("entity__code", "n")
-    )
-    threshold = settings.PARTNER_MIN_CELL_COUNT
+    release = Release.for_viewer(request.user)
+    counts = dict(release.count_cases("entity__code"))
+    threshold = release.threshold
     entities = [
         {
             "code": code,
             "name": entity.names.get(request_language(request)),
-            "cases": counts.get(code, 0),
-            "shown": f"<{threshold}" if suppressed and 0 < counts.get(code, 0) < threshold else counts.get(code, 0),
+            "cases": code in counts,
+            "shown": f"<{threshold}" if code in counts and counts[code] is None else counts.get(code, 0),
         }
         for code, entity in d.entity_by_code.items()
     ]
-    entities.sort(key=lambda e: (e["cases"] == 0, e["name"]))  # never by the count, which may be hidden
-    return render(request, "reports/index.html", {"entities": entities, "suppressed": suppressed})
+    entities.sort(key=lambda e: (not e["cases"], e["name"]))  # never by the count, which may be hidden
+    return render(request, "reports/index.html", {"entities": entities, "suppressed": not release.exact})
 
 
 @login_required
@@ -127,12 +103,12 @@ def evidence_pdf(request: HttpRequest, entity: str) -> HttpResponse:
     user: Any = request.user
     if not user.memberships.exists():
         raise PermissionDenied("the evidence pack is for the registry's members")
-    frames = build_frames(TumourCase.objects.filter(entity__code=entity).counted(), dictionary=d)
+    release = Release.pooled()
     pack = build_evidence_pack(
-        frames,
+        release.frames(entity=entity, dictionary=d),
         entity,
         d,
-        threshold=settings.PARTNER_MIN_CELL_COUNT,
+        release=release,
         population=population_frame(),
         language=request_language(request),
     )

@@ -11,11 +11,14 @@ import pandas as pd
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
+from partner.release import Policy, Release
 from partner.reports.incidence import incidence_period, incidence_section
 from partner.reports.models import PopulationCount, PopulationLoad
 from partner.reports.population import coverage, load_population, population_frame
 from partner.testing import RegistryTestCase
 
+EXACT = Release(None, Policy(exact=True, threshold=5))
+PROTECTED = Release(None, Policy(exact=False, threshold=5))
 AGES = ["Y_LT1", *(f"Y{a}" for a in range(1, 20))]
 
 
@@ -105,7 +108,7 @@ class TheIncidenceSection(RegistryTestCase):
         self.assertEqual(incidence_period(["IT", "FR"], population, dt.date(2026, 3, 1)), (2016, 2025))
         italy = [("IT", "2010-01-01", f"{2016 + i}-06-01") for i in range(8)]
         france = [("FR", "2012-01-01", f"{2017 + i}-02-01") for i in range(6)]
-        section = incidence_section(_cases(italy + france), population, 5, False, today=dt.date(2026, 3, 1))
+        section = incidence_section(_cases(italy + france), population, EXACT, today=dt.date(2026, 3, 1))
         frame = section.tables[0].frame.set_index("Country")
         # Italy: 8 tumours over 10 years x 20 ages x 50,000 children = 10 million person-years.
         self.assertEqual(frame.loc["IT", "Tumours"], "8")
@@ -120,11 +123,11 @@ class TheIncidenceSection(RegistryTestCase):
         population = population_frame()
         rows = [("IT", "2010-01-01", "2018-06-01")] * 9 + [("FR", "2010-01-01", "2019-06-01")] * 3
         rows += [("PL", "2011-01-01", "2020-06-01")] * 7 + [("GB", "2011-01-01", "2020-06-01")] * 2
-        section = incidence_section(_cases(rows), population, 5, True, today=dt.date(2026, 3, 1))
+        section = incidence_section(_cases(rows), population, PROTECTED, today=dt.date(2026, 3, 1))
         frame = section.tables[0].frame.set_index("Country")
         self.assertEqual(frame.loc["FR", "Tumours"], "<5")
         self.assertEqual(frame.loc["FR", "Crude rate (95% CI)"], "—")
-        self.assertEqual(frame.loc["All these countries", "Tumours"], "19")
+        self.assertLessEqual(abs(int(frame.loc["All these countries", "Tumours"]) - 19), 2)  # changed by its cell key
         # The total minus the countries shown would give France: a second country is hidden too.
         hidden = [c for c in ("IT", "FR", "PL") if frame.loc[c, "Tumours"].startswith("<")]
         self.assertGreaterEqual(len(hidden), 2)
@@ -132,7 +135,7 @@ class TheIncidenceSection(RegistryTestCase):
 
     def test_without_a_population_it_says_where_to_load_one(self) -> None:
         section = incidence_section(
-            _cases([("IT", "2010-01-01", "2018-06-01")]), population_frame(), 5, True, today=dt.date(2026, 1, 1)
+            _cases([("IT", "2010-01-01", "2018-06-01")]), population_frame(), PROTECTED, today=dt.date(2026, 1, 1)
         )
         self.assertEqual(section.tables, [])
         self.assertIn("No population loaded", section.notes[0])

@@ -10,9 +10,8 @@ from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError, CommandParser
 from django.utils import translation
 
-from partner.cases.frames import build_frames
-from partner.cases.models import TumourCase
 from partner.dictionary.loader import get_dictionary
+from partner.release import Release
 from partner.reports.evidence import build_evidence_pack
 from partner.reports.pdf import render_pdf
 from partner.reports.population import population_frame
@@ -39,18 +38,16 @@ class Command(BaseCommand):
         language = options["language"]
         if language not in dict(settings.LANGUAGES):
             raise CommandError(f"{language}: not one of the languages {', '.join(dict(settings.LANGUAGES))}")
-        frames = build_frames(TumourCase.objects.filter(entity__code=entity).counted(), dictionary=d)
+        release = Release.pooled()
         build = build_evidence_pack if options["evidence"] else build_report
-        extra: dict[str, Any] = {} if options["evidence"] else {"suppressed": True}
         with translation.override(language):
             report = build(
-                frames,
+                release.frames(entity=entity, dictionary=d),
                 entity,
                 d,
-                threshold=settings.PARTNER_MIN_CELL_COUNT,
+                release=release,
                 population=population_frame(),
                 language=language,
-                **extra,
             )
             pdf = render_pdf(report)
         out: Path = options["out"] or Path(f"{entity}-{'evidence-pack' if options['evidence'] else 'report'}.pdf")
