@@ -209,14 +209,24 @@ class Release:
                     released.at[r, c] = n + self.policy.table.change(n, int(key) % KEY_SPACE)
         return released
 
-    def count_cases(self, field: str) -> list[tuple[Any, int | None]]:
-        """The viewer's cases counted by a field of the case (``"entity__code"``, ``"centre__country__code"``),
-        released, in the database's order of the values; cases without a value are left out."""
+    def count_cases(self, field: str, **expressions: Any) -> list[tuple[Any, int | None]]:
+        """The viewer's cases counted by a field of the case (``"entity__code"``, ``"centre__country__name"``,
+        or a name given an expression: ``count_cases("year", year=ExtractYear("diagnosis_date"))``),
+        released, in no particular order; cases without a value are counted under None."""
+        return self.count_table(field, **expressions)[0]
+
+    def count_table(self, field: str, **expressions: Any) -> tuple[list[tuple[Any, int | None]], int | None]:
+        """`count_cases`, with the released total of the cases that have a value (its margin)."""
+        if self._cases is None:
+            raise ValueError("this release counts frames made elsewhere: it has no cases")
         ids: dict[Any, list[int]] = {}
-        for value, case_id in self._cases.filter(**{f"{field}__isnull": False}).values_list(field, "id"):
+        for value, case_id in self._cases.annotate(**expressions).values_list(field, "id").order_by():
             ids.setdefault(value, []).append(case_id)
-        shown = self.counts(ids)
-        return [(value, None if pd.isna(shown[value]) else int(shown[value])) for value in ids]
+        values = list(ids)  # counted by position: a value may be None, or spelt like TOTAL
+        valued = [case_id for value in values if value is not None for case_id in ids[value]]
+        shown = self.counts({i: ids[value] for i, value in enumerate(values)}, total=valued if valued else None)
+        total = _int(shown[TOTAL]) if valued else 0
+        return [(value, _int(shown[i])) for i, value in enumerate(values)], total
 
     def total_cases(self) -> int | None:
         return self.count(list(self._cases.values_list("id", flat=True)))

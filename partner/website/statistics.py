@@ -1,29 +1,22 @@
 """The registry's public statistics: cases by tumour, by country and by year of diagnosis.
 
-Everything here leaves the registry, so every count goes through `partner.analysis.suppression`:
-counts from 1 to the threshold less one are hidden, and so are the counts that would let them be
-worked out from the total. Consent withdrawn, a case is not counted; drafts are not counted either,
-since nobody has checked them yet.
+Everything here leaves the registry, so every count is released by `partner.release` for the
+public: counts from 1 to the threshold less one are hidden, and so are the counts that would let
+them be worked out from the total; every count shown is changed a little by its cell key. Consent
+withdrawn, a case is not counted; drafts are not counted either, since nobody has checked them yet.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
-import pandas as pd
-from django.conf import settings
-from django.db.models import Count, QuerySet
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
-from partner.analysis import suppress_series
-from partner.cases.models import TumourCase
 from partner.lib.figures import PALETTE, styled, svg
-
-TOTAL = "Total"
+from partner.release import Release
 
 
 @dataclass
@@ -33,21 +26,8 @@ class CountTable:
     key: str
     title: str
     rows: list[tuple[str, int | None]]
-    total: int
+    total: int | None  # released: None where hidden
     svg: str
-
-
-def public_cases() -> QuerySet[TumourCase]:
-    return TumourCase.objects.counted()
-
-
-def shown_counts(labels: Sequence[str], counts: Sequence[int], threshold: int) -> list[int | None]:
-    """The counts a visitor may see, the total being shown beside them."""
-    if not counts:
-        return []
-    series = pd.Series([*counts, sum(counts)], index=[*range(len(counts)), TOTAL], dtype="int64")
-    shown = suppress_series(series, threshold, total=TOTAL)
-    return [None if pd.isna(v) else int(v) for v in shown.iloc[:-1]]
 
 
 def _figure(title: str, labels: list[str], shown: list[int | None], *, horizontal: bool, key: str) -> str:
@@ -78,11 +58,10 @@ def _figure(title: str, labels: list[str], shown: list[int | None], *, horizonta
     return svg(fig, title, key)
 
 
-def breakdowns(language: str = "en", threshold: int | None = None) -> list[CountTable]:
+def breakdowns(language: str = "en", release: Release | None = None) -> list[CountTable]:
     from partner.dictionary.loader import NoDictionary, get_dictionary
 
-    threshold = threshold or settings.PARTNER_MIN_CELL_COUNT
-    cases = public_cases()
+    release = release or Release.public()
     try:
         names = {e.code: e.names.get(language) for e in get_dictionary().entities}
     except NoDictionary:
@@ -94,14 +73,14 @@ def breakdowns(language: str = "en", threshold: int | None = None) -> list[Count
         ("year", _("Cases by year of diagnosis"), "year", False),
     ]
     for key, title, column, horizontal in specs:
-        rows = cases.annotate(year=ExtractYear("diagnosis_date")).values(column).annotate(n=Count("id"))
-        data = [(r[column], r["n"]) for r in rows if r[column] is not None]
-        data = [(str(names.get(label, label)) if key == "entity" else label, n) for label, n in data]
+        counted, total = release.count_table(column, year=ExtractYear("diagnosis_date"))
+        data = [
+            (str(names.get(label, label)) if key == "entity" else label, n) for label, n in counted if label is not None
+        ]
         data.sort(key=lambda r: r[0])  # by name or year, never by the count, which may be hidden
         labels = [str(label) for label, _n in data]
-        counts = [n for _label, n in data]
-        shown = shown_counts(labels, counts, threshold)
-        table = CountTable(key, title, list(zip(labels, shown, strict=True)), sum(counts), "")
+        shown = [n for _label, n in data]
+        table = CountTable(key, title, list(zip(labels, shown, strict=True)), total, "")
         if data:
             table.svg = _figure(title, labels, shown, horizontal=horizontal, key=f"stat-{key}")
         tables.append(table)

@@ -11,7 +11,7 @@ from django.test import override_settings
 from partner.cases.models import Status, TumourCase
 from partner.testing import RegistryTestCase
 from partner.website.models import Guideline, GuidelineFile, NationalGroup, NewsItem
-from partner.website.statistics import breakdowns, shown_counts
+from partner.website.statistics import breakdowns
 
 PUBLIC = ["/", "/about/", "/tumours/", "/guidelines/", "/consultation/", "/groups/", "/news/", "/statistics/"]
 PDF = b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
@@ -130,24 +130,23 @@ class GroupsAndNews(RegistryTestCase):
 
 
 class PublicStatistics(RegistryTestCase):
-    def test_a_hidden_count_cannot_be_worked_out_from_the_total(self) -> None:
-        self.assertEqual(shown_counts(["a", "b", "c"], [20, 3, 9], 5), [20, None, None])
-        self.assertEqual(shown_counts(["a", "b"], [20, 9], 5), [20, 9])
-        shown = shown_counts(list("abcd"), [2, 30, 40, 50], 5)
-        self.assertEqual(shown[0], None)
-        self.assertEqual(sum(v is None for v in shown), 2)
-
     def test_drafts_and_withdrawn_cases_are_not_counted(self) -> None:
         for i in range(7):
             case = self.register(self.padova, given=f"N{i}", morphology="8370/3", topography="C74.0")
             TumourCase.objects.filter(pk=case.pk).update(status=Status.SUBMITTED if i < 6 else Status.DRAFT)
-        tables = {t.key: t for t in breakdowns("en", threshold=5)}
-        self.assertEqual(tables["entity"].rows, [(self.dictionary.entity_by_code["ACC"].names.en, 6)])
-        self.assertEqual(tables["country"].rows, [("Italy", 6)])
+        tables = {t.key: t for t in breakdowns("en")}
+        # 6 cases, changed by at most 2 by their cell key; the same set, so the same number everywhere
+        [(name, shown)] = tables["entity"].rows
+        self.assertEqual(name, self.dictionary.entity_by_code["ACC"].names.en)
+        self.assertLessEqual(abs(shown - 6), 2)
+        self.assertEqual(tables["country"].rows, [("Italy", shown)])
+        self.assertEqual(tables["country"].total, shown)
         self.assertIn("<svg", tables["year"].svg)
         page = self.client.get("/statistics/").content.decode()
         self.assertIn("<svg", page)
         home = self.client.get("/")
-        self.assertEqual((home.context["public"], home.context["case_count"]), (True, 6))
+        self.assertEqual((home.context["public"], home.context["case_count"]), (True, shown))
         self.sign_in(self.client, self.dm_padova)  # a member sees the work of their scope, drafts included
+        self.assertLessEqual(abs(self.client.get("/").context["case_count"] - 7), 2)
+        self.sign_in(self.client, self.nc_italy)  # a coordinator's figures are exact
         self.assertEqual(self.client.get("/").context["case_count"], 7)
