@@ -246,11 +246,20 @@ class Release:
 
     # Survival
 
-    def curve(self, durations: pd.Series, events: pd.Series, *, alpha: float = 0.05) -> Curve | None:
-        """The Kaplan-Meier curve of these children as this viewer may see it; None where it may
-        not be drawn."""
+    def curve(
+        self, case_ids: pd.Series, durations: pd.Series, events: pd.Series, *, alpha: float = 0.05
+    ) -> Curve | None:
+        """The Kaplan-Meier curve of these children (one case id each) as this viewer may see it; None
+        where it may not be drawn."""
         kmf = KaplanMeierFitter(alpha=alpha).fit(durations.astype(float), events.astype(int))
-        return exact_curve(kmf) if self.exact else released_curve(kmf, self.threshold)
+        if self.exact:
+            return exact_curve(kmf)
+        ids = case_ids.astype("int64").tolist()
+        return released_curve(kmf, self.threshold, ids=ids, count=self._released_set, alpha=alpha)
+
+    def _released_set(self, case_ids: Collection[int]) -> int:
+        """The released count of a set of cases known to be at least the threshold (a block of a curve)."""
+        return self._released(len(set(case_ids)), case_ids)
 
     def survival(self, table: pd.DataFrame, by: str | None = None, *, years: int = 5) -> SurvivalRelease:
         """Survival of the children of `table` (one row each, with `case_id`, `duration` in days and
@@ -279,7 +288,7 @@ class Release:
         released = []
         for g, rows in members.items():
             shown = not pd.isna(sizes[g])
-            curve = self.curve(rows["duration"], rows["event"]) if shown else None
+            curve = self.curve(rows["case_id"], rows["duration"], rows["event"]) if shown else None
             at_risk = {
                 y: self.count(rows.loc[rows["duration"] >= y * DAYS_PER_YEAR, "case_id"]) for y in range(years + 1)
             }

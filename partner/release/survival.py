@@ -6,7 +6,9 @@ may not see small counts therefore:
 
 - steps only after at least `threshold` events: the events are taken in time order in blocks of
   `threshold` or more (the last few join the block before them), and the curve drops once per
-  block, to the Kaplan-Meier estimate just after the block's last event;
+  block, by the Kaplan-Meier estimate's drop over the block made from released counts (the
+  block's events and the children at risk when it starts, each changed by its cell key), so that
+  a drop's height gives back no exact count;
 - steps only on a fixed grid of `GRID_DAYS` (three months): a block's drop is drawn at the first
   grid time at or after its last event, so no date of death or of last contact can be read;
 - ends at the last grid time with `threshold` children still at risk (or at its last drop);
@@ -19,12 +21,14 @@ beside it say no more than it does. Censoring marks are drawn only on exact curv
 from __future__ import annotations
 
 import math
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 from lifelines import KaplanMeierFitter
 from lifelines.utils import median_survival_times
+from scipy.stats import norm
 
 #: The time grid of a released curve, in days: a quarter of a year.
 GRID_DAYS = 365.25 / 4
@@ -68,9 +72,26 @@ def exact_curve(kmf: KaplanMeierFitter) -> Curve:
     return Curve(points, float(np.max(kmf.durations)), True, median)
 
 
-def released_curve(kmf: KaplanMeierFitter, threshold: int, grid: float = GRID_DAYS) -> Curve | None:
+def released_curve(
+    kmf: KaplanMeierFitter,
+    threshold: int,
+    grid: float = GRID_DAYS,
+    *,
+    ids: Sequence[int] | None = None,
+    count: Callable[[Collection[int]], int] | None = None,
+    alpha: float = 0.05,
+) -> Curve | None:
     """The curve coarsened for a viewer who may not see counts below `threshold`; None when it may
-    not be drawn at all."""
+    not be drawn at all.
+
+    With `count` (a release's count of a set of cases, ``ids`` naming the children of `kmf` in
+    order), each drop is made from released counts: the block's hazard, one minus the Kaplan-Meier
+    survival over it, is scaled by the released over the true number of its events and by the true
+    over the released number at risk when it starts, and the band is Greenwood's from those
+    released numbers. Without it the heights would be exact Kaplan-Meier values: with no censoring
+    before a drop its height is deaths over children, and the one group size near the released one
+    that makes the deaths a whole number gives both true counts back.
+    """
     durations = np.asarray(kmf.durations, dtype=float)
     observed = np.asarray(kmf.event_observed, dtype=int)
     if len(durations) < threshold or observed.sum() < threshold:
@@ -87,18 +108,61 @@ def released_curve(kmf: KaplanMeierFitter, threshold: int, grid: float = GRID_DA
         ends[-1] = float(times[-1])
     survival = kmf.survival_function_.iloc[:, 0]
     band = kmf.confidence_interval_survival_function_
+    if count is None or ids is None:
+        steps = [
+            (float(survival.loc[end]), float(band.iloc[:, 0].loc[end]), float(band.iloc[:, 1].loc[end])) for end in ends
+        ]
+    else:
+        steps = _released_steps(durations, observed, np.asarray(ids), ends, survival, count, alpha)
     rows = {0.0: (1.0, 1.0, 1.0)}
-    for end in ends:
-        step = max(grid, math.ceil(end / grid - 1e-9) * grid)
-        rows[step] = (float(survival.loc[end]), float(band.iloc[:, 0].loc[end]), float(band.iloc[:, 1].loc[end]))
+    for end, values in zip(ends, steps, strict=True):
+        rows[max(grid, math.ceil(end / grid - 1e-9) * grid)] = values
     points = pd.DataFrame(
         [(t, *values) for t, values in sorted(rows.items())], columns=["time", "survival", "lower", "upper"]
     )
     still_at_risk = np.sort(durations)[::-1][threshold - 1]  # the time until which `threshold` are at risk
     end = max(math.floor(still_at_risk / grid) * grid, float(points["time"].iloc[-1]))
-    return Curve(
-        points, end, False, tuple(_first_below_half(points, column, end) for column in ("survival", "lower", "upper"))
-    )  # type: ignore[arg-type]
+    median = tuple(_first_below_half(points, column, end) for column in ("survival", "lower", "upper"))
+    return Curve(points, end, False, median)  # type: ignore[arg-type]
+
+
+def _released_steps(
+    durations: np.ndarray,
+    observed: np.ndarray,
+    ids: np.ndarray,
+    ends: list[float],
+    survival: pd.Series,
+    count: Callable[[Collection[int]], int],
+    alpha: float,
+) -> list[tuple[float, float, float]]:
+    """Each block's survival and band from released counts (see `released_curve`)."""
+    z = float(norm.ppf(1 - alpha / 2))
+    steps = []
+    level, variance, start, before = 1.0, 0.0, -math.inf, 1.0
+    for end in ends:
+        at_risk = ids[durations > start] if math.isfinite(start) else ids
+        events = ids[(observed == 1) & (durations > start) & (durations <= end)]
+        n, d = len(at_risk), len(events)
+        shown_n, shown_d = count(at_risk.tolist()), count(events.tolist())
+        after = float(survival.loc[end])
+        hazard = (1 - after / before) if before > 0 else 1.0
+        hazard = min(1.0, max(0.0, hazard * (shown_d / d) * (n / shown_n)))
+        level *= 1 - hazard
+        if shown_n > shown_d:
+            variance += shown_d / (shown_n * (shown_n - shown_d))
+        steps.append(_log_log_band(level, variance, z))
+        start, before = end, after
+    return steps
+
+
+def _log_log_band(level: float, variance: float, z: float) -> tuple[float, float, float]:
+    """Survival with its interval on the log(-log) scale, as lifelines draws it (Greenwood's variance)."""
+    if level <= 0 or level >= 1:
+        return level, level, level
+    log_level = math.log(level)
+    spread = z * math.sqrt(variance) / abs(log_level)
+    centre = math.log(-log_level)
+    return level, math.exp(-math.exp(centre + spread)), math.exp(-math.exp(centre - spread))
 
 
 def _first_below_half(points: pd.DataFrame, column: str, end: float) -> float:

@@ -1,9 +1,11 @@
 import math
+from collections.abc import Collection
 
 import numpy as np
 import pytest
 from lifelines import KaplanMeierFitter
 
+from partner.release.cellkey import cell_key, perturbation_table
 from partner.release.survival import GRID_DAYS, Curve, exact_curve, released_curve
 
 
@@ -197,25 +199,31 @@ def test_the_number_of_drops_does_not_count_the_deaths(deaths: int, drops: int) 
 
 
 def test_the_height_of_a_drop_does_not_give_away_the_number_of_deaths_and_children() -> None:
-    # FAILS: a known disclosure problem of released_curve, reported and not fixed here. The drops
-    # are drawn at the exact Kaplan-Meier values, so with no censoring before a drop its height is
-    # deaths / children. Knowing the size of the group only as it is released (within MAX_CHANGE of
-    # the truth), an attacker finds the one size that makes the deaths a whole number, and so both
-    # exact counts the cell key method changed.
+    # With no censoring before a drop, an exact height is deaths / children: knowing the size of the
+    # group only as released (within MAX_CHANGE of the truth), an attacker would find the one size
+    # that makes the deaths a whole number. Made from released counts, the height gives back the
+    # released numbers, and the true ones only when neither count happened to be changed.
     children, deaths = 30, 6
     durations = np.where(np.arange(children) < deaths, 30.0 + np.arange(children) * 20.0, 3_000.0)
     kmf = fit(durations, np.arange(children) < deaths)
-    curve = released_curve(kmf, 5)
-    assert curve is not None
-    drop = 1 - curve.points["survival"].iloc[1]
+    exact = released_curve(kmf, 5)
+    assert exact is not None and abs(1 - exact.points["survival"].iloc[1] - deaths / children) < 1e-12
+    recovered = 0
+    trials = 400
+    table = perturbation_table(5)
+    for trial in range(trials):
+        secret = f"secret {trial}".encode()
 
-    consistent = [
-        (size, round(drop * size))
-        for size in range(children - 2, children + 3)
-        if abs(drop * size - round(drop * size)) < 1e-9
-    ]
+        def count(ids: Collection[int], secret: bytes = secret) -> int:
+            return table.released(len(set(ids)), cell_key(secret, ids))
 
-    assert consistent != [(children, deaths)]
+        curve = released_curve(kmf, 5, ids=list(range(children)), count=count)
+        assert curve is not None
+        drop = 1 - curve.points["survival"].iloc[1]
+        size = count(range(children))  # the group's size, as released beside the curve
+        recovered += abs(drop * size - deaths) < 1e-9 and size == children
+    # both counts unchanged: P(change of 30 is 0) * P(change of 6 is 0) = 0.383 * 0.306
+    assert recovered / trials < 0.2
 
 
 def test_the_exact_curve_is_lifelines_own() -> None:
