@@ -222,11 +222,13 @@ class Release:
         ids: dict[Any, list[int]] = {}
         for value, case_id in self._cases.annotate(**expressions).values_list(field, "id").order_by():
             ids.setdefault(value, []).append(case_id)
-        values = list(ids)  # counted by position: a value may be None, or spelt like TOTAL
-        valued = [case_id for value in values if value is not None for case_id in ids[value]]
-        shown = self.counts({i: ids[value] for i, value in enumerate(values)}, total=valued if valued else None)
-        total = _int(shown[TOTAL]) if valued else 0
-        return [(value, _int(shown[i])) for i, value in enumerate(values)], total
+        values = [value for value in ids if value is not None]  # by position: a value may be spelt like TOTAL
+        valued = [case_id for value in values for case_id in ids[value]]
+        shown = self.counts({i: ids[value] for i, value in enumerate(values)}, total=valued) if valued else None
+        rows = [(value, _int(shown[i])) for i, value in enumerate(values)] if shown is not None else []
+        if None in ids:  # outside the table and its total: a count of its own
+            rows.append((None, self.count(ids[None])))
+        return rows, _int(shown[TOTAL]) if shown is not None else 0
 
     def total_cases(self) -> int | None:
         return self.count(list(self._cases.values_list("id", flat=True)))
