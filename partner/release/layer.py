@@ -34,6 +34,7 @@ from typing import Any
 
 import pandas as pd
 from django.conf import settings
+from django.utils.translation import gettext as _
 from lifelines import KaplanMeierFitter
 from lifelines.statistics import StatisticalResult, multivariate_logrank_test
 from lifelines.utils import median_survival_times
@@ -143,8 +144,10 @@ class Release:
             end is not None and (end.month, end.day) != (12, 31)
         ):
             raise NotReleased(
-                "outside the coordinators, figures come by whole calendar years of diagnosis: "
-                "a period starts on 1 January and ends on 31 December"
+                _(
+                    "outside the coordinators, figures come by whole calendar years of diagnosis: "
+                    "a period starts on 1 January and ends on 31 December"
+                )
             )
 
     # Counts
