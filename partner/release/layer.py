@@ -202,9 +202,10 @@ class Release:
         keys = frame.groupby(["row", "column"], observed=False, dropna=False)["key"].sum()
         row_keys = frame.groupby("row", observed=False, dropna=False)["key"].sum()
         released = counts.astype("Int64")
-        for r in counts.index:
-            for c in counts.columns:
-                n = int(counts.at[r, c])
+        values = counts.to_numpy(dtype="int64")
+        for i, r in enumerate(counts.index):
+            for j, c in enumerate(counts.columns):
+                n = int(values[i, j])
                 if hidden.at[r, c]:
                     released.at[r, c] = pd.NA
                 elif n:
@@ -228,10 +229,10 @@ class Release:
         values = [value for value in ids if value is not None]  # by position: a value may be spelt like TOTAL
         valued = [case_id for value in values for case_id in ids[value]]
         shown = self.counts({i: ids[value] for i, value in enumerate(values)}, total=valued) if valued else None
-        rows = [(value, _int(shown[i])) for i, value in enumerate(values)] if shown is not None else []
+        rows = [(value, as_count(shown[i])) for i, value in enumerate(values)] if shown is not None else []
         if None in ids:  # outside the table and its total: a count of its own
             rows.append((None, self.count(ids[None])))
-        return rows, _int(shown[TOTAL]) if shown is not None else 0
+        return rows, as_count(shown[TOTAL]) if shown is not None else 0
 
     def total_cases(self) -> int | None:
         return self.count(list(self._cases.values_list("id", flat=True)))
@@ -299,7 +300,7 @@ class Release:
             }
             followup = _followup(rows) if curve is not None else None
             released.append(
-                GroupSurvival(g, _int(sizes[g]), _int(events[g]), curve, at_risk if shown else {}, followup)
+                GroupSurvival(g, as_count(sizes[g]), as_count(events[g]), curve, at_risk if shown else {}, followup)
             )
         drawn = [r.group for r in released if r.curve is not None]
         logrank = None
@@ -313,7 +314,8 @@ class Release:
 ALL = "all"
 
 
-def _int(value: Any) -> int | None:
+def as_count(value: Any) -> int | None:
+    """A released count as an int, None where hidden (None, NA or NaN)."""
     return None if value is None or pd.isna(value) else int(value)
 
 

@@ -17,7 +17,7 @@ from scipy.stats import chi2
 
 from partner.analysis import Incidence
 from partner.analysis.incidence import age_at
-from partner.release import Release
+from partner.release import Release, as_count
 
 from .population import coverage
 from .sections import DASH, ReportTable, Section, shown_text
@@ -87,18 +87,18 @@ def incidence_section(cases: pd.DataFrame, population: pd.DataFrame, release: Re
     for country in crude.index:
         rate = crude.loc[country]
         standard = asr.loc[country]
-        shown = released.get(country)
-        hidden = shown is None or pd.isna(shown)
+        shown = as_count(released.get(country))
+        hidden = shown is None
         # The rates of a protected report are of the released count, so that rate times person-years
         # gives back the released count, not the true one; the standardised rate is scaled with it.
-        scale = 1.0 if hidden or release.exact or not rate["cases"] else int(shown) / float(rate["cases"])
+        scale = 1.0 if shown is None or release.exact or not rate["cases"] else shown / float(rate["cases"])
         crude_rate = (
-            _poisson_rate(int(shown), float(rate["person_years"])) if not hidden and not release.exact else None
+            _poisson_rate(shown, float(rate["person_years"])) if shown is not None and not release.exact else None
         )
         rows.append(
             [
                 _("All these countries") if country == TOTAL else country,
-                shown_text(None if hidden else int(shown), release.threshold),
+                shown_text(shown, release.threshold),
                 f"{rate['person_years'] / 1e6:.1f}",
                 "—" if hidden else _interval(*(crude_rate or (rate["rate"], rate["lower"], rate["upper"]))),
                 "—"

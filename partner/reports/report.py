@@ -8,6 +8,7 @@ a guideline group (`evidence`) adds outcomes by treatment and the Cox model.
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Collection, Hashable
 from typing import Any
 
 import pandas as pd
@@ -87,7 +88,7 @@ def treatment_table(
     every type it had, so the rows add up to more than the cases)."""
     ids = set(cases["case_id"].dropna().astype(int))
     lines = treatment[treatment["case_id"].isin(ids)] if len(treatment) else treatment
-    cells: dict[str, set[int]] = {
+    cells: dict[Hashable, Collection[int]] = {
         code: set(lines.loc[lines["line_type"].astype("object") == code, "case_id"].astype(int))
         if len(lines)
         else set()
@@ -97,7 +98,7 @@ def treatment_table(
     shown = counts_shown(release, cells)
     frame = pd.DataFrame(
         {
-            _("Treatment"): [labels.get(code, code) for code in cells],
+            _("Treatment"): [labels.get(str(code), str(code)) for code in cells],
             _("Cases"): shown.to_numpy(),
             _("% of cases"): percent_shown(shown, release.count(ids)).to_numpy(),
         }

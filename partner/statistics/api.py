@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
+from collections.abc import Collection, Hashable
 from typing import Any
 
 import numpy as np
@@ -21,7 +22,7 @@ from pydantic import field_validator
 
 from partner.accounts.auth import API_AUTH
 from partner.analysis import Cohort, age_at_diagnosis, age_group, describe, main_stage, one_per_child, survival_table
-from partner.release import NotReleased, Release
+from partner.release import NotReleased, Release, as_count
 from partner.release.survival import Curve
 
 router = Router(tags=["statistics"], auth=API_AUTH)
@@ -187,7 +188,9 @@ def _counts(children: pd.DataFrame, by: str | None, release: Release) -> pd.Seri
     if by is None:
         return pd.Series({TOTAL: release.count(ids)}, dtype="Int64")
     groups = _grouping(children, by)
-    cells = {str(g): ids[groups == g] for g in groups.cat.categories if g != MISSING or (groups == g).any()}
+    cells: dict[Hashable, Collection[int]] = {
+        str(g): ids[groups == g] for g in groups.cat.categories if g != MISSING or (groups == g).any()
+    }
     return release.counts(cells, total=ids)
 
 
@@ -197,14 +200,17 @@ def _describe_rows(children: pd.DataFrame, by: str | None, counts: pd.Series, re
     table = describe(children, by=by)
     groups = [str(g) for g in table.columns.get_level_values(0).unique()]
     values = pd.DataFrame(table.xs("value", axis=1, level=1)).set_axis(groups, axis=1).astype(float)
-    sizes = {g: counts.get(TOTAL if g == ALL else g) for g in groups}
+    sizes = {g: as_count(counts.get(TOTAL if g == ALL else g)) for g in groups}
     grouping = _grouping(children, by) if by is not None else None
     released = pd.DataFrame(np.nan, index=values.index, columns=groups, dtype=float)
     for g in groups:
-        released.at[("cases", "n"), g] = np.nan if pd.isna(sizes[g]) else float(sizes[g])
-        small = pd.isna(sizes[g]) or (not release.exact and int(sizes[g]) < release.threshold)
+        size = sizes[g]
+        released.at[("cases", "n"), g] = np.nan if size is None else float(size)
+        small = size is None or (not release.exact and size < release.threshold)
         for q in ("median", "q1", "q3"):  # quartiles of age, for groups whose size is shown
-            released.at[(AGE, q), g] = np.nan if small else values.at[(AGE, q), g]
+            released.at[(AGE, q), g] = (
+                np.nan if small else float(values.to_numpy()[values.index.get_loc((AGE, q)), groups.index(g)])
+            )
     for variable in values.index.get_level_values(0).unique():
         if variable == "cases":
             continue
@@ -218,25 +224,23 @@ def _describe_rows(children: pd.DataFrame, by: str | None, counts: pd.Series, re
         for level in cells.index:
             for g in groups:
                 if (variable, str(level)) in released.index and g in cells.columns:
-                    value = cells.at[level, g]
-                    released.at[(variable, str(level)), g] = np.nan if pd.isna(value) else float(value)
+                    shown = as_count(cells.at[level, g])
+                    released.at[(variable, str(level)), g] = np.nan if shown is None else float(shown)
     for g in groups:  # nothing of a group whose size is hidden
-        if pd.isna(sizes[g]):
+        if sizes[g] is None:
             released[g] = np.nan
     rows_out = []
     for key in values.index:
         variable, level = key
         for g in groups:
-            value = released.at[key, g]
+            value = _number(released.at[key, g])
             size = sizes[g]
             percent = None
-            if variable not in ("cases", AGE) and not pd.isna(value) and not pd.isna(size) and size:
-                percent = 100.0 * float(value) / float(size)
-            elif variable == "cases" and not pd.isna(value):
+            if variable not in ("cases", AGE) and value is not None and size:
+                percent = 100.0 * value / size
+            elif variable == "cases" and value is not None:
                 percent = 100.0
-            rows_out.append(
-                {"variable": variable, "level": level, "group": g, "value": _number(value), "percent": percent}
-            )
+            rows_out.append({"variable": variable, "level": level, "group": g, "value": value, "percent": percent})
     return rows_out
 
 
@@ -272,11 +276,12 @@ def _band(values: tuple[float, float, float]) -> dict[str, float | None]:
 
 def _curve_points(curve: Curve) -> list[dict[str, Any]]:
     points = curve.points
-    out = [
-        {"time": float(r.time), "survival": float(r.survival), "lower": _number(r.lower), "upper": _number(r.upper)}
-        for r in points.itertuples()
+    times = points["time"].to_numpy(dtype=float).tolist()
+    out: list[dict[str, Any]] = [
+        {"time": t, "survival": float(s), "lower": _number(lo), "upper": _number(hi)}
+        for t, s, lo, hi in zip(times, points["survival"], points["lower"], points["upper"], strict=True)
     ]
-    if curve.end > out[-1]["time"]:  # flat to the end of what the curve speaks for
+    if curve.end > times[-1]:  # flat to the end of what the curve speaks for
         out.append({**out[-1], "time": float(curve.end)})
     return out
 
