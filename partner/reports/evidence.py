@@ -108,9 +108,11 @@ def _pattern_label(pattern: str, labels: dict[str, str]) -> str:
 
 def _combinations(cases: pd.DataFrame, patterns: pd.Series, labels: dict[str, str], release: Release) -> ReportTable:
     named = patterns.map(lambda p: _pattern_label(p, labels))
-    order = named.value_counts().index  # the most frequent first, as everyone reads it; the order shows no count
-    cells = {combination: cases.loc[named == combination, "case_id"] for combination in order}
-    shown = counts_shown(release, cells)
+    cells = {combination: cases.loc[named == combination, "case_id"] for combination in sorted(set(named))}
+    released = release.counts(cells)
+    # The most frequent first, by the released counts (the true order would rank the hidden ones), then by name.
+    order = sorted(cells, key=lambda c: (pd.isna(released[c]), -(0 if pd.isna(released[c]) else int(released[c])), c))
+    shown = counts_shown(release, {c: cells[c] for c in order})
     frame = pd.DataFrame(
         {
             _("Treatment combination"): list(order),

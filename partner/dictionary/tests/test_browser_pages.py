@@ -46,11 +46,11 @@ class HomePageTests(RegistryTestCase):
         self.register(self.paris, morphology="8720/3", topography="C44.5", case_status="submitted")
         response = self.client.get("/")
         self.assertContains(response, self.dictionary.row.label)
-        self.assertEqual(response.context["case_count"], 7)
+        self.assertLessEqual(abs(response.context["case_count"] - 7), 2)  # released: changed by its cell key
         rows = {r["code"]: r["n"] for r in response.context["entity_rows"]}
         # 7 - 6 would give away the one melanoma: the six ACC are hidden with it.
-        self.assertEqual(rows, {"ACC": "…", "MELANOMA": "< 5"})
-        self.assertEqual([r["n"] for r in response.context["country_rows"]], ["…", "< 5"])
+        self.assertEqual(rows, {"ACC": "…", "MELANOMA": "…"})
+        self.assertEqual([r["n"] for r in response.context["country_rows"]], ["…", "…"])
 
     def test_small_counts_need_no_more_hiding_when_two_are_small(self):
         for i in range(6):
@@ -58,13 +58,17 @@ class HomePageTests(RegistryTestCase):
         self.register(self.paris, morphology="8720/3", topography="C44.5", case_status="submitted")
         self.register(self.paris, given="Lou", morphology="8230/3", topography="C18.7", case_status="submitted")
         rows = {r["code"]: r["n"] for r in self.client.get("/").context["entity_rows"]}
-        self.assertEqual(rows["ACC"], 6)
-        self.assertEqual(rows["MELANOMA"], "< 5")
+        self.assertLessEqual(abs(rows["ACC"] - 6), 2)
+        self.assertEqual(rows["MELANOMA"], "…")
 
     def test_a_logged_in_user_sees_the_counts_of_their_scope(self):
         self.register(self.padova)
         self.register(self.paris, morphology="8720/3", topography="C44.5")
-        self.sign_in(self.client, self.dm_paris)
+        self.sign_in(self.client, self.nc_italy)  # a coordinator: exact figures, drafts of their scope included
         response = self.client.get("/")
         self.assertEqual(response.context["case_count"], 1)
-        self.assertEqual({r["code"]: r["n"] for r in response.context["entity_rows"]}, {"MELANOMA": 1})
+        self.assertEqual({r["code"]: r["n"] for r in response.context["entity_rows"]}, {"ACC": 1})
+        self.sign_in(self.client, self.dm_paris)  # protected: one case is hidden
+        response = self.client.get("/")
+        self.assertEqual(response.context["case_count"], "…")
+        self.assertEqual({r["code"]: r["n"] for r in response.context["entity_rows"]}, {"MELANOMA": "…"})
