@@ -4,18 +4,21 @@ A Kaplan-Meier curve steps down at every death, so its steps count the deaths a 
 "<5", and its times say when each child died or was last seen. A curve released to a viewer who
 may not see small counts therefore:
 
-- steps only after at least `threshold` events: the events are taken in time order in blocks of
-  `threshold` or more (the last few join the block before them), and the curve drops once per
-  block, by the Kaplan-Meier estimate's drop over the block made from released counts (the
-  block's events and the children at risk when it starts, each changed by its cell key), so that
-  a drop's height gives back no exact count;
-- steps only on a fixed grid of `GRID_DAYS` (three months): a block's drop is drawn at the first
-  grid time at or after its last event, so no date of death or of last contact can be read;
+- falls only by blocks of at least `threshold` events: the events are taken in time order in
+  blocks of `threshold` or more (the last few join the block before them), and the curve falls
+  once per block, by the Kaplan-Meier estimate's fall over the block made from released counts
+  (the block's events and the children at risk when it starts, each changed by its cell key), so
+  that no fall's height gives back an exact count;
+- falls along a straight line on a fixed grid of `GRID_DAYS` (three months): from the grid time at
+  or before the block's first event to the grid time at or after its last, so no date of death or
+  of last contact can be read, and the survival at a year inside a block is neither that before
+  the block nor that after it (a drop at the block's end would show a whole block of deaths as
+  not yet happened);
 - ends at the last grid time with `threshold` children still at risk (or at its last drop);
 - is not drawn at all for fewer than `threshold` children or events.
 
-The median and the survival at a given year are read from the released curve, so the tables
-beside it say no more than it does. Censoring marks are drawn only on exact curves.
+The median and the survival at a given year are read from the released curve (along its lines),
+so the tables beside it say no more than it does. Censoring marks are drawn only on exact curves.
 """
 
 from __future__ import annotations
@@ -36,11 +39,12 @@ GRID_DAYS = 365.25 / 4
 
 @dataclass(frozen=True)
 class Curve:
-    """A right-continuous step function from (0, 1): `points` has time (days), survival, lower, upper.
+    """A survival curve from (0, 1): `points` has time (days), survival, lower, upper.
 
-    `end` is the last time it speaks for; `exact` says whether it is the Kaplan-Meier estimate
-    itself or its released coarsening; `median` is (value, lower, upper) in days, inf where not
-    reached.
+    An exact curve is a right-continuous step function through its points (the Kaplan-Meier
+    estimate); a released one joins its points with straight lines, each falling segment one block
+    of events. `end` is the last time it speaks for; `median` is (value, lower, upper) in days, inf
+    where not reached.
     """
 
     points: pd.DataFrame
@@ -49,11 +53,16 @@ class Curve:
     median: tuple[float, float, float]
 
     def at(self, days: float) -> tuple[float, float, float]:
-        """Survival with its interval at `days`; NaN beyond the end."""
-        if days > self.end:
+        """Survival with its interval at `days`; NaN before 0 and beyond the end."""
+        if days > self.end or days < 0:
             return math.nan, math.nan, math.nan
-        row = self.points[self.points["time"] <= days].iloc[-1]
-        return float(row["survival"]), float(row["lower"]), float(row["upper"])
+        times = self.points["time"].to_numpy(dtype=float)
+        values = self.points[["survival", "lower", "upper"]].to_numpy(dtype=float)
+        i = int(np.searchsorted(times, days, side="right")) - 1  # the last point at or before `days`
+        if self.exact or i + 1 >= len(times) or times[i + 1] == times[i]:
+            return tuple(float(v) for v in values[i])  # type: ignore[return-value]
+        share = (days - times[i]) / (times[i + 1] - times[i])
+        return tuple(float(v) for v in values[i] + share * (values[i + 1] - values[i]))  # type: ignore[return-value]
 
 
 def exact_curve(kmf: KaplanMeierFitter) -> Curve:
@@ -97,14 +106,18 @@ def released_curve(
     if len(durations) < threshold or observed.sum() < threshold:
         return None
     times, deaths = np.unique(durations[observed == 1], return_counts=True)
+    firsts: list[float] = []
     ends: list[float] = []
     since = 0
     for time, n in zip(times, deaths, strict=True):
+        if since == 0:
+            firsts.append(float(time))
         since += int(n)
         if since >= threshold:
             ends.append(float(time))
             since = 0
     if since:  # the last events, too few for a block of their own, join the block before them
+        firsts.pop()
         ends[-1] = float(times[-1])
     survival = kmf.survival_function_.iloc[:, 0]
     band = kmf.confidence_interval_survival_function_
@@ -114,15 +127,16 @@ def released_curve(
         ]
     else:
         steps = _released_steps(durations, observed, np.asarray(ids), ends, survival, count, alpha)
-    rows = {0.0: (1.0, 1.0, 1.0)}
-    for end, values in zip(ends, steps, strict=True):
-        rows[max(grid, math.ceil(end / grid - 1e-9) * grid)] = values
-    points = pd.DataFrame(
-        [(t, *values) for t, values in sorted(rows.items())], columns=["time", "survival", "lower", "upper"]
-    )
+    points_list = [(0.0, 1.0, 1.0, 1.0)]
+    for first, end, values in zip(firsts, ends, steps, strict=True):
+        start = max(math.floor(first / grid + 1e-9) * grid, points_list[-1][0])
+        if start > points_list[-1][0]:  # level until the block's first grid time, then down to its last
+            points_list.append((start, *points_list[-1][1:]))
+        points_list.append((max(grid, start, math.ceil(end / grid - 1e-9) * grid), *values))
+    points = pd.DataFrame(points_list, columns=["time", "survival", "lower", "upper"])
     still_at_risk = np.sort(durations)[::-1][threshold - 1]  # the time until which `threshold` are at risk
     end = max(math.floor(still_at_risk / grid) * grid, float(points["time"].iloc[-1]))
-    median = tuple(_first_below_half(points, column, end) for column in ("survival", "lower", "upper"))
+    median = tuple(_crossing_half(points, column, end) for column in ("survival", "lower", "upper"))
     return Curve(points, end, False, median)  # type: ignore[arg-type]
 
 
@@ -165,8 +179,18 @@ def _log_log_band(level: float, variance: float, z: float) -> tuple[float, float
     return level, math.exp(-math.exp(centre + spread)), math.exp(-math.exp(centre - spread))
 
 
-def _first_below_half(points: pd.DataFrame, column: str, end: float) -> float:
-    """The first time the step function in `column` is at or below one half; inf if it never is
+def _crossing_half(points: pd.DataFrame, column: str, end: float) -> float:
+    """The first time the line through the points in `column` reaches one half; inf if it does not
     within the curve's end."""
-    below = points[(points[column] <= 0.5) & (points["time"] <= end)]
-    return float(below["time"].iloc[0]) if len(below) else math.inf
+    times = points["time"].to_numpy(dtype=float)
+    values = points[column].to_numpy(dtype=float)
+    for i in range(1, len(times)):
+        if values[i] <= 0.5 < values[i - 1]:
+            if times[i] == times[i - 1]:
+                crossing = times[i]
+            else:
+                crossing = times[i - 1] + (values[i - 1] - 0.5) / (values[i - 1] - values[i]) * (
+                    times[i] - times[i - 1]
+                )
+            return float(crossing) if crossing <= end else math.inf
+    return math.inf

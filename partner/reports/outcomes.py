@@ -125,8 +125,9 @@ def overall_section(
 
 def _released_note(threshold: int) -> str:
     return _(
-        "Released curve: it drops only after %(n)s events or more, at the next quarter of a year, and ends "
-        "where fewer than %(n)s children remain; the median and the survival at each year are read from it."
+        "Released curve: it falls only by blocks of %(n)s events or more, along a line between quarters of a "
+        "year, and ends where fewer than %(n)s children remain; the median and the survival at each year are "
+        "read from it."
     ) % {"n": threshold}
 
 
@@ -250,9 +251,17 @@ def draw_km(
             years = points["time"].to_numpy() / DAYS_PER_YEAR
             if len(groups) == 1:
                 ax.fill_between(
-                    years, points["lower"], points["upper"], step="post", color=colour, alpha=0.18, linewidth=0
+                    years,
+                    points["lower"],
+                    points["upper"],
+                    step="post" if curve.exact else None,
+                    color=colour,
+                    alpha=0.18,
+                    linewidth=0,
                 )
-            ax.step(years, points["survival"].to_numpy(), where="post", color=colour, linewidth=2, label=labels[group])
+            # an exact curve steps at each event; a released one falls along a line over each block of events
+            draw = partial(ax.step, where="post") if curve.exact else ax.plot
+            draw(years, points["survival"].to_numpy(), color=colour, linewidth=2, label=labels[group])
             if curve.exact:
                 rows = table if by is None else table[table[by] == group]
                 censored = rows.loc[rows["event"] == 0, "duration"].to_numpy(dtype=float)

@@ -2,6 +2,7 @@ import math
 from collections.abc import Collection
 
 import numpy as np
+import pandas as pd
 import pytest
 from lifelines import KaplanMeierFitter
 
@@ -28,7 +29,7 @@ def blocks(kmf: KaplanMeierFitter, curve: Curve) -> list[int]:
     observed = kmf.event_table["observed"]
     counts = []
     previous = -math.inf
-    for value in curve.points["survival"].iloc[1:]:
+    for value in block_ends(curve)["survival"]:
         reached = survival.index[survival.to_numpy() == value]
         assert len(reached), f"{value} is not a value of the Kaplan-Meier estimate"
         counts.append(int(observed[(observed.index > previous) & (observed.index <= reached[0])].sum()))
@@ -39,7 +40,13 @@ def blocks(kmf: KaplanMeierFitter, curve: Curve) -> list[int]:
 def last_events(kmf: KaplanMeierFitter, curve: Curve) -> list[float]:
     """For each drop of `curve`, the time of the last true event it stands for."""
     survival = kmf.survival_function_.iloc[:, 0]
-    return [float(survival.index[survival.to_numpy() == value][0]) for value in curve.points["survival"].iloc[1:]]
+    return [float(survival.index[survival.to_numpy() == value][0]) for value in block_ends(curve)["survival"]]
+
+
+def block_ends(curve: Curve) -> pd.DataFrame:
+    """The points where a block of events ends: where the curve is lower than at the point before."""
+    points = curve.points
+    return points[points["survival"].diff() < 0]
 
 
 def assert_released_properly(kmf: KaplanMeierFitter, curve: Curve, threshold: int) -> None:
@@ -50,16 +57,18 @@ def assert_released_properly(kmf: KaplanMeierFitter, curve: Curve, threshold: in
 
     assert not curve.exact
     assert tuple(points.iloc[0]) == (0.0, 1.0, 1.0, 1.0)
-    assert points["survival"].iloc[1:].nunique() == len(points) - 1 == len(drops) >= 1
+    ends = block_ends(curve)
+    assert ends["survival"].nunique() == len(ends) == len(drops) >= 1
     assert all(drop >= threshold for drop in drops), drops
     assert sum(drops) == events  # the last events are drawn too, with the block before them
     assert len(drops) <= events // threshold
-    assert (np.diff(points["survival"]) < 0).all()
+    assert (np.diff(points["survival"]) <= 0).all()
     assert set(points["survival"].iloc[1:]) <= set(kmf.survival_function_.iloc[:, 0])
 
-    steps = points["time"].iloc[1:].to_numpy()
-    assert (steps > 0).all() and (np.diff(points["time"]) > 0).all()
-    assert np.allclose(steps / GRID_DAYS, np.round(steps / GRID_DAYS), rtol=0, atol=1e-6)
+    times = points["time"].iloc[1:].to_numpy()
+    assert (times > 0).all() and (np.diff(points["time"]) >= 0).all()
+    assert np.allclose(times / GRID_DAYS, np.round(times / GRID_DAYS), rtol=0, atol=1e-6)
+    steps = ends["time"].to_numpy()
     for step, event in zip(steps, last_events(kmf, curve), strict=True):
         assert event <= step + 1e-9 and (step - GRID_DAYS < event or step == pytest.approx(GRID_DAYS)), (step, event)
 
@@ -70,8 +79,15 @@ def assert_released_properly(kmf: KaplanMeierFitter, curve: Curve, threshold: in
         assert (durations >= curve.end).sum() >= threshold
         assert (durations >= curve.end + GRID_DAYS).sum() < threshold  # the last such grid time
 
-    below = points[points["survival"] <= 0.5]
-    assert curve.median[0] == (float(below["time"].iloc[0]) if len(below) else math.inf)
+    values = points["survival"].to_numpy()
+    below = np.flatnonzero(values <= 0.5)
+    if not len(below):
+        assert curve.median[0] == math.inf
+    else:  # along the line into the first point at or below one half
+        i = int(below[0])
+        t0, t1, s0, s1 = points["time"].iloc[i - 1], points["time"].iloc[i], values[i - 1], values[i]
+        crossing = t1 if t1 == t0 else t0 + (s0 - 0.5) / (s0 - s1) * (t1 - t0)
+        assert curve.median[0] == pytest.approx(crossing if crossing <= curve.end else math.inf)
 
 
 def test_no_curve_is_drawn_for_fewer_children_than_the_threshold() -> None:
@@ -159,17 +175,25 @@ def test_the_median_and_the_survival_at_a_time_are_read_from_the_released_curve(
     kmf = cohort(seed=4, scale=500)
     curve = released_curve(kmf, 5)
     assert curve is not None
-    points = curve.points
-    below = points[points["survival"] <= 0.5]
-
-    assert len(below)  # this cohort's curve crosses one half
-    assert curve.median[0] == below["time"].iloc[0]
+    times = curve.points["time"].to_numpy()
+    survival = curve.points["survival"].to_numpy()
+    crossing = int(np.flatnonzero(survival <= 0.5)[0])  # this cohort's curve crosses one half
+    before, after = crossing - 1, crossing
+    # along the line between the two points either side of one half
+    expected = times[before] + (survival[before] - 0.5) / (survival[before] - survival[after]) * (
+        times[after] - times[before]
+    )
+    assert curve.median[0] == pytest.approx(expected)
+    assert times[before] <= curve.median[0] <= times[after]
     assert curve.median[0] != kmf.median_survival_time_
     assert curve.median[1] <= curve.median[0] <= curve.median[2]
-    for _, row in points.iterrows():
-        assert curve.at(row["time"])[0] == row["survival"]
-        assert curve.at(row["time"] + GRID_DAYS / 2)[0] == row["survival"] or row["time"] + GRID_DAYS / 2 > curve.end
+    assert curve.at(curve.median[0])[0] == pytest.approx(0.5)
+    for i in range(len(times) - 1):  # halfway along each segment, halfway between its ends
+        if times[i + 1] > times[i] and (times[i] + times[i + 1]) / 2 <= curve.end:
+            middle = curve.at((times[i] + times[i + 1]) / 2)[0]
+            assert middle == pytest.approx((survival[i] + survival[i + 1]) / 2)
     assert math.isnan(curve.at(curve.end + 1)[0])
+    assert math.isnan(curve.at(-1)[0])
 
 
 def test_a_median_not_reached_on_the_released_curve_is_infinite() -> None:
