@@ -114,11 +114,16 @@ def overall_section(
         at_risk={ALL: texts},
     )
     section.figure_size = figure_size(1)
-    section.caption = _(
-        "Kaplan-Meier estimate from diagnosis with its confidence band (95%); ticks mark children censored. "
-        "The numbers still at risk are under the time axis."
-    )
-    if not curve.exact:
+    if curve.exact:
+        section.caption = _(
+            "Kaplan-Meier estimate from diagnosis with its confidence band (95%); ticks mark children censored. "
+            "The numbers still at risk are under the time axis."
+        )
+    else:
+        section.caption = _(
+            "Kaplan-Meier estimate from diagnosis with its confidence band (95%). "
+            "The numbers still at risk are under the time axis."
+        )
         section.caption += " " + _released_note(threshold)
     return section
 
@@ -209,10 +214,17 @@ def group_section(
         by=by,
     )
     section.figure_size = figure_size(len(drawn))
-    section.caption = _(
-        "Kaplan-Meier estimates from diagnosis, one curve per group of at least %(n)s children; ticks mark "
-        "children censored. The numbers still at risk in each group are under the time axis."
-    ) % {"n": threshold}
+    if release.exact:
+        section.caption = _(
+            "Kaplan-Meier estimates from diagnosis, one curve per group of at least %(n)s children; ticks mark "
+            "children censored. The numbers still at risk in each group are under the time axis."
+        ) % {"n": threshold}
+    else:
+        section.caption = _(
+            "Kaplan-Meier estimates from diagnosis, one curve per group of at least %(n)s children and events. "
+            "The numbers still at risk in each group are under the time axis."
+        ) % {"n": threshold}
+        section.caption += " " + _released_note(threshold)
     return section
 
 
