@@ -72,7 +72,7 @@ class AttackedRegistry(RegistryTestCase):
         return {str(g): (rows["duration"].to_numpy(float), rows["event"].to_numpy(int)) for g, rows in groups.items()}
 
 
-class DifferencingTests(AttackedRegistry):
+class DifferencingTests:  # played on one registry, built once (see AttackTests)
     def test_two_cut_offs_a_day_apart_single_out_a_child_for_a_coordinator_and_are_refused_to_a_researcher(
         self,
     ) -> None:
@@ -120,7 +120,7 @@ class DifferencingTests(AttackedRegistry):
         self.assertGreaterEqual(len(set(differences)), 3, differences)
 
 
-class AveragingTests(AttackedRegistry):
+class AveragingTests:  # played on one registry, built once (see AttackTests)
     def test_asking_again_or_by_another_route_gives_the_same_number(self) -> None:
         queries = [{"by": "country"}, {"country": ["IT"], "sex": ["female"]}, {"by": "sex", "country": ["FR"]}]
         for params in queries:
@@ -140,7 +140,7 @@ class AveragingTests(AttackedRegistry):
         return self.client.get("/statistics/").context["tables"]
 
 
-class CurveTests(AttackedRegistry):
+class CurveTests:  # played on one registry, built once (see AttackTests)
     def test_the_api_curve_steps_only_after_five_events_on_a_fixed_grid(self) -> None:
         for by, truth in ((None, self.survival_truth()), ("country", self.survival_truth("country"))):
             body = self.api(self.researcher, "survival", **({"by": by} if by else {})).json()
@@ -186,7 +186,7 @@ class CurveTests(AttackedRegistry):
             self.assertEqual(len(figure.axes[0].get_lines()), 1)  # no censoring marks, which would date children
 
 
-class TableAuditTests(AttackedRegistry):
+class TableAuditTests:  # played on one registry, built once (see AttackTests)
     def test_no_hidden_count_of_the_api_can_be_worked_out(self) -> None:
         for filters in ({}, {"country": ["IT"]}, {"country": ["FR"]}, {"sex": ["female"]}):
             for by in ("country", "sex", "age_group"):
@@ -249,3 +249,7 @@ def _frame(text: str) -> Any:
     import pandas as pd
 
     return pd.DataFrame(list(csv.DictReader(io.StringIO(text))))
+
+
+class AttackTests(DifferencingTests, AveragingTests, CurveTests, TableAuditTests, AttackedRegistry):
+    """Every attack above, on one registry built once."""
