@@ -77,6 +77,8 @@ INSTALLED_APPS = [
     "csp",
     "ninja",  # its own copy of the API documentation's scripts, served from here
     "django_htmx",
+    "django_filters",  # lists: filters in the query string; django_tables2: sortable, paginated tables
+    "django_tables2",
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",
