@@ -9,6 +9,9 @@ PORT ?= 8000
 DEMO_PATIENTS ?= 600
 # The PostgreSQL run of the suite uses DATABASE_URL when set, else this server when it answers.
 PG_URL ?= postgres://postgres@127.0.0.1:5432/postgres
+# The suite runs on every core, a test class (with its shared fixture) to a worker.
+TEST_WORKERS ?= $(shell nproc)
+PYTEST := $(BIN)/pytest -n $(TEST_WORKERS) --dist loadscope
 
 .PHONY: run test test-sqlite test-postgres bench lint audit audit-service chromium nginx pdf-libs clean
 
@@ -46,12 +49,12 @@ node_modules/axe-core/axe.min.js: package.json package-lock.json
 test: $(STAMP) chromium nginx pdf-libs node_modules/axe-core/axe.min.js test-sqlite test-postgres
 
 test-sqlite: $(STAMP) node_modules/axe-core/axe.min.js
-	env -u DATABASE_URL $(BIN)/pytest
+	env -u DATABASE_URL $(PYTEST)
 
 test-postgres: $(STAMP) node_modules/axe-core/axe.min.js
 	@url="$${DATABASE_URL:-$(PG_URL)}"; \
 	if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
-		echo "== the suite on PostgreSQL ($${url%%@*}@...)"; DATABASE_URL="$$url" $(BIN)/pytest; \
+		echo "== the suite on PostgreSQL ($${url%%@*}@...)"; DATABASE_URL="$$url" $(PYTEST); \
 	elif [ -n "$$CI" ]; then echo "PostgreSQL does not answer at $$url: CI runs the suite on both databases"; exit 1; \
 	else echo "PostgreSQL does not answer at $$url: skipped the PostgreSQL run"; fi
 
