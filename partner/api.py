@@ -30,6 +30,7 @@ from partner.interop.api_hub import router as hub_router
 from partner.quality.api import router as quality_router
 from partner.quality.api_queries import router as queries_router
 from partner.statistics.api import router as statistics_router
+from partner.work.api import router as work_router
 
 #: A string without the NUL character, as JSON Schema (ECMA-262) and Python read it.
 NO_NUL = r"^[^\u0000]*$"
@@ -222,3 +223,4 @@ api.add_router("/hub", hub_router)
 api.add_router("/statistics", statistics_router)
 api.add_router("/requests", datarequests_router)
 api.add_router("/consultations", consult_router)
+api.add_router("/work", work_router)

@@ -92,6 +92,7 @@ INSTALLED_APPS = [
     "partner.reports",
     "partner.datarequests",
     "partner.consult",
+    "partner.work",
     "partner.ops",
 ]
 
@@ -193,7 +194,7 @@ AXES_ENABLE_ACCESS_FAILURE_LOG = True
 AXES_LOCKOUT_CALLABLE = "partner.accounts.throttle.throttled"
 OTP_TOTP_ISSUER = "PARTNER registry"
 LOGIN_URL = "/accounts/login/"
-LOGIN_REDIRECT_URL = "/"
+LOGIN_REDIRECT_URL = "/work/"
 LOGOUT_REDIRECT_URL = "/"
 
 LANGUAGE_CODE = "en"

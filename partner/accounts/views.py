@@ -9,6 +9,7 @@ from urllib.parse import urlencode
 
 import segno
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.db.models import QuerySet
@@ -31,8 +32,8 @@ from .security import needs_second_factor
 
 
 def _next(request: HttpRequest) -> str:
-    target = request.POST.get("next") or request.GET.get("next") or "/"
-    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else "/"
+    target = request.POST.get("next") or request.GET.get("next") or settings.LOGIN_REDIRECT_URL
+    return target if url_has_allowed_host_and_scheme(target, {request.get_host()}) else settings.LOGIN_REDIRECT_URL
 
 
 @login_required
