@@ -1,24 +1,26 @@
-"""Confirming a finding, and the list of findings in the user's scope."""
+"""Confirming a finding, and the list of findings in the user's scope (see partner/lists)."""
 
 from __future__ import annotations
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
 from django.http import Http404, HttpRequest, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import redirect
 from django.urls import reverse
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
+from partner.accounts.security import is_coordinator
+from partner.cases.lists import may_export_rows
 from partner.cases.models import TumourCase
-from partner.dictionary.loader import get_dictionary
+from partner.lists.views import ListSpec, render_list
 
+from .filtersets import FindingFilterSet
 from .models import Finding, FindingStatus
-from .presentation import shown
-from .rules.base import SEVERITIES
 from .services import confirm
+from .tables import FindingTable
 
 
 @login_required
@@ -38,28 +40,22 @@ def confirm_finding(request: HttpRequest, pk: int) -> HttpResponse:
     return redirect(f"{reverse('cases:detail', args=[finding.case_id])}#quality-heading")
 
 
+FINDINGS = ListSpec(
+    filterset=FindingFilterSet,
+    table=FindingTable,
+    title=gettext_lazy("Quality findings"),
+    count=lambda n: ngettext("%(n)s finding", "%(n)s findings", n) % {"n": n},
+    name="findings",
+    may_export=may_export_rows,
+    case_of=lambda finding: finding.case_id,
+    default_sort="case",
+    defaults={"status": FindingStatus.OPEN},
+    template="quality/findings.html",
+)
+
+
 @login_required
 def findings(request: HttpRequest) -> HttpResponse:
-    status = request.GET.get("status", FindingStatus.OPEN)
-    severity = request.GET.get("severity", "")
-    rule = request.GET.get("rule", "").strip()
-    rows = Finding.objects.filter(case__in=TumourCase.objects.restrict(request.user)).select_related(
-        "case__centre", "confirmed_by"
-    )
-    if status in FindingStatus.values:
-        rows = rows.filter(status=status)
-    if severity in SEVERITIES:
-        rows = rows.filter(severity=severity)
-    if rule:
-        rows = rows.filter(rule=rule)
-    page = Paginator(rows.order_by("case_id", "field", "row"), 50).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "items": shown(page.object_list, get_dictionary()),
-        "status": status,
-        "severity": severity,
-        "rule": rule,
-        "statuses": FindingStatus.choices,
-        "severities": list(SEVERITIES.items()),
-    }
-    return render(request, "quality/findings.html", context)
+    rows = Finding.objects.filter(case__in=TumourCase.objects.restrict(request.user)).select_related("case__centre")
+    may_raise = is_coordinator(request.user)
+    return render_list(request, FINDINGS, rows, table_kwargs={"may_raise": may_raise})

@@ -37,7 +37,7 @@ class CasePageScopeTests(RegistryTestCase):
     def test_the_list_shows_only_cases_in_scope(self):
         self.sign_in(self.client, self.dm_paris)
         response = self.client.get(reverse("cases:list"))
-        self.assertEqual([c.pk for c in response.context["page"]], [self.paris_case.pk])
+        self.assertEqual([c.pk for c in response.context["rows"]], [self.paris_case.pk])
         self.assertNotContains(response, self.padova_case.patient.pseudonym[:12])
 
     def test_a_visitor_who_is_not_logged_in_is_sent_to_log_in(self):

@@ -1,0 +1,103 @@
+"""The filters of the case list, read from the query string (see partner/lists)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+import django_filters
+from django import forms
+from django.db.models import Q
+from django.utils.translation import get_language
+from django.utils.translation import gettext_lazy as _
+
+from partner.accounts.models import Centre, Country
+from partner.dictionary.loader import get_dictionary
+from partner.lists.views import SearchFilterSet
+
+from .followup import followup_due
+from .models import Status, TumourCase
+
+DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+OPEN_CHOICES = [("errors", _("open errors")), ("queries", _("open clarification queries"))]
+
+
+class CaseFilterSet(SearchFilterSet):
+    status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=_("all statuses"))
+    centre = django_filters.ModelChoiceFilter(
+        label=_("Centre"),
+        field_name="centre",
+        to_field_name="code",
+        queryset=Centre.objects.none(),
+        empty_label=_("all centres"),
+    )
+    country = django_filters.ModelChoiceFilter(
+        label=_("Country"),
+        field_name="centre__country",
+        to_field_name="code",
+        queryset=Country.objects.none(),
+        empty_label=_("all countries"),
+    )
+    entity = django_filters.ChoiceFilter(label=_("Entity"), field_name="entity__code", empty_label=_("all entities"))
+    diagnosed_after = django_filters.DateFilter(
+        label=_("Diagnosed on or after"), field_name="diagnosis_date", lookup_expr="gte", widget=DATE
+    )
+    diagnosed_before = django_filters.DateFilter(
+        label=_("Diagnosed on or before"), field_name="diagnosis_date", lookup_expr="lte", widget=DATE
+    )
+    followup_due = django_filters.ChoiceFilter(
+        label=_("Follow-up"),
+        choices=[("1", _("due: no contact for 12 months"))],
+        empty_label=_("any"),
+        method="_followup_due",
+    )
+    open = django_filters.ChoiceFilter(
+        label=_("Open issues"), choices=OPEN_CHOICES, empty_label=_("any"), method="_open"
+    )
+
+    class Meta:
+        model = TumourCase
+        fields: list[str] = []
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        centres = Centre.objects.filter(pk__in=self.queryset.values("centre_id")).order_by("code")
+        self.filters["centre"].extra["queryset"] = centres
+        self.filters["country"].extra["queryset"] = (
+            Country.objects.filter(centres__in=centres).distinct().order_by("code")
+        )
+        self.filters["entity"].extra["choices"] = [
+            (e.code, e.names.get(get_language() or "en")) for e in get_dictionary().entities
+        ]
+        self.form.fields["centre"].label_from_instance = lambda c: f"{c.code} · {c.city}"  # type: ignore[attr-defined]
+        self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.name}"  # type: ignore[attr-defined]
+
+    def search(self, queryset: Any, value: str) -> Any:
+        """A case id (#12 or 12), an identifier at the source, the start of a pseudonym, an entity's code or name."""
+        text = value.lstrip("#").strip()
+        found = Q(external_id__iexact=value) | Q(entity__code__iexact=value)
+        if text.isdigit():
+            found |= Q(pk=int(text))
+        if len(text) >= 4:
+            found |= Q(patient__pseudonym__istartswith=text)
+        lowered = value.lower()
+        named = [
+            e.code
+            for e in get_dictionary().entities
+            if any(lowered in n.lower() for n in e.names.model_dump().values())
+        ]
+        if named:
+            found |= Q(entity__code__in=named)
+        return queryset.filter(found)
+
+    def _followup_due(self, queryset: Any, name: str, value: str) -> Any:
+        return queryset.filter(pk__in=followup_due(queryset)) if value == "1" else queryset
+
+    def _open(self, queryset: Any, name: str, value: str) -> Any:
+        # Through the relations the quality app adds to a case: the case app imports nothing of it.
+        if value == "errors":
+            wanted = TumourCase.objects.filter(findings__status="open", findings__severity="error")
+        elif value == "queries":
+            wanted = TumourCase.objects.filter(queries__status="open")
+        else:
+            return queryset
+        return queryset.filter(pk__in=wanted.values("pk"))
