@@ -67,6 +67,8 @@ FieldType = Literal[
     "code",  # a code of an external system named by `code_system` (ORPHA, HGNC, HPO, ...)
 ]
 CodeSystem = Literal["ORPHA", "HGNC", "HGVS", "HPO", "ICF", "ISO3166", "UCUM"]
+#: How much of a date may be known: the day, or only the month ("2019-05"), or only the year ("2019").
+Precision = Literal["day", "month", "year"]
 
 
 class Strict(BaseModel):
@@ -184,6 +186,8 @@ class FieldDef(Strict):
     required_if: str | None = None
     show_if: str | None = None
     computed: Literal["age_at_diagnosis_years", "age_at_onset_years", "pseudonym"] | None = None
+    # A date field lists the precisions it accepts; a partial date is an interval (partner.lib.dates).
+    precision: list[Precision] = ["day"]
     mappings: Mappings = Mappings()
 
     @field_validator(*_CONDITION_FIELDS)
@@ -216,7 +220,17 @@ class FieldDef(Strict):
             raise ValueError("a unit applies to integer and decimal fields only")
         if self.required and self.required_if:
             raise ValueError("a field is either required or required_if, not both")
+        if self.precision != ["day"]:
+            if self.type != "date":
+                raise ValueError("precision applies to date fields only")
+            if sorted(self.precision) not in (["day", "month"], ["day", "month", "year"]):
+                raise ValueError("precision is [day], [day, month] or [day, month, year]")
         return self
+
+    @property
+    def partial_dates(self) -> bool:
+        """Whether a date with a month or a year only (ISO 8601 reduced precision) is accepted."""
+        return self.type == "date" and self.precision != ["day"]
 
     def conditions(self) -> dict[str, Condition]:
         return {key: Condition.parse(text) for key in _CONDITION_FIELDS if (text := getattr(self, key)) is not None}

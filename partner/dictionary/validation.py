@@ -21,10 +21,12 @@ from dataclasses import dataclass, field
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import get_language
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django_countries import countries
 
+from partner.lib.dates import PartialDate
 from partner.lib.icdo import CodeError, normalise_topography, parse_morphology
 
 from .schema import FieldDef, FormDef
@@ -37,6 +39,7 @@ _NUMBER = re.compile(r"[+-]?(?:\d+(?:[.,]\d*)?|[.,]\d+)(?:[eE][+-]?\d+)?", re.AS
 #: "1,000" and "1.000": a thousand grouped in one language, one with three decimals in another.
 _GROUPED = re.compile(r"[+-]?[1-9]\d{0,2}[.,]\d{3}", re.ASCII)
 _ISO_DATE = re.compile(r"\d{4}-\d{2}-\d{2}", re.ASCII)
+_ISO_PARTIAL = re.compile(r"\d{4}(-\d{2})?", re.ASCII)
 _CODE_PATTERNS = {
     "ORPHA": re.compile(r"(ORPHA:)?\d{1,7}", re.ASCII),
     "HGNC": re.compile(r"HGNC:\d{1,6}|[A-Z][A-Z0-9-]{0,15}", re.ASCII),
@@ -92,7 +95,7 @@ def coerce(f: FieldDef, raw: Any) -> Any:
     if f.type in ("integer", "decimal"):
         return _number(f, raw)
     if f.type == "date":
-        return _date(raw).isoformat()
+        return _partial_date(f, raw) if f.partial_dates else _full_date(f, raw)
     if f.type == "boolean":
         return _boolean(raw)
     if f.type == "choice":
@@ -265,6 +268,34 @@ def _date(raw: Any) -> dt.date:
         raise ValueError(_("%(value)r is not a date written YYYY-MM-DD") % {"value": raw}) from None
 
 
+def _full_date(f: FieldDef, raw: Any) -> str:
+    if isinstance(raw, str) and _ISO_PARTIAL.fullmatch(raw.strip()):
+        raise ValueError(
+            _("%(value)r gives only the month or the year: %(field)s needs a full date, YYYY-MM-DD")
+            % {"value": raw, "field": f.labels.get(get_language() or "en")}
+        )
+    return _date(raw).isoformat()
+
+
+def _partial_date(f: FieldDef, raw: Any) -> str:
+    """A date to the day, the month ("2019-05") or the year ("2019"), as far as the field allows."""
+    if isinstance(raw, (dt.date, dt.datetime)):
+        return _date(raw).isoformat()
+    text = raw.strip() if isinstance(raw, str) else ""
+    if not (_ISO_DATE.fullmatch(text) or _ISO_PARTIAL.fullmatch(text)):
+        raise ValueError(_("%(value)r is not a date written YYYY-MM-DD, YYYY-MM or YYYY") % {"value": raw})
+    try:
+        date = PartialDate.parse(text)
+    except ValueError:
+        raise ValueError(_("%(value)r is not a date that exists") % {"value": raw}) from None
+    if date.precision not in f.precision:
+        raise ValueError(
+            _("%(value)r is not precise enough: %(field)s needs at least the month, YYYY-MM")
+            % {"value": raw, "field": f.labels.get(get_language() or "en")}
+        )
+    return date.iso
+
+
 def _choice(f: FieldDef, raw: Any) -> str:
     text = _code_text(raw)
     for c in f.choices:
@@ -329,6 +360,7 @@ def validate_record(
             result.errors.append(FieldError(f.code, _("required when %(condition)s") % {"condition": f.required_if}))
     today = today or dt.date.today()
     for f in form.fields:
-        if f.type == "date" and f.code in result.values and result.values[f.code] > today.isoformat():
+        # A partial date is in the future only when all of it is: "this year" is not.
+        if f.type == "date" and f.code in result.values and PartialDate.parse(result.values[f.code]).earliest > today:
             result.errors.append(FieldError(f.code, _("%(date)s is in the future") % {"date": result.values[f.code]}))
     return result

@@ -76,16 +76,19 @@ def test_the_common_dataset_has_repeating_treatment_lines_and_follow_up_events()
 
 
 class NewVersionTests(RegistryTestCase):
+    OLD = read_definitions().version  # the newest bundled version, which the test registry has loaded
+    NEW = OLD + 1
+
     def _version_two(self, tmp: str) -> str:
         import shutil
         from pathlib import Path
 
         from partner.dictionary.definitions import bundled_versions
 
-        folder = Path(tmp) / "v2"
+        folder = Path(tmp) / f"v{self.NEW}"
         shutil.copytree(bundled_versions()[-1], folder)
         release = folder / "dictionary.yaml"
-        release.write_text(release.read_text().replace("version: 1", "version: 2", 1))
+        release.write_text(release.read_text().replace(f"version: {self.OLD}", f"version: {self.NEW}", 1))
         status = folder / "forms" / "status.yaml"
         status.write_text(status.read_text().replace("code: last_contact_date", "code: last_contact", 1))
         return str(folder)
@@ -93,17 +96,17 @@ class NewVersionTests(RegistryTestCase):
     def test_a_new_version_is_added_beside_the_old_one_which_stays_as_it_was(self):
         import tempfile
 
-        before = list(FieldDefinition.objects.filter(form__version__number=1).values_list("id", "code"))
+        before = list(FieldDefinition.objects.filter(form__version__number=self.OLD).values_list("id", "code"))
         with tempfile.TemporaryDirectory() as tmp:
             result = load_bundled(self._version_two(tmp))
         self.assertTrue(result.created)
         self.assertEqual(
-            list(FieldDefinition.objects.filter(form__version__number=1).values_list("id", "code")), before
+            list(FieldDefinition.objects.filter(form__version__number=self.OLD).values_list("id", "code")), before
         )
-        self.assertTrue(FieldDefinition.objects.filter(form__version__number=2, code="last_contact").exists())
-        self.assertFalse(FieldDefinition.objects.filter(form__version__number=1, code="last_contact").exists())
-        self.assertEqual(get_dictionary().number, 2)
-        self.assertEqual(get_dictionary(1).number, 1)
+        self.assertTrue(FieldDefinition.objects.filter(form__version__number=self.NEW, code="last_contact").exists())
+        self.assertFalse(FieldDefinition.objects.filter(form__version__number=self.OLD, code="last_contact").exists())
+        self.assertEqual(get_dictionary().number, self.NEW)
+        self.assertEqual(get_dictionary(self.OLD).number, self.OLD)
 
     def test_a_case_keeps_the_version_it_was_entered_under(self):
         import tempfile
@@ -112,5 +115,5 @@ class NewVersionTests(RegistryTestCase):
         with tempfile.TemporaryDirectory() as tmp:
             load_bundled(self._version_two(tmp))
         case.refresh_from_db()
-        self.assertEqual(case.dictionary_version.number, 1)
-        self.assertEqual({r.form.version.number for r in case.records.all()}, {1})
+        self.assertEqual(case.dictionary_version.number, self.OLD)
+        self.assertEqual({r.form.version.number for r in case.records.all()}, {self.OLD})
