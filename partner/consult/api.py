@@ -432,9 +432,8 @@ def get_attachment(request: HttpRequest, consultation_id: int, attachment_id: in
 )
 def get_letter(request: HttpRequest, consultation_id: int) -> HttpResponse:
     consultation = services.get_visible(request.user, consultation_id)
-    recommendation = getattr(consultation, "recommendation", None)
-    if recommendation is None or not recommendation.letter or not services.may_read_letter(request.user, consultation):
-        raise Http404("no letter for you")  # experts read the recommendation, not the letter that names the centre
+    content = services.letter_for(request.user, consultation, request_language(request))
+    if content is None:
+        raise Http404("no letter for you")
     services.log_read(request.user, consultation, "api letter", channel=AccessLog.Channel.API)
-    with recommendation.letter.open("rb") as handle:
-        return download(handle.read(), "application/pdf", f"consultation-{consultation.pk}.pdf")
+    return download(content, "application/pdf", f"consultation-{consultation.pk}.pdf")

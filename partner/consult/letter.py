@@ -10,7 +10,9 @@ from .models import Consultation
 from .summary import summary_rows
 
 
-def render_letter(consultation: Consultation, language: str = "en") -> bytes:
+def render_letter(consultation: Consultation, language: str = "en", *, for_panel: bool = False) -> bytes:
+    """The letter; `for_panel`, the experts' copy, which names neither the requesting clinician nor the
+    centre nor the registry's case."""
     import weasyprint  # loads Pango through cffi: only when a letter is written
 
     recommendation = consultation.recommendation
@@ -22,6 +24,7 @@ def render_letter(consultation: Consultation, language: str = "en") -> bytes:
         "agreeing": sum(1 for a in assignments if a.vote == "agree"),
         "summary": summary_rows(consultation.summary, language),
         "entity": consultation.case.entity.names.get(language) if consultation.case.entity else "",
+        "for_panel": for_panel,
         "today": timezone.localdate(consultation.sent_at) if consultation.sent_at else timezone.localdate(),
     }
     html = render_to_string("consult/letter.html", context)

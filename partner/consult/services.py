@@ -98,6 +98,31 @@ def may_read_letter(user: Any, consultation: Consultation) -> bool:
     return TumourCase.objects.restrict(user).filter(pk=consultation.case_id).exists()
 
 
+def signed_letter(user: Any, consultation: Consultation) -> bool:
+    """An assigned expert who voted on the sent recommendation reads the panel's copy of its letter."""
+    return (
+        consultation.status == ConsultationStatus.SENT
+        and consultation.assignments.filter(expert=user).exclude(vote="").exists()
+    )
+
+
+def letter_for(user: Any, consultation: Consultation, language: str = "en") -> bytes | None:
+    """The sent letter as `user` may read it, or None: the stored letter for those whose scope holds
+    the case; for the experts who voted, the same letter with the addressee left out, as their pages
+    leave out the centre."""
+    from .letter import render_letter
+
+    recommendation = getattr(consultation, "recommendation", None)
+    if recommendation is None or not recommendation.letter:
+        return None
+    if may_read_letter(user, consultation):
+        with recommendation.letter.open("rb") as handle:
+            return bytes(handle.read())
+    if signed_letter(user, consultation):
+        return render_letter(consultation, language, for_panel=True)
+    return None
+
+
 def log_read(user: Any, consultation: Consultation, what: str, channel: str = AccessLog.Channel.WEB) -> None:
     AccessLog.objects.create(user=user, case=consultation.case, channel=channel, what=f"consultation {what}"[:40])
 

@@ -27,6 +27,7 @@ from partner.lib.language import request_language
 
 from . import services
 from .models import Adherence, Attachment, Consultation, ConsultationStatus, Panel, Urgency
+from .next_step import next_step, status_line
 from .summary import summary_of, summary_rows
 
 MAX_FILES = 5
@@ -168,7 +169,9 @@ def _page(request: HttpRequest, consultation: Consultation, errors: dict[str, li
         "my_assignment": my_assignment,
         "assigned": assigned,
         "coordinating": coordinating,
-        "may_read_letter": services.may_read_letter(user, consultation),
+        "may_read_letter": services.may_read_letter(user, consultation) or services.signed_letter(user, consultation),
+        "next_step": next_step(consultation, user),
+        "status_line": status_line(consultation),
         "may_assign": coordinating
         and consultation.status in (ConsultationStatus.SUBMITTED, ConsultationStatus.ASSIGNED),
         "candidates": services.candidates(consultation) if coordinating else [],
@@ -351,11 +354,8 @@ def attachment(request: HttpRequest, pk: int, attachment_id: int) -> HttpRespons
 @require_safe
 def letter(request: HttpRequest, pk: int) -> HttpResponse:
     consultation = services.get_visible(request.user, pk)
-    recommendation = getattr(consultation, "recommendation", None)
-    if recommendation is None or not recommendation.letter:
-        raise Http404("no letter yet")
-    if not services.may_read_letter(request.user, consultation):
-        raise Http404("the letter names the centre: for those whose scope holds the case")
+    content = services.letter_for(request.user, consultation, request_language(request))
+    if content is None:
+        raise Http404("the letter is for those whose scope holds the case and the experts who voted on it")
     services.log_read(request.user, consultation, "letter")
-    with recommendation.letter.open("rb") as handle:
-        return download(handle.read(), "application/pdf", f"consultation-{consultation.pk}.pdf")
+    return download(content, "application/pdf", f"consultation-{consultation.pk}.pdf")

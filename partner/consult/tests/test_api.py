@@ -94,8 +94,9 @@ class TheWholeConsultationThroughTheApi(ApiStory):
         self.assertEqual(letter["Content-Disposition"], f'attachment; filename="consultation-{pk}.pdf"')
         self.assertEqual(letter["X-Content-Type-Options"], "nosniff")
         self.assertTrue(letter.content.startswith(b"%PDF"))
-        # The letter names the centre: an assigned expert reads the recommendation, not the letter.
-        self.assertEqual(self.call(self.expert, "GET", f"/api/consultations/{pk}/letter").status_code, 404)
+        # An assigned expert who voted gets the panel's copy, which names no centre; an outsider gets nothing.
+        self.assertEqual(self.call(self.expert, "GET", f"/api/consultations/{pk}/letter").status_code, 200)
+        self.assertEqual(self.call(self.outsider, "GET", f"/api/consultations/{pk}/letter").status_code, 404)
         stored = Consultation.objects.get(pk=pk).recommendation.letter
         self.assertEqual(letter.content, Path(stored.path).read_bytes())
 

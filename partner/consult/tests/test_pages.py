@@ -52,8 +52,8 @@ ROLES = (
 OUTSIDE = ("dm_paris", "nc_france", "unassigned", "researcher")
 
 #: {open}: a request with the panel and a draft; {sent}: its recommendation sent; {file}: the open
-#: request's PDF. A status code, or `login` for the redirect to the log-in page. The letter names the
-#: centre, so an assigned expert, who reads the request but not the case, does not get it.
+#: request's PDF. A status code, or `login` for the redirect to the log-in page. An assigned expert who
+#: voted gets the panel's copy of the letter, which names no centre; an expert not assigned gets nothing.
 MATRIX = """
 endpoint                              kind  dm_padova clinician nc_italy european expert dm_paris nc_france unassigned researcher anonymous
 GET  /consult/                        read     200       200      200      200     200     200      200       200        200      login
@@ -71,7 +71,7 @@ POST /consult/{open}/attach/          write    302       302      403      403  
 POST /consult/{open}/withdraw/        write    403       302      302      302     403     404      404       404        404      login
 POST /consult/{sent}/follow-up/       write    302       302      403      403     403     404      404       404        404      login
 GET  /consult/{open}/attachments/{file}/ read  200       200      200      200     200     404      404       404        404      login
-GET  /consult/{sent}/letter.pdf       read     200       200      200      200     404     404      404       404        404      login
+GET  /consult/{sent}/letter.pdf       read     200       200      200      200     200     404      404       404        404      login
 """  # noqa: E501
 
 
@@ -293,10 +293,10 @@ class PageContentTests(PageStory):
         self.assertTrue(response["Content-Disposition"].startswith("attachment;"))
         self.assertTrue(response.content.startswith(b"%PDF"))
         self.assertEqual(self.web("clinician").get(f"/consult/{self.open.pk}/letter.pdf").status_code, 404)
-        # It is addressed to the centre, which the panel is not told: an expert reads the recommendation on the page.
+        # An expert who voted finds the link to the panel's copy (see test_letter_access); one not assigned never does.
         page = self.web("expert").get(f"/consult/{self.sent.pk}/")
         self.assertContains(page, "No radiotherapy.")
-        self.assertNotContains(page, "letter.pdf")
+        self.assertContains(page, f"/consult/{self.sent.pk}/letter.pdf")
 
     def test_an_attachment_is_found_only_through_its_own_request(self) -> None:
         theirs = services.add_attachment(self.paris_request, self.dm_paris, "other", "x.pdf", pdf())
