@@ -1,11 +1,11 @@
 from django.urls import path
 
-from . import views, views_dashboard
+from . import lists, views, views_dashboard
 
 app_name = "consult"
 
 urlpatterns = [
-    path("", views.consultation_list, name="list"),
+    path("", lists.consultation_list, name="list"),
     path("new/", views.new, name="new"),
     path("dashboard/", views_dashboard.dashboard, name="dashboard"),
     path("<int:pk>/", views.detail, name="detail"),

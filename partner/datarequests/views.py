@@ -2,24 +2,30 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import Case, IntegerField, Value, When
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
+from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
 from partner.cases.models import AccessLog
 from partner.dictionary.loader import get_dictionary
 from partner.lib.language import request_language
+from partner.lists.views import ListSpec, render_list
+from partner.release.layer import NotReleased, Release
 
 from . import selection, services
+from .extract import cohort_frames
+from .filtersets import RequestFilterSet
 from .forms import DecisionForm, RequestForm
 from .models import DataRequest, RequestStatus
+from .tables import RequestTable
 
 
 def _add_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -37,26 +43,57 @@ def _visible(request: HttpRequest, pk: int) -> DataRequest:
     return get_object_or_404(services.visible(request.user), pk=pk)
 
 
+REQUESTS = ListSpec(
+    filterset=RequestFilterSet,
+    table=RequestTable,
+    title=gettext_lazy("Data requests"),
+    count=lambda n: ngettext("%(n)s data request", "%(n)s data requests", n) % {"n": n},
+    name="data-requests",
+    may_export=services.may_use,
+    default_sort="-created",
+    template="datarequests/list.html",
+)
+
+
 @login_required
 def request_list(request: HttpRequest) -> HttpResponse:
     if not services.may_use(request.user):
         raise PermissionDenied(_("Data requests are for researchers and the European coordinator."))
-    found = services.visible(request.user)
-    status = request.GET.get("status", "")
-    if status in RequestStatus.values:
-        found = found.filter(status=status)
-    waiting_first = Case(
-        When(status=RequestStatus.SUBMITTED, then=Value(0)), default=Value(1), output_field=IntegerField()
+    reviewer = services.may_review(request.user)
+    context = {"reviewer": reviewer, "can_request": services.may_request(request.user)}
+    return render_list(
+        request, REQUESTS, services.visible(request.user), context=context, table_kwargs={"reviewer": reviewer}
     )
-    page = Paginator(found.order_by(waiting_first, "-created", "-id"), 50).get_page(request.GET.get("page"))
-    context = {
-        "page": page,
-        "status": status,
-        "statuses": RequestStatus.choices,
-        "reviewer": services.may_review(request.user),
-        "can_request": services.may_request(request.user),
-    }
-    return render(request, "datarequests/list.html", context)
+
+
+@login_required
+def request_preview(request: HttpRequest) -> HttpResponse:
+    """How many cases the cohort being chosen would hold, as the release layer gives it to the viewer."""
+    if not services.may_use(request.user):
+        raise PermissionDenied(_("Data requests are for researchers and the European coordinator."))
+    dictionary = get_dictionary()
+    form = RequestForm(request.GET, dictionary=dictionary, language=request_language(request))
+    form.is_valid()  # the title and purpose are not asked here: only the cohort's fields are read
+    context: dict[str, Any] = {"problems": [], "count": None, "hidden": False}
+    try:
+        cohort = selection.check_cohort(form.cohort(), dictionary)
+    except ValidationError as exc:
+        context["problems"] = exc.messages
+        return render(request, "datarequests/_preview.html", context)
+    cohort_errors = [e for name in form.COHORT_FIELDS for e in form.errors.get(name, [])]
+    release = Release.for_viewer(request.user)
+    try:
+        release.check_period(*(form.cleaned_data.get(key) for key in ("period_start", "period_end")))
+    except NotReleased as exc:
+        cohort_errors.append(str(exc))
+    if cohort_errors:
+        context["problems"] = cohort_errors
+        return render(request, "datarequests/_preview.html", context)
+    draft = DataRequest(cohort=cohort, dictionary_version=dictionary.number)
+    selected = cohort_frames(draft, dictionary)[1]
+    count = release.count([int(i) for i in selected["case_id"]])
+    context.update(count=count, hidden=count is None, exact=release.exact, threshold=release.threshold)
+    return render(request, "datarequests/_preview.html", context)
 
 
 @login_required

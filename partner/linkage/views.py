@@ -1,4 +1,5 @@
-"""The review queue: candidate pairs side by side, pseudonymised, for the European coordinator."""
+"""The review queue (see partner/lists) and each candidate pair side by side, pseudonymised, for the
+European coordinator."""
 
 from __future__ import annotations
 
@@ -8,17 +9,19 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
+from django.utils.translation import gettext_lazy, ngettext
 
 from partner.accounts.security import is_european_coordinator
 from partner.cases.models import Patient
+from partner.lists.views import ListSpec, render_list
 
+from .filtersets import PENDING, PairFilterSet
 from .models import CandidatePair, Decision
 from .services import decide
+from .tables import PairTable
 
 
 def _reviewer(request: HttpRequest) -> None:
@@ -63,19 +66,27 @@ def _side(patient: Patient) -> dict[str, Any]:
     }
 
 
+QUEUE = ListSpec(
+    filterset=PairFilterSet,
+    table=PairTable,
+    title=gettext_lazy("Possible duplicates"),
+    count=lambda n: ngettext("%(n)s pair", "%(n)s pairs", n) % {"n": n},
+    name="linkage-pairs",
+    may_export=is_european_coordinator,
+    default_sort="-similarity",
+    defaults={"status": PENDING},
+    template="linkage/queue.html",
+)
+
+
 @login_required
 def queue(request: HttpRequest) -> HttpResponse:
     _reviewer(request)
-    show = request.GET.get("show", "pending")
-    pairs = CandidatePair.objects.select_related("left", "right", "decided_by")
-    if show == "pending":
-        pairs = pairs.filter(decision=Decision.PENDING)
-    elif show in Decision.values:
-        pairs = pairs.filter(decision=show)
-    page = Paginator(pairs.order_by("-similarity", "id"), 50).get_page(request.GET.get("page"))
+    pairs = CandidatePair.objects.select_related("left__country", "right__country", "decided_by").prefetch_related(
+        "left__cases__entity", "right__cases__entity"
+    )
     counts = {d: CandidatePair.objects.filter(decision=d).count() for d in Decision.values}
-    choices = [("pending", _("to review"))] + [(d.value, d.label) for d in Decision if d.value]
-    return render(request, "linkage/queue.html", {"page": page, "show": show, "counts": counts, "choices": choices})
+    return render_list(request, QUEUE, pairs, context={"counts": counts})
 
 
 @login_required
