@@ -20,11 +20,13 @@ import django_countries
 from django import forms
 from django.core.exceptions import ValidationError
 from django.utils import translation
+from django.utils.html import format_html, format_html_join
 from django.utils.translation import gettext_lazy as _
 from django.utils.translation import ngettext
 from django_countries import countries
 
 from partner.dictionary.schema import FieldDef, FormDef
+from partner.lib.dates import PartialDate
 
 from .models import Sex
 
@@ -109,6 +111,86 @@ def _whole_date(value: str) -> None:
         raise ValidationError(_("Write the date as year-month-day, e.g. 2023-05-06."))
 
 
+class PartialDateWidget(forms.MultiWidget):
+    """Day, month and year typed in three boxes (as the GOV.UK design system's date input); the day, or
+    the day and the month, may be left blank where the field accepts a partial date."""
+
+    parts = (("day", _("Day"), 2), ("month", _("Month"), 2), ("year", _("Year"), 4))
+
+    def __init__(self, attrs: dict[str, Any] | None = None):
+        inputs = {
+            f"_{name}": forms.TextInput(attrs={"inputmode": "numeric", "size": size, "maxlength": size, "class": name})
+            for name, _label, size in self.parts
+        }
+        super().__init__(inputs, attrs)
+
+    def decompress(self, value: Any) -> list[str]:
+        date = _parsed(value)
+        if date is None:
+            return ["", "", ""]
+        return [str(date.day or ""), str(date.month or ""), str(date.year)]
+
+    def id_for_label(self, id_: str) -> str:
+        # The field's label, and an error summary's link, go to the first box.
+        return f"{id_}_day" if id_ else id_
+
+    def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
+        context = self.get_context(name, value, attrs)
+        boxes = []
+        for (_name, label, _size), sub in zip(self.parts, context["widget"]["subwidgets"], strict=True):
+            box = self.widgets[0].render(sub["name"], sub["value"], sub["attrs"], renderer)
+            boxes.append((sub["attrs"].get("id", ""), label, box))
+        return format_html(
+            '<div class="date-input" role="group">{}</div>',
+            format_html_join("", '<div class="date-input-item"><label for="{}">{}</label>{}</div>', boxes),
+        )
+
+
+def _parsed(value: Any) -> PartialDate | None:
+    try:
+        return PartialDate.parse(value) if isinstance(value, str) and value else None
+    except ValueError:
+        return None
+
+
+class PartialDateField(forms.Field):
+    """A date to the day, or only its month and year, or only its year, as `precision` allows; the
+    form keeps it as ISO 8601 text ("2019-05-14", "2019-05", "2019") for the dictionary's validator."""
+
+    widget = PartialDateWidget
+
+    def __init__(self, precision: list[str], **kwargs: Any):
+        self.precision = precision
+        super().__init__(**kwargs)
+
+    def to_python(self, value: Any) -> str:
+        if not isinstance(value, (list, tuple)):
+            return str(value or "")
+        day, month, year = (str(part or "").strip() for part in value)
+        if not (day or month or year):
+            return ""
+        if any(part and not (part.isascii() and part.isdigit()) for part in (day, month, year)):
+            raise ValidationError(_("Write the day, the month and the year in digits, e.g. 14 5 2019."))
+        if not year:
+            raise ValidationError(_("Give the year: a day or a month without a year is no date."))
+        if day and not month:
+            raise ValidationError(_("Give the month: a day without a month is no date."))
+        if len(year) != 4:
+            raise ValidationError(_("Write the year with four digits, e.g. 2019."))
+        if not day and "month" not in self.precision:
+            raise ValidationError(_("Give the day too: this date needs it."))
+        if not month and "year" not in self.precision:
+            raise ValidationError(_("Give the month too: this date needs it."))
+        try:
+            date = PartialDate(int(year), int(month) if month else None, int(day) if day else None)
+        except ValueError:
+            typed = "/".join(part for part in (day, month, year) if part)
+            raise ValidationError(
+                _("%(typed)s is not a date that exists: check the day and the month.") % {"typed": typed}
+            ) from None
+        return date.iso
+
+
 def _number_as_written(f: FieldDef) -> Callable[[str], None]:
     """Refuses what the dictionary's validator would read as another number: grouped thousands, extra decimals."""
 
@@ -153,6 +235,8 @@ def _widget(f: FieldDef, lang: str) -> tuple[forms.Field, str]:
         return forms.ChoiceField(
             choices=[NO_ANSWER, ("yes", _("yes")), ("no", _("no"))], required=False, widget=forms.Select(attrs=attrs)
         ), "choice"
+    if f.type == "date" and f.partial_dates:
+        return PartialDateField(f.precision, required=False, widget=PartialDateWidget()), "partial_date"
     if f.type == "date":
         date = forms.DateInput(attrs={**attrs, "type": "date"})
         return forms.CharField(required=False, validators=[_whole_date], widget=date), "date"
@@ -214,7 +298,10 @@ class DictionaryForm(forms.Form):
         for name in self.fields:
             key = self.add_prefix(name)
             data: Any = self.data  # a QueryDict when bound
-            value = data.getlist(key) if kinds[name] == "multi" else data.get(key, "")
+            if kinds[name] == "partial_date":
+                value = _partial_raw(self.fields[name], data, key)
+            else:
+                value = data.getlist(key) if kinds[name] == "multi" else data.get(key, "")
             if value not in ("", None, []):
                 out[name] = value
         return out
@@ -230,6 +317,15 @@ class DictionaryForm(forms.Form):
                 groups.append({"title": row["section"], "rows": []})
             groups[-1]["rows"].append(row)
         return groups
+
+
+def _partial_raw(field: forms.Field, data: Any, key: str) -> str:
+    """The three boxes as one ISO 8601 text; what cannot be read is kept as typed, for the field to refuse."""
+    parts = field.widget.value_from_datadict(data, {}, key)
+    try:
+        return str(field.to_python(parts))
+    except ValidationError:
+        return "/".join(str(part or "").strip() for part in parts)
 
 
 class RepeatingForm:

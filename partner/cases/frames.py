@@ -6,6 +6,14 @@
     frames.repeating["treatment"]   one row per treatment line, keyed by case_id and instance
 
 Records are read in one query per table, never field by field.
+
+A date field that accepts partial dates (the month or the year alone, see partner.lib.dates) has a
+companion column `<field>_precision` ("day", "month" or "year") and its date column holds the
+imputed day: the middle of the known period (the 15th of the month, 1 July of the year), moved
+inside the case's other known dates where they cut the period. The lower bound is the date of
+birth, and for treatment lines and follow-up events also the diagnosis date (they follow it); the
+upper bound is the diagnosis date for the onset, and the case's last known date (death, else last
+contact) for every other field. `date_bounds` gives the first and last possible day of each value.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ from django.db.models.functions import Coalesce
 
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.dictionary.schema import FieldDef, FormDef
+from partner.lib.dates import PartialDate
 
 from .models import FormRecord, TumourCase
 
@@ -79,13 +88,82 @@ def _typed(frame: pd.DataFrame, fields: list[FieldDef], invalid: list[pd.DataFra
                     )
                     invalid.append(rows)
                 column = column.where(~bad, None)
-        if f.type == "date":
+        if f.type == "date" and f.partial_dates:
+            frame[f.code], frame[precision_column(f.code)] = _partial(column)
+        elif f.type == "date":
             frame[f.code] = pd.to_datetime(column, format="ISO8601", errors="coerce")
         elif f.type == "multichoice":
             frame[f.code] = column.map(lambda v: v if isinstance(v, list) else [])
         else:
             frame[f.code] = column.astype(_dtype(f))
     return frame
+
+
+def precision_column(code: str) -> str:
+    return f"{code}_precision"
+
+
+def _partial(column: pd.Series) -> tuple[pd.Series, pd.Series]:
+    """The imputed middle of each stored (partial) date, and its precision; unreadable values are missing."""
+    dates: list[Any] = []
+    precisions: list[Any] = []
+    for value in column.tolist():
+        try:
+            date = PartialDate.parse(value) if isinstance(value, str) else None
+        except ValueError:
+            date = None
+        dates.append(pd.Timestamp(date.midpoint()) if date else pd.NaT)
+        precisions.append(date.precision if date else None)
+    return (
+        pd.Series(dates, index=column.index, dtype="datetime64[ns]"),
+        pd.Series(precisions, index=column.index, dtype="string"),
+    )
+
+
+def date_bounds(frame: pd.DataFrame, code: str) -> tuple[pd.Series, pd.Series]:
+    """The first and last day each value of date column `code` may be: the day itself for a full date,
+    the whole month or year for a partial one."""
+    value = frame[code]
+    precision = frame.get(precision_column(code))
+    if precision is None:
+        return value, value
+    month = precision.eq("month").fillna(False).to_numpy(dtype=bool)
+    year = precision.eq("year").fillna(False).to_numpy(dtype=bool)
+    earliest, latest = value.copy(), value.copy()
+    if month.any():
+        earliest[month] = value[month].dt.to_period("M").dt.start_time
+        latest[month] = value[month].dt.to_period("M").dt.end_time.dt.normalize()
+    if year.any():
+        earliest[year] = value[year].dt.to_period("Y").dt.start_time
+        latest[year] = value[year].dt.to_period("Y").dt.end_time.dt.normalize()
+    return earliest, latest
+
+
+def _bound_imputed(frame: pd.DataFrame, fields: list[FieldDef], cases: pd.DataFrame, form: FormDef | None) -> None:
+    """Move each imputed day inside the known dates that cut its period (see the module's docstring)."""
+    partial = [f for f in fields if f.partial_dates and f.code in frame]
+    if not partial or not len(frame):
+        return
+    known = cases.set_index("case_id")
+    by_case = frame["case_id"] if "case_id" in frame else cases["case_id"]
+
+    def case_column(name: str) -> pd.Series:
+        if name not in known:
+            return pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        return pd.Series(known[name].reindex(by_case.to_numpy()).to_numpy(), index=frame.index)
+
+    born, diagnosed = case_column("date_of_birth"), case_column("diagnosis_date")
+    last_known = case_column("date_of_death").fillna(case_column("last_contact_date"))
+    for f in partial:
+        earliest, latest = date_bounds(frame, f.code)
+        lower = born if form is None or not form.repeating else pd.concat([born, diagnosed], axis=1).max(axis=1)
+        upper = diagnosed if f.code == "onset_date" else last_known
+        # A bound outside the period says nothing about the day inside it.
+        low = lower.where((lower >= earliest) & (lower <= latest)).fillna(earliest)
+        high = upper.where((upper >= earliest) & (upper <= latest)).fillna(latest)
+        inside = (low <= high).fillna(False)
+        imputed = frame[f.code].where(frame[f.code] >= low, low).where(frame[f.code] <= high, high)
+        frame[f.code] = frame[f.code].where(~inside | frame[f.code].isna(), imputed)
 
 
 def case_frames(user: Any, *, dictionary: Dictionary | None = None, queryset: Any = None) -> CaseFrames:
@@ -138,6 +216,9 @@ def build_frames(cases: Any, *, dictionary: Dictionary | None = None) -> CaseFra
     for form in d.forms:
         if form.repeating:
             frames.repeating[form.code] = _repeating_frame(form, repeated.get(form.code, []), invalid)
+            _bound_imputed(frames.repeating[form.code], form.fields, frames.cases, form)
+        else:
+            _bound_imputed(frames.cases, form.fields, frames.cases, form)
     if invalid:
         frames.invalid = pd.concat(invalid, ignore_index=True).astype({"case_id": "int64", "instance": "int64"})
     return frames
@@ -148,4 +229,5 @@ def _repeating_frame(form: FormDef, rows: list[dict[str, Any]], invalid: list[pd
     frame = _typed(frame, form.fields, invalid)
     frame = frame.astype({"case_id": "Int64", "instance": "Int64"})
     ordered = ["case_id", "instance"] + [f.code for f in form.fields]
+    ordered += [precision_column(f.code) for f in form.fields if f.partial_dates]
     return frame[ordered].sort_values(["case_id", "instance"], ignore_index=True)

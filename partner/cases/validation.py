@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from partner.dictionary.loader import Dictionary
 from partner.dictionary.schema import FormDef
 from partner.dictionary.validation import validate_record
+from partner.lib.dates import PartialDate
 
 FormValues = Mapping[str, Any] | Sequence[Mapping[str, Any]]
 
@@ -77,7 +78,11 @@ def compute_fields(form: FormDef, values: dict[str, Any], context: dict[str, Any
             source = "diagnosis_date" if f.computed == "age_at_diagnosis_years" else "onset_date"
             when = values.get(source)
             if when:
-                values[f.code] = age_in_years(dt.date.fromisoformat(born), dt.date.fromisoformat(when))
+                # A month or a year of onset gives the age at its middle, kept between birth and diagnosis.
+                birth = dt.date.fromisoformat(born)
+                diagnosed = values.get("diagnosis_date") if source != "diagnosis_date" else None
+                upper = PartialDate.parse(diagnosed).latest if diagnosed else None
+                values[f.code] = age_in_years(birth, PartialDate.parse(when).midpoint(birth, upper))
 
 
 def validate_case(
@@ -114,7 +119,9 @@ def validate_case(
         if form.code == "diagnosis" and out:
             born = context.get("registration.date_of_birth")
             before_birth = [
-                key for key in ("onset_date", "diagnosis_date") if born and out[0].get(key) and out[0][key] < born
+                key
+                for key in ("onset_date", "diagnosis_date")
+                if born and out[0].get(key) and PartialDate.parse(out[0][key]).certainly_before(PartialDate.parse(born))
             ]
             for key in before_birth:
                 errors.append(

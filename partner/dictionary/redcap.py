@@ -62,12 +62,19 @@ def _number(x: float | None) -> str:
     return str(int(x)) if float(x).is_integer() else str(x)
 
 
+#: REDCap's date validations take full dates only: a field accepting partial dates is text, its note
+#: and annotation saying the shape, so "2019-05" and "2019" come back as they left.
+PARTIAL_DATE_NOTE = "Date: YYYY-MM-DD, or YYYY-MM or YYYY when only the month or the year is known"
+
+
 def _row(form: FormDef, f: FieldDef, language: str, variables: dict[str, str]) -> list[str]:
-    field_type, validation = _TYPES[f.type]
+    field_type, validation = ("text", "") if f.partial_dates else _TYPES[f.type]
     if f.computed:
         field_type, validation = "text", validation
     choices = " | ".join(f"{c.code}, {c.labels.get(language)}" for c in f.choices)
     notes = [n for n in (f.unit, _NOTES.get(f.type), f.code_system and f"{f.code_system} code") if n]
+    if f.partial_dates:
+        notes.append(PARTIAL_DATE_NOTE)
     condition = f.show_if
     branching = Condition.parse(condition).to_redcap(lambda name: variables[name.split(".")[-1]]) if condition else ""
     annotations = []
@@ -81,6 +88,8 @@ def _row(form: FormDef, f: FieldDef, language: str, variables: dict[str, str]) -
         annotations.append(f"Phenopackets {f.mappings.phenopackets}")
     if f.required_if:
         annotations.append(f"required if {f.required_if}")
+    if f.partial_dates:
+        annotations.append(f"partial date ({', '.join(f.precision)})")
     if form.repeating:
         annotations.append("repeating instrument")
     return [

@@ -27,7 +27,7 @@ from typing import Any
 import pandas as pd
 from django.db import transaction
 
-from partner.cases.frames import CaseFrames, build_frames
+from partner.cases.frames import CaseFrames, build_frames, precision_column
 from partner.cases.models import AccessLog, Status, TumourCase
 from partner.dictionary import redcap
 from partner.dictionary.loader import Dictionary, get_dictionary
@@ -101,6 +101,9 @@ def _field_column(f: FieldDef) -> Column:
         parts.append(f"Unit: {f.unit}.")
     if f.type == "multichoice":
         parts.append('Any of the codes, separated by "|".')
+    if f.partial_dates:
+        known = " or ".join({"day": "YYYY-MM-DD", "month": "YYYY-MM", "year": "YYYY"}[p] for p in f.precision)
+        parts.append(f"A date known to the day or less: {known} (ISO 8601).")
     return Column(f.code, f.type, f.labels.en, " ".join(parts), field=f)
 
 
@@ -123,13 +126,18 @@ def neutralised(text: str) -> str:
     return text
 
 
-def _cell(value: Any, kind: str) -> str:
+#: A partial date leaves with its precision, in ISO 8601 reduced precision ("2019-05", "2019").
+_DATE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
+PARTIAL_DATE_PATTERN = r"\d{4}(-\d{2}(-\d{2})?)?"
+
+
+def _cell(value: Any, kind: str, precision: Any = None) -> str:
     if kind == "multichoice":
         return neutralised("|".join(value)) if isinstance(value, list) else ""
     if _missing(value):
         return ""
     if kind == "date":
-        return value.strftime("%Y-%m-%d")
+        return value.strftime(_DATE_FORMATS.get(precision if isinstance(precision, str) else "day", "%Y-%m-%d"))
     if kind == "boolean":
         return "true" if value else "false"
     if kind == "integer":
@@ -143,8 +151,12 @@ def csv_rows(frame: pd.DataFrame, columns: list[Column]) -> Iterable[list[str]]:
     """The frame's rows as the cells of a CSV file: each value written as its column's kind is, and
     text that a spreadsheet would run as a formula neutralised."""
     values = [frame[c.name].tolist() if c.name in frame else [None] * len(frame) for c in columns]
-    for row in zip(*values, strict=True):
-        yield [_cell(v, c.kind) for v, c in zip(row, columns, strict=True)]
+    precisions = [
+        frame[precision_column(c.name)].tolist() if precision_column(c.name) in frame else [None] * len(frame)
+        for c in columns
+    ]
+    for row, row_precisions in zip(zip(*values, strict=True), zip(*precisions, strict=True), strict=True):
+        yield [_cell(v, c.kind, p) for v, c, p in zip(row, columns, row_precisions, strict=True)]
 
 
 def _write(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path:
@@ -192,6 +204,10 @@ def _schema_field(column: Column) -> dict[str, Any]:
     if column.required:
         constraints["required"] = True
     f = column.field
+    if f is not None and f.partial_dates:
+        # No Table Schema type takes a date, a year-month and a year in one column: text of that shape.
+        out["type"] = "string"
+        constraints["pattern"] = PARTIAL_DATE_PATTERN
     codes = [c.code for c in f.choices] if f else list(column.enum)
     if codes and column.kind != "multichoice":
         constraints["enum"] = [neutralised(code) for code in codes]
@@ -266,7 +282,7 @@ def checkbox_suffix(code: str) -> str:
     return re.sub(r"[^a-z0-9_]", "", code.lower().replace("-", "_").replace(".", "_"))
 
 
-def _redcap_cells(f: FieldDef, value: Any) -> dict[str, str]:
+def _redcap_cells(f: FieldDef, value: Any, precision: Any = None) -> dict[str, str]:
     name = redcap.variable(f)
     if f.type == "multichoice":
         chosen = set(value) if isinstance(value, list) else set()
@@ -275,7 +291,7 @@ def _redcap_cells(f: FieldDef, value: Any) -> dict[str, str]:
         return {}
     if f.type == "boolean":
         return {name: "1" if value else "0"}
-    return {name: str(value) if f.type in _TEXT_KINDS else _cell(value, f.type)}
+    return {name: str(value) if f.type in _TEXT_KINDS else _cell(value, f.type, precision)}
 
 
 def redcap_header(dictionary: Dictionary) -> list[str]:
@@ -293,13 +309,13 @@ def _redcap_rows(frames: CaseFrames, dictionary: Dictionary) -> Iterable[dict[st
             row = {"record_id": str(record["case_id"]), "redcap_repeat_instrument": form.code}
             row["redcap_repeat_instance"] = str(record["instance"])
             for f in form.fields:
-                row.update(_redcap_cells(f, record.get(f.code)))
+                row.update(_redcap_cells(f, record.get(f.code), record.get(precision_column(f.code))))
             instances[int(record["case_id"])].append(row)
     single = [f for form in dictionary.forms if not form.repeating for f in form.fields]
     for record in _with_pseudonyms(frames.cases).to_dict("records"):
         row = {"record_id": str(record["case_id"])}
         for f in single:
-            row.update(_redcap_cells(f, record.get(f.code)))
+            row.update(_redcap_cells(f, record.get(f.code), record.get(precision_column(f.code))))
         yield row
         yield from instances[int(record["case_id"])]
 

@@ -21,6 +21,8 @@ from typing import Any
 
 import yaml
 
+from partner.lib.dates import PartialDate
+
 
 class MappingError(ValueError):
     pass
@@ -92,7 +94,9 @@ class Mapping:
             return dt.datetime.strptime(text.strip(), self.dates).date().isoformat()
         except ValueError:
             try:
-                return dt.date.fromisoformat(text.strip()).isoformat()  # a sheet's own dates arrive as ISO
+                # A sheet's own dates arrive as ISO, and a partial date ("2019-05") is ISO only: the
+                # dictionary's validator decides whether the field accepts it.
+                return PartialDate.parse(text.strip()).iso
             except ValueError:
                 example = dt.date(2024, 3, 1).strftime(self.dates)
                 raise ValueError(f"{text!r} is not a date written {self.dates} (e.g. {example})") from None

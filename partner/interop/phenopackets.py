@@ -7,10 +7,14 @@ What goes where:
   last contact.
 - diseases: one Disease for the tumour, see `_disease_term` for its term; onset is the age at the
   onset of symptoms when dated, else the age at diagnosis (EU RD Platform elements 5.1 and 5.2).
+  An onset known to the month or the year only is an age range, from the age on its first possible
+  day to the age on its last (the first no earlier than birth).
 - biosamples: only when the T, N and M categories are pathological (pTNM): the Phenopackets schema
   keeps those on the resected tumour, with its histology and grade.
 - medical_actions: one per treatment line, and one per drug for the lines of drugs (chemotherapy,
-  targeted therapy, immunotherapy); each names the tumour as its treatment target.
+  targeted therapy, immunotherapy); each names the tumour as its treatment target. Its start
+  date is a timestamp, or, when only the month or the year is known, the interval of that month or
+  year (first day 00:00 to last day 00:00 UTC): `partial_of_interval` reads it back as "2019-05".
 
 Identifiers (CURIEs), each listed with its resource in meta_data.resources:
 
@@ -37,6 +41,7 @@ from google.protobuf.json_format import MessageToDict
 from google.protobuf.timestamp_pb2 import Timestamp
 from phenopackets.schema.v2 import (
     Age,
+    AgeRange,
     Biosample,
     Disease,
     Individual,
@@ -49,6 +54,7 @@ from phenopackets.schema.v2 import (
     Resource,
     Sex,
     TimeElement,
+    TimeInterval,
     Treatment,
     VitalStatus,
 )
@@ -57,6 +63,7 @@ from partner.cases.models import TumourCase
 from partner.cases.services import current_forms
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.dictionary.schema import FieldDef
+from partner.lib.dates import PartialDate, parse_partial
 
 SCHEMA_VERSION = "2.0"
 CREATED_BY = "PARTNER registry"
@@ -217,8 +224,14 @@ class _Builder:
 
     def _disease(self) -> Disease:
         disease = Disease(term=self._disease_term())
-        onset = _date(self.diagnosis.get("onset_date")) or self.case.diagnosis_date
-        if onset:
+        partial = parse_partial(self.diagnosis.get("onset_date"))
+        if partial is not None and not partial.is_full:
+            first, last = max(partial.earliest, self.born), max(partial.latest, self.born)
+            ages = AgeRange(
+                start=Age(iso8601duration=iso_age(self.born, first)), end=Age(iso8601duration=iso_age(self.born, last))
+            )
+            disease.onset.CopyFrom(TimeElement(age_range=ages))
+        elif onset := (partial.earliest if partial else None) or self.case.diagnosis_date:
             disease.onset.CopyFrom(TimeElement(age=Age(iso8601duration=iso_age(self.born, onset))))
         if stage := self._stage():
             disease.disease_stage.append(stage)
@@ -310,8 +323,12 @@ class _Builder:
         else:
             code = self._choice("treatment", "line_type", kind)
         procedure = Procedure(code=code)
-        if started := _date(line.get("treatment_start_date")):
-            procedure.performed.CopyFrom(TimeElement(timestamp=_timestamp(started)))
+        started = parse_partial(line.get("treatment_start_date"))
+        if started is not None and started.is_full:
+            procedure.performed.CopyFrom(TimeElement(timestamp=_timestamp(started.earliest)))
+        elif started is not None:
+            period = TimeInterval(start=_timestamp(started.earliest), end=_timestamp(started.latest))
+            procedure.performed.CopyFrom(TimeElement(interval=period))
         return [MedicalAction(procedure=procedure)]
 
     def _radiotherapy_modality(self, line: dict[str, Any]) -> OntologyClass:
@@ -362,6 +379,16 @@ def iso_age(born: dt.date, on: dt.date) -> str:
 
 def _date(value: Any) -> dt.date | None:
     return dt.date.fromisoformat(value) if value else None
+
+
+def partial_of_interval(interval: dict[str, str]) -> str | None:
+    """The month ("2019-05") or year ("2019") that an exported interval (as JSON) covers exactly, else None."""
+    start = dt.datetime.fromisoformat(interval["start"].replace("Z", "+00:00")).date()
+    end = dt.datetime.fromisoformat(interval["end"].replace("Z", "+00:00")).date()
+    for candidate in (PartialDate(start.year, start.month), PartialDate(start.year)):
+        if (candidate.earliest, candidate.latest) == (start, end):
+            return candidate.iso
+    return None
 
 
 def _timestamp(day: dt.date) -> Timestamp:

@@ -17,7 +17,7 @@ from django.utils.functional import Promise
 from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from partner.cases.frames import CaseFrames
+from partner.cases.frames import CaseFrames, date_bounds, precision_column
 from partner.dictionary.loader import Dictionary
 
 ERROR, WARNING, QUERY = "error", "warning", "query"
@@ -65,7 +65,8 @@ class Context:
     def rows(self, form: str) -> pd.DataFrame:
         """The rows of a repeating form, with the case's status, entity and dates beside each row."""
         if form not in self._rows:
-            case_columns = ["case_id", "status", "entity", *CASE_DATES]
+            dates = [*CASE_DATES, *(precision_column(c) for c in CASE_DATES)]
+            case_columns = ["case_id", "status", "entity", *dates]
             cases = self.cases[[c for c in case_columns if c in self.cases]]
             rows = self.frames.repeating[form].merge(cases, on="case_id", how="left", validate="many_to_one")
             self._rows[form] = rows
@@ -132,6 +133,14 @@ def column(frame: pd.DataFrame, name: str) -> pd.Series:
     if name in frame:
         return frame[name]
     return pd.Series(pd.NA, index=frame.index, dtype="object")
+
+
+def bounds(frame: pd.DataFrame, name: str) -> tuple[pd.Series, pd.Series]:
+    """The first and last possible day of a date column (the same day unless the date is partial)."""
+    if name not in frame:
+        missing = pd.Series(pd.NaT, index=frame.index, dtype="datetime64[ns]")
+        return missing, missing
+    return date_bounds(frame, name)
 
 
 def rules_of(*groups: Sequence[Rule]) -> list[Rule]:

@@ -1,7 +1,8 @@
 """The date and age checks: the order of birth, onset, diagnosis, treatment, events, last contact and death.
 
 After the IARC/IACR checks (Ferlay et al., IARC Technical Report 42, 2005) and the JRC-ENCR common
-procedure (Martos et al., 2018). A missing date never fails a rule here.
+procedure (Martos et al., 2018). A missing date never fails a rule here. A partial date (a month or a
+year) is the interval of its days: a rule fails only when every day of the interval breaks it.
 """
 
 from __future__ import annotations
@@ -11,7 +12,7 @@ from collections.abc import Callable
 import pandas as pd
 from django.utils.translation import gettext_lazy as _
 
-from .base import ERROR, WARNING, Context, Rule, any_of, column, mask, years_between
+from .base import ERROR, WARNING, Context, Rule, any_of, bounds, mask, years_between
 
 IARC = "IARC/IACR checks (Ferlay et al., IARC Technical Report 42, 2005)"
 ENCR = "JRC-ENCR QC procedure (Martos et al., 2018)"
@@ -27,11 +28,14 @@ def _frame(ctx: Context, form: str | None) -> pd.DataFrame:
 
 
 def _before(value: str, limit: str, *, form: str | None = None, days: int = 0) -> Check:
-    """A check failing where date `value` is more than `days` days before date `limit`."""
+    """A check failing where date `value` is more than `days` days before date `limit`, whatever
+    the days of a partial date are: its last possible day against the other's first."""
 
     def check(ctx: Context) -> pd.Series:
         frame = _frame(ctx, form)
-        return mask(column(frame, value) < column(frame, limit) - pd.Timedelta(days=days))
+        _first, last = bounds(frame, value)
+        first, _last = bounds(frame, limit)
+        return mask(last < first - pd.Timedelta(days=days))
 
     return check
 
@@ -48,7 +52,7 @@ FUTURE_DATES = ("diagnosis_date", "onset_date", "last_contact_date", "date_of_de
 
 
 def _future(ctx: Context) -> pd.Series:
-    return any_of(*(mask(ctx.cases[name] > ctx.today) for name in FUTURE_DATES))
+    return any_of(*(mask(bounds(ctx.cases, name)[0] > ctx.today) for name in FUTURE_DATES))
 
 
 def _status_death(ctx: Context) -> pd.Series:
