@@ -20,6 +20,7 @@ from partner.dictionary.models import FormDefinition
 
 from .guard import open_change
 from .models import FormRecord, Status, TumourCase
+from .saves import as_one_save
 from .services import (
     CaseInvalid,
     FormError,
@@ -55,6 +56,7 @@ class EditConflict(Exception):
         super().__init__(", ".join(f"{c.form} #{c.number}" for c in clashes))
 
 
+@as_one_save
 @transaction.atomic
 def save_case(
     *,

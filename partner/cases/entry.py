@@ -7,15 +7,13 @@ entity the ICD-O-3 codes classify to, swapped in by htmx as the codes are typed.
 
 from __future__ import annotations
 
-import contextlib
-import datetime as dt
 from typing import Any, cast
 
 from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import HttpRequest, HttpResponse, QueryDict
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.translation import gettext as _
@@ -24,140 +22,18 @@ from django.views.decorators.http import require_POST
 
 from partner.accounts.models import CENTRE_ROLES, Centre
 from partner.dictionary.loader import Dictionary, get_dictionary
-from partner.dictionary.schema import FormDef
-from partner.lib.icdo import CodeError
 from partner.lib.language import request_language
 from partner.lib.pseudonym import Identity, pseudonym
 
+from .casepage import CasePage, error_summary, module_context, modules_for
 from .consent import withdraw_consent
-from .editing import EditConflict, Row, save_case
-from .forms import DictionaryForm, IdentityForm, RepeatingForm, WithdrawalForm
+from .editing import EditConflict, save_case
+from .forms import DictionaryForm, IdentityForm, WithdrawalForm
 from .guard import ChangeRefused, check_state
-from .models import FormRecord, TumourCase
-from .services import CaseInvalid, age_in_years, create_case
+from .models import TumourCase
+from .services import CaseInvalid, create_case
 from .validation import PATIENT_FIELDS, FormError, validate_case
 from .views import _display, visible_case
-
-
-def _classify(d: Dictionary, morphology: str, topography: str, born: str, diagnosed: str) -> Any:
-    """The classification of typed codes, or None while they are incomplete or invalid."""
-    if not (morphology and topography):
-        return None
-    age = None
-    with contextlib.suppress(ValueError):
-        age = age_in_years(dt.date.fromisoformat(born), dt.date.fromisoformat(diagnosed))
-    try:
-        return d.classifier.classify(morphology, topography, age if age is None or age >= 0 else None)
-    except CodeError:
-        return None
-
-
-def modules_for(d: Dictionary, entity: str | None) -> list[FormDef]:
-    return [f for f in d.forms if f.is_module and entity is not None and entity in f.entities]
-
-
-class CasePage:
-    """Every form of one case's page, bound to the POST when there is one."""
-
-    def __init__(
-        self,
-        d: Dictionary,
-        lang: str,
-        data: QueryDict | None,
-        *,
-        records: list[FormRecord] | None = None,
-        entity: str | None = None,
-        born: str = "",
-    ):
-        self.d = d
-        stored: dict[str, list[FormRecord]] = {}
-        for record in records or []:
-            stored.setdefault(record.form.code, []).append(record)
-        self.stored = stored
-        if data is not None:
-            diagnosis = "diagnosis-"
-            self.classification = _classify(
-                d,
-                data.get(diagnosis + "morphology", ""),
-                data.get(diagnosis + "topography", ""),
-                born or data.get("identity-date_of_birth", ""),
-                data.get(diagnosis + "diagnosis_date", ""),
-            )
-            entity = self.classification.entity if self.classification else None
-        else:
-            self.classification = None
-        self.entity = entity
-        self.singles: list[DictionaryForm] = []
-        self.repeating: list[RepeatingForm] = []
-        self.modules: list[DictionaryForm] = []
-        for form in d.forms:
-            if form.is_module and form not in modules_for(d, entity):
-                continue
-            if form.repeating:
-                self.repeating.append(RepeatingForm(form, lang, data, stored.get(form.code, [])))
-                continue
-            values = stored[form.code][0].values if form.code in stored else None
-            built = DictionaryForm(form, lang, data, skip=set(PATIENT_FIELDS), values=values)
-            (self.modules if form.is_module else self.singles).append(built)
-
-    def sections(self) -> list[tuple[str, Any]]:
-        """The page in reading order: core forms, the module after the diagnosis, then the rest."""
-        out: list[tuple[str, Any]] = []
-        singles = {f.definition.code: f for f in self.singles}
-        for form in self.d.forms:
-            if form.code in singles:
-                out.append(("single", singles[form.code]))
-                if form.code == "diagnosis":
-                    out.append(("module", self.modules))
-            elif form.repeating:
-                out.append(("repeating", next(r for r in self.repeating if r.definition.code == form.code)))
-        return out
-
-    def submitted(self) -> dict[str, list[Row]]:
-        """What the editor typed, by form: rows left blank are not records."""
-        out: dict[str, list[Row]] = {}
-        for form in self.singles + self.modules:
-            values = form.raw_values()
-            exists = form.definition.code in self.stored
-            if values or exists:
-                out[form.definition.code] = [Row(1 if exists else None, values)]
-        for rep in self.repeating:
-            out[rep.definition.code] = [
-                Row(number, values) for _key, number, form in rep.rows if (values := form.raw_values()) or number
-            ]
-        return out
-
-    def is_valid(self) -> bool:
-        """The page's own checks, beside each field: a country from the list, dates and numbers as written."""
-        rows = [form for rep in self.repeating for _key, _number, form in rep.rows]
-        return all([form.is_valid() for form in self.singles + self.modules + rows])
-
-    def show_errors(self, errors: list[Any]) -> list[str]:
-        """Put each error beside its field, one message a field; returns those that belong to no field on the page."""
-        left: list[str] = []
-        forms: dict[tuple[str, int], DictionaryForm] = {(f.definition.code, 1): f for f in self.singles + self.modules}
-        for rep in self.repeating:
-            rows = [form for _key, _number, form in rep.rows if form.raw_values() or _number]
-            forms.update({(rep.definition.code, i): form for i, form in enumerate(rows, start=1)})
-        for error in errors:
-            form = forms.get((error.form, error.instance))
-            if form is not None and error.field in form.fields:
-                if error.field not in form.errors:
-                    form.add_error(error.field, error.message)
-            else:
-                left.append(str(error))
-        return left
-
-
-def _module_context(page: CasePage, lang: str) -> dict[str, Any]:
-    c = page.classification
-    entity = page.d.entity_by_code.get(page.entity) if page.entity else None
-    return {
-        "modules": page.modules,
-        "entity": page.entity or "",
-        "entity_name": entity.names.get(lang) if entity else "",
-        "classified": c is not None,
-    }
 
 
 @login_required
@@ -200,7 +76,14 @@ def case_new(request: HttpRequest) -> HttpResponse:
             else:
                 messages.success(request, _("Case registered as a draft."))
                 return redirect("cases:detail", pk=case.pk)
-    context = {"identity": identity, "page": page, "problems": problems, **_module_context(page, lang)}
+    summary = error_summary([(_("Identifying data"), identity), *page.titled_forms()], problems) if data else []
+    context = {
+        "identity": identity,
+        "page": page,
+        "problems": problems,
+        "summary": summary,
+        **module_context(page, lang),
+    }
     return render(request, "cases/new.html", context)
 
 
@@ -226,48 +109,54 @@ def _show_errors(identity: IdentityForm, page: CasePage, errors: list[FormError]
 
 @login_required
 def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
-    case = visible_case(request, pk, "edit page", related=("dictionary_version",))
+    """The whole case on one page."""
+    return _edit(request, pk, None)
+
+
+@login_required
+def case_form_edit(request: HttpRequest, pk: int, form: str) -> HttpResponse:
+    """One form of the case (or all the rows of one repeating form): saved as the whole case is, by `save_case`."""
+    return _edit(request, pk, form)
+
+
+def _edit(request: HttpRequest, pk: int, only: str | None) -> HttpResponse:
+    case = visible_case(request, pk, "edit page" if only is None else "form edit page", related=("dictionary_version",))
     try:
         check_state(case)
     except ChangeRefused as exc:
         messages.error(request, str(exc))
         return redirect("cases:detail", pk=case.pk)
     d = get_dictionary(case.dictionary_version.number)
+    entity = case.entity.code if case.entity else None
+    definition = d.form_by_code.get(only) if only is not None else None
+    if only is not None and (definition is None or (definition.is_module and definition not in modules_for(d, entity))):
+        raise Http404(_("This case has no such form."))
     lang = request_language(request)
     records = list(case.records.select_related("form").order_by("form__position", "number"))
+    if only is not None:
+        records = [r for r in records if r.form.code == only]
     data = request.POST if request.method == "POST" else None
     born = case.patient.date_of_birth.isoformat()
-    page = CasePage(d, lang, data, records=records, entity=case.entity.code if case.entity else None, born=born)
+    page = CasePage(d, lang, data, records=records, entity=entity, born=born, only=only)
     problems: list[str] = []
     if data is not None and page.is_valid():
         seen = _seen(data)
+        forms = page.submitted()
+        if only is not None:
+            # Nothing of another form is read from this page, nor checked against its version.
+            forms = {only: forms.get(only, [])}
+            seen = {key: version for key, version in seen.items() if key[0] == only}
         try:
-            changed = save_case(dictionary=d, case=case, forms=page.submitted(), seen=seen, user=request.user)
+            changed = save_case(dictionary=d, case=case, forms=forms, seen=seen, user=request.user)
         except EditConflict as exc:
-            return _conflict(request, case, d, lang, exc)
+            return _conflict(request, case, d, lang, exc, only)
         except ChangeRefused as exc:
             messages.error(request, str(exc))
             return redirect("cases:detail", pk=case.pk)
         except CaseInvalid as exc:
             problems = page.show_errors(exc.errors)
         else:
-            if changed:
-                messages.success(request, _("Saved: %(records)s.") % {"records": ", ".join(changed)})
-            else:
-                messages.info(request, _("Nothing changed."))
-            # Quality control ran inside the save (partner.quality); its findings are listed on the case page.
-            found = case.findings.filter(status="open").count()  # type: ignore[attr-defined]
-            if found:
-                messages.warning(
-                    request,
-                    ngettext(
-                        "Quality control found %(n)s thing to look at: see below.",
-                        "Quality control found %(n)s things to look at: see below.",
-                        found,
-                    )
-                    % {"n": found},
-                )
-            return redirect(reverse("cases:detail", args=[case.pk]) + ("#quality-heading" if found else ""))
+            return _saved(request, case, changed, only)
     seen_inputs = [f"{r.form.code}:{r.number}:{r.version}" for r in records]
     if data is not None:
         seen_inputs = data.getlist("seen")
@@ -275,11 +164,34 @@ def case_edit(request: HttpRequest, pk: int) -> HttpResponse:
         "case": case,
         "page": page,
         "problems": problems,
+        "summary": error_summary(page.titled_forms(), problems) if data is not None else [],
         "seen": seen_inputs,
         "born": born,
-        **_module_context(page, lang),
+        "only": definition.labels.get(lang) if definition is not None else "",
+        **module_context(page, lang),
     }
     return render(request, "cases/edit.html", context)
+
+
+def _saved(request: HttpRequest, case: TumourCase, changed: list[str], only: str | None) -> HttpResponse:
+    if changed:
+        messages.success(request, _("Saved: %(records)s.") % {"records": ", ".join(changed)})
+    else:
+        messages.info(request, _("Nothing changed."))
+    # Quality control ran inside the save (partner.quality); its findings are listed on the case page.
+    found = case.findings.filter(status="open").count()  # type: ignore[attr-defined]
+    if found:
+        messages.warning(
+            request,
+            ngettext(
+                "Quality control found %(n)s thing to look at: see below.",
+                "Quality control found %(n)s things to look at: see below.",
+                found,
+            )
+            % {"n": found},
+        )
+    anchor = "#quality-heading" if found else ("#forms-heading" if only is not None else "")
+    return redirect(reverse("cases:detail", args=[case.pk]) + anchor)
 
 
 def _seen(data: QueryDict) -> dict[tuple[str, int], int]:
@@ -292,7 +204,9 @@ def _seen(data: QueryDict) -> dict[tuple[str, int], int]:
     return seen
 
 
-def _conflict(request: HttpRequest, case: TumourCase, d: Dictionary, lang: str, exc: EditConflict) -> HttpResponse:
+def _conflict(
+    request: HttpRequest, case: TumourCase, d: Dictionary, lang: str, exc: EditConflict, only: str | None = None
+) -> HttpResponse:
     """Both versions side by side; the editor chooses, nothing is saved until they do."""
     clashes = []
     for clash in exc.clashes:
@@ -319,9 +233,14 @@ def _conflict(request: HttpRequest, case: TumourCase, d: Dictionary, lang: str, 
                 "rows": rows,
             }
         )
-    current = [f"{r.form.code}:{r.number}:{r.version}" for r in case.records.select_related("form")]
+    current = [
+        f"{r.form.code}:{r.number}:{r.version}"
+        for r in case.records.select_related("form")
+        if only is None or r.form.code == only
+    ]
     repost = [(k, v) for k, values in request.POST.lists() if k not in ("seen", "csrfmiddlewaretoken") for v in values]
-    context = {"case": case, "clashes": clashes, "repost": repost, "current": current}
+    action = reverse("cases:edit_form", args=[case.pk, only]) if only else reverse("cases:edit", args=[case.pk])
+    context = {"case": case, "clashes": clashes, "repost": repost, "current": current, "action": action}
     return render(request, "cases/conflict.html", context, status=409)
 
 
@@ -358,7 +277,7 @@ def module(request: HttpRequest) -> HttpResponse:
         records = case.records.select_related("form")
         stored = {r.form.code: r.values for r in records if d.form_by_code[r.form.code].is_module}
     page.modules = [DictionaryForm(f, lang, values=stored.get(f.code)) for f in modules_for(d, page.entity)]
-    context = _module_context(page, lang) | {"born": data.get("module-born", ""), "case": case}
+    context = module_context(page, lang) | {"born": data.get("module-born", ""), "case": case}
     return render(request, "cases/_module.html", context)
 
 

@@ -23,15 +23,11 @@ from partner.dictionary.models import EntityDefinition
 from partner.dictionary.schema import FieldDef
 from partner.lib.language import request_language
 
+from .history import grouped_history
 from .models import AccessLog, ConsentWithdrawal, FormRecord, Status, TumourCase
+from .overview import form_statuses
 from .services import CaseInvalid
 from .workflow import TransitionRefused, allowed_transitions, change_status
-
-#: Case columns whose changes the history page shows beside the form values.
-CASE_FIELD_LABELS = {
-    name: TumourCase._meta.get_field(name).verbose_name  # type: ignore[union-attr]
-    for name in ("status", "entity", "morphology", "topography", "diagnosis_date")
-}
 
 
 def visible_case(
@@ -107,8 +103,9 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
     case = visible_case(request, pk, "case page")
     d = get_dictionary(case.dictionary_version.number)
     lang = request_language(request)
+    stored = list(case.records.select_related("form").order_by("number"))
     records: dict[str, list[FormRecord]] = {}
-    for record in case.records.select_related("form").order_by("number"):
+    for record in stored:
         records.setdefault(record.form.code, []).append(record)
     forms = []
     for form in d.forms:
@@ -118,12 +115,16 @@ def case_detail(request: HttpRequest, pk: int) -> HttpResponse:
             [(f.labels.get(lang), _display(f, r.values.get(f.code), lang)) for f in form.fields if f.code in r.values]
             for r in records[form.code]
         ]
-        forms.append({"label": form.labels.get(lang), "repeating": form.repeating, "instances": instances})
+        forms.append(
+            {"code": form.code, "label": form.labels.get(lang), "repeating": form.repeating, "instances": instances}
+        )
     transitions = [(to, Status(to).label) for to in allowed_transitions(case, request.user)]
     withdrawal = ConsentWithdrawal.objects.filter(case=case).select_related("recorded_by").first()
     context = {
         "case": case,
         "forms": forms,
+        "overview": form_statuses(d, case, stored, lang),
+        "editable": case.status != Status.LOCKED and withdrawal is None,
         "transitions": transitions,
         "withdrawal": withdrawal,
         "is_coordinator": is_coordinator(request.user),
@@ -149,47 +150,11 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def case_history(request: HttpRequest, pk: int) -> HttpResponse:
+    """The case's changes, one group a save, newest first."""
     case = visible_case(request, pk, "history")
     d = get_dictionary(case.dictionary_version.number)
-    lang = request_language(request)
-    fields = {(form.code, f.code): f for form in d.forms for f in form.fields}
-    changes: list[dict[str, Any]] = []
-    for record in case.records.select_related("form"):
-        previous: dict[str, Any] = {}
-        for version in record.history.order_by("history_date", "history_id").select_related("history_user"):
-            for code in sorted(set(previous) | set(version.values)):
-                old, new = previous.get(code), version.values.get(code)
-                if old != new:
-                    f = fields.get((record.form.code, code))
-                    changes.append(
-                        {
-                            "when": version.history_date,
-                            "who": version.history_user,
-                            "form": record.form.label,
-                            "number": record.number,
-                            "field": f.labels.get(lang) if f else code,
-                            "old": _display(f, old, lang) if f else old,
-                            "new": _display(f, new, lang) if f else new,
-                        }
-                    )
-            previous = version.values
-    for version in case.history.order_by("history_date", "history_id").select_related("history_user"):
-        delta = version.diff_against(version.prev_record) if version.prev_record else None
-        for change in delta.changes if delta else []:
-            if change.field in CASE_FIELD_LABELS:
-                changes.append(
-                    {
-                        "when": version.history_date,
-                        "who": version.history_user,
-                        "form": _("Case"),
-                        "number": 1,
-                        "field": CASE_FIELD_LABELS[change.field],
-                        "old": _case_value(change.field, change.old),
-                        "new": _case_value(change.field, change.new),
-                    }
-                )
-    changes.sort(key=lambda c: c["when"], reverse=True)
-    return render(request, "cases/history.html", {"case": case, "changes": changes})
+    saves = grouped_history(d, case, request_language(request), _display, _case_value)
+    return render(request, "cases/history.html", {"case": case, "saves": saves})
 
 
 @login_required

@@ -80,6 +80,7 @@ class CasePageScopeTests(RegistryTestCase):
         self.sign_in(self.client, self.dm_padova)
         url = reverse("cases:history", args=[self.padova_case.pk])
         response = self.client.get(url, headers={"accept-language": "it"})
-        change = next(c for c in response.context["changes"] if c["old"] == "10/02/2024")  # in the user's locale
-        self.assertEqual((change["new"], change["who"]), ("11/02/2024", self.dm_padova))
+        save = next(s for s in response.context["saves"] if any(c.old == "10/02/2024" for c in s.changes))
+        change = next(c for c in save.changes if c.old == "10/02/2024")  # in the user's locale
+        self.assertEqual((change.new, save.who), ("11/02/2024", self.dm_padova))
         self.assertContains(response, "dm.padova")
