@@ -119,7 +119,7 @@ class PartialDateWidget(forms.MultiWidget):
 
     def __init__(self, attrs: dict[str, Any] | None = None):
         inputs = {
-            f"_{name}": forms.TextInput(attrs={"inputmode": "numeric", "size": size, "maxlength": size, "class": name})
+            name: forms.TextInput(attrs={"inputmode": "numeric", "size": size, "maxlength": size, "class": name})
             for name, _label, size in self.parts
         }
         super().__init__(inputs, attrs)
@@ -133,6 +133,14 @@ class PartialDateWidget(forms.MultiWidget):
     def id_for_label(self, id_: str) -> str:
         # The field's label, and an error summary's link, go to the first box.
         return f"{id_}_day" if id_ else id_
+
+    def get_context(self, name: str, value: Any, attrs: dict[str, Any] | None) -> dict[str, Any]:
+        context = super().get_context(name, value, attrs)
+        base = (attrs or {}).get("id") or self.attrs.get("id")
+        for (part, _label, _size), sub in zip(self.parts, context["widget"]["subwidgets"], strict=True):
+            if base:
+                sub["attrs"]["id"] = f"{base}_{part}"
+        return context
 
     def render(self, name: str, value: Any, attrs: dict[str, Any] | None = None, renderer: Any = None) -> Any:
         context = self.get_context(name, value, attrs)

@@ -50,7 +50,7 @@ class PartialDate:
 
     @classmethod
     def parse(cls, value: str | dt.date | PartialDate) -> PartialDate:
-        """"2019-05-14", "2019-05" or "2019" (or a date); ValueError for anything else."""
+        """ "2019-05-14", "2019-05" or "2019" (or a date); ValueError for anything else."""
         if isinstance(value, PartialDate):
             return value
         if isinstance(value, dt.datetime):
@@ -117,7 +117,7 @@ class PartialDate:
         return self.earliest > other.latest
 
     def display(self, lang: str = "en") -> str | None:
-        """"May 2019" or "2019" in `lang`; None for a full date, which the caller formats as it does every date."""
+        """ "May 2019" or "2019" in `lang`; None for a full date, which the caller formats as it does every date."""
         if self.day is not None:
             return None
         if self.month is None:

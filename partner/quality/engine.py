@@ -18,7 +18,7 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 
-from partner.cases.frames import build_frames
+from partner.cases.frames import build_frames, precision_column
 from partner.dictionary.loader import Dictionary, get_dictionary
 
 from .rules.base import Context, Rule, mask
@@ -81,6 +81,10 @@ def fingerprint(rows: pd.DataFrame, columns: list[str]) -> pd.Series:
         series = rows[name] if name in rows else pd.Series(pd.NA, index=rows.index)
         if pd.api.types.is_datetime64_any_dtype(series):
             shown = series.dt.strftime("%Y-%m-%d")
+            precision = rows.get(precision_column(name))
+            if precision is not None:  # a partial date as stored ("2024-01"), not its imputed day
+                shown = shown.where(precision.ne("month").fillna(True), series.dt.strftime("%Y-%m"))
+                shown = shown.where(precision.ne("year").fillna(True), series.dt.strftime("%Y"))
         elif series.dtype == object:
             shown = series.map(lambda v: ",".join(map(str, v)) if isinstance(v, list) else v)
         else:
