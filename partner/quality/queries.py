@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import datetime as dt
 import logging
+from dataclasses import dataclass
 from typing import Any
 
 from django.conf import settings
@@ -17,7 +18,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.mail import send_mail
 from django.db import transaction
 from django.db.models import QuerySet
-from django.urls import reverse
+from django.urls import NoReverseMatch, reverse
 from django.utils import timezone, translation
 from django.utils.functional import Promise
 from django.utils.translation import gettext as _
@@ -68,6 +69,51 @@ def case_fields(case: TumourCase, language: str = "en") -> list[tuple[str, list[
     ]
 
 
+@dataclass(frozen=True)
+class FieldNow:
+    """Where a query's field sits in the case and what it holds now, as a reader sees it."""
+
+    form: str  # the form's label
+    label: str  # the field's label
+    row: int  # the line or event of a repeating form, from 1; 0 for a single form
+    value: str  # as the case holds it now; "" when empty
+    edit_url: str  # the case's edit page, at the field
+
+
+def field_now(case: TumourCase, field: str, row: int, language: str = "en") -> FieldNow | None:
+    """The field of the case's dictionary with its value read from the case's record now; None when the
+    dictionary has no such field."""
+    from partner.cases.views import _display  # the case page's own rendering of a value
+
+    d = get_dictionary(case.dictionary_version.number)
+    form_code, _dot, field_code = field.partition(".")
+    form = d.form_by_code.get(form_code)
+    found = next((f for f in form.fields if f.code == field_code), None) if form else None
+    if form is None or found is None:
+        return None
+    number = row if form.repeating else 1
+    record = case.records.filter(form__code=form_code, number=number).only("values").first()
+    value = _display(found, record.values.get(field_code), language) if record else ""
+    return FieldNow(
+        form=form.labels.get(language),
+        label=found.labels.get(language),
+        row=row if form.repeating else 0,
+        value=value,
+        edit_url=edit_url(case, form_code, field_code, row if form.repeating else 0),
+    )
+
+
+def edit_url(case: TumourCase, form_code: str, field_code: str, row: int) -> str:
+    """The page where the centre corrects the field, at the field: the form's own edit page where the
+    case pages have one, else the whole case's."""
+    anchor = f"id_{form_code}-{row}-{field_code}" if row else f"id_{form_code}-{field_code}"
+    try:
+        page = reverse("cases:edit_form", args=[case.pk, form_code])
+    except NoReverseMatch:
+        page = reverse("cases:edit", args=[case.pk])
+    return f"{page}#{anchor}"
+
+
 def _check_field(case: TumourCase, field: str, instance: int) -> None:
     d = get_dictionary()
     form_code, dot, field_code = field.partition(".")
@@ -96,9 +142,11 @@ def _check_field(case: TumourCase, field: str, instance: int) -> None:
             }
         )
     if instance < 0:
-        raise ValidationError({"instance": _("The row is a number from 0 up.")})
+        raise ValidationError({"instance": _("The row is a number from 1 up.")})
     if not form.repeating and instance:
-        raise ValidationError({"instance": _("The form %(form)s has no rows: give row 0.") % {"form": form_code}})
+        raise ValidationError(
+            {"instance": _("The form %(form)s has no rows: leave the row empty.") % {"form": form_code}}
+        )
     if instance and not case.records.filter(form__code=form_code, number=instance).exists():
         raise ValidationError(
             {"instance": _("The case has no row %(n)s of %(form)s.") % {"n": instance, "form": form_code}}

@@ -20,10 +20,12 @@ from partner.accounts.models import Centre
 from partner.accounts.security import is_coordinator
 from partner.cases.models import TumourCase
 from partner.cases.views import visible_case
+from partner.dictionary.loader import get_dictionary
 from partner.lib.language import request_language
 
 from . import queries as services
-from .models import Query, QueryMessage, QueryStatus
+from .models import Finding, Query, QueryMessage, QueryStatus
+from .presentation import shown
 
 ISO_DATE = "%Y-%m-%d"
 
@@ -53,10 +55,12 @@ class CloseForm(forms.Form):
 class RaiseForm(forms.Form):
     field = forms.ChoiceField(label=gettext_lazy("Field"))
     instance = forms.IntegerField(
-        label=gettext_lazy("Row"),
+        label=gettext_lazy("Line or event (repeating forms only)"),
         min_value=0,
-        initial=0,
-        help_text=gettext_lazy("The line or event of a repeating form (1, 2, ...); 0 for the form as a whole."),
+        required=False,
+        help_text=gettext_lazy(
+            "For a treatment line or a follow-up event: its number (1, 2, ...). Leave empty for the other forms."
+        ),
     )
     question = forms.CharField(
         label=gettext_lazy("Question"), widget=forms.Textarea(attrs={"rows": 4}), max_length=5000
@@ -67,10 +71,17 @@ class RaiseForm(forms.Form):
         help_text=gettext_lazy("The centre is reminded by e-mail every three days once it has passed."),
     )
 
-    def __init__(self, *args: Any, choices: list[Any], **kwargs: Any) -> None:
+    def __init__(self, *args: Any, choices: list[Any], fixed: bool = False, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["field"].choices = [("", "—"), *choices]  # type: ignore[attr-defined]
+        self.fields["instance"].widget.attrs["min"] = 1
         self.fields["due"].widget.attrs["min"] = timezone.localdate().isoformat()
+        if fixed:  # raised from a finding: the field and its row are the finding's, shown above the form
+            self.fields["field"].widget = forms.HiddenInput()
+            self.fields["instance"].widget = forms.HiddenInput()
+
+    def clean_instance(self) -> int:
+        return self.cleaned_data.get("instance") or 0
 
 
 @login_required
@@ -147,7 +158,7 @@ def _act(request: HttpRequest, query: Query) -> tuple[str, forms.Form | None]:
 
 @login_required
 def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
-    query = get_object_or_404(Query.objects.select_related("raised_by"), pk=pk)
+    query = get_object_or_404(Query.objects.select_related("raised_by", "finding"), pk=pk)
     case = visible_case(request, query.case_id, "query")
     failed: tuple[str, forms.Form | None] = ("", None)
     if request.method == "POST":
@@ -159,10 +170,13 @@ def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
     can_answer = is_open and services.works_at(request.user, case)
     can_coordinate = is_open and services.coordinates(request.user, case)
     action, bad = failed
+    lang = request_language(request)
     context = {
         "query": query,
         "case": case,
-        "label": services.field_label(query.field, request_language(request)),
+        "label": services.field_label(query.field, lang),
+        "now": services.field_now(case, query.field, query.row, lang),
+        "may_edit": services.works_at(request.user, case),
         "late": query.status == QueryStatus.OPEN and query.due < timezone.localdate(),
         "thread": query.messages.select_related("author"),
         "history": query.history.select_related("history_user").order_by("-history_date", "-history_id"),
@@ -173,11 +187,25 @@ def query_detail(request: HttpRequest, pk: int) -> HttpResponse:
     return render(request, "quality/query.html", context)
 
 
+def _finding(request: HttpRequest) -> Finding | None:
+    """The finding the query is raised from (`?finding=`), read in the user's scope: 404 when it is not theirs."""
+    given = request.GET.get("finding", "")
+    if not given:
+        return None
+    if not given.isdigit():
+        raise Http404(_("No such finding."))
+    finding = Finding.objects.filter(case__in=TumourCase.objects.restrict(request.user), pk=int(given)).first()
+    if finding is None:
+        raise Http404(_("No such finding."))
+    return finding
+
+
 @login_required
 def query_new(request: HttpRequest) -> HttpResponse:
+    finding = _finding(request)
     try:
-        case_id = int(request.GET.get("case", ""))
-        instance = int(request.GET.get("instance") or 0)
+        case_id = finding.case_id if finding else int(request.GET.get("case", ""))
+        instance = finding.row if finding else int(request.GET.get("instance") or 0)
     except ValueError:
         raise Http404(_("No such case.")) from None
     in_scope = TumourCase.objects.restrict(request.user).filter(pk=case_id).first()
@@ -186,22 +214,40 @@ def query_new(request: HttpRequest) -> HttpResponse:
     if not services.coordinates(request.user, in_scope):  # refused before the read is logged: it changes nothing
         raise PermissionDenied(_("Only a coordinator whose scope holds the case raises a query on it."))
     case = visible_case(request, case_id, "query new")
-    choices = services.case_fields(case, request_language(request))
-    initial = {
-        "field": request.GET.get("field", ""),
-        "instance": max(instance, 0),
+    lang = request_language(request)
+    choices = services.case_fields(case, lang)
+    field = finding.field if finding else request.GET.get("field", "")
+    initial: dict[str, Any] = {
+        "field": field,
+        "instance": max(instance, 0) or None,
         "due": timezone.localdate() + services.DEFAULT_DUE,
     }
-    form = RaiseForm(request.POST or None, initial=initial, choices=choices)
+    found = None
+    if finding is not None:
+        found = shown([finding], get_dictionary(case.dictionary_version.number))[0]
+        initial["question"] = f"{found.message}\n\n"
+    form = RaiseForm(request.POST or None, initial=initial, choices=choices, fixed=finding is not None)
     if request.method == "POST" and form.is_valid():
         data = form.cleaned_data
         try:
             query = services.raise_query(
-                case, data["field"], data["question"], data["due"], request.user, instance=data["instance"]
+                case,
+                data["field"],
+                data["question"],
+                data["due"],
+                request.user,
+                instance=data["instance"],
+                finding=finding,
             )
         except ValidationError as exc:
             _add_errors(form, exc)
         else:
             messages.success(request, _("The query was raised; the centre's data managers were told by e-mail."))
             return redirect("quality:query", pk=query.pk)
-    return render(request, "quality/query_new.html", {"case": case, "form": form})
+    context = {
+        "case": case,
+        "form": form,
+        "finding": found,
+        "now": services.field_now(case, field, max(instance, 0), lang) if field else None,
+    }
+    return render(request, "quality/query_new.html", context)
