@@ -68,7 +68,9 @@ class DateBoxesTests(RegistryTestCase):
     def test_a_year_alone_is_refused_where_the_month_is_needed(self):
         definition = self.dictionary.form_by_code["follow_up"]
         data = QueryDict(mutable=True)
-        data.update({"follow_up-event_date_day": "", "follow_up-event_date_month": "", "follow_up-event_date_year": "2019"})
+        data.update(
+            {"follow_up-event_date_day": "", "follow_up-event_date_month": "", "follow_up-event_date_year": "2019"}
+        )
         form = DictionaryForm(definition, "en", data)
         self.assertFalse(form.is_valid())
         self.assertIn("Give the month too", " ".join(form.errors["event_date"]))

@@ -53,7 +53,13 @@ class TestTheBundledDictionary:
     def test_events_whose_day_is_often_unknown_accept_partial_dates(self):
         fields = self.fields()
         partial = {code for code, f in fields.items() if f.partial_dates}
-        assert partial == {"first_contact_date", "onset_date", "treatment_start_date", "treatment_end_date", "event_date"}
+        assert partial == {
+            "first_contact_date",
+            "onset_date",
+            "treatment_start_date",
+            "treatment_end_date",
+            "event_date",
+        }
         # A relapse known to the year alone would move event-free survival by up to six months.
         assert fields["event_date"].precision == ["day", "month"]
 

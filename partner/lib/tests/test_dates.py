@@ -12,7 +12,9 @@ def test_it_reads_a_date_to_the_day_the_month_or_the_year():
     assert PartialDate.parse(dt.date(2019, 5, 14)).iso == "2019-05-14"
 
 
-@pytest.mark.parametrize("text", ["2019-02-30", "2019-13", "19-05", "2019-5", "2019/05", "May 2019", "2019-05-14T10:00"])
+@pytest.mark.parametrize(
+    "text", ["2019-02-30", "2019-13", "19-05", "2019-5", "2019/05", "May 2019", "2019-05-14T10:00"]
+)
 def test_it_refuses_what_is_not_an_existing_iso_date(text):
     with pytest.raises(ValueError):
         PartialDate.parse(text)
@@ -40,7 +42,9 @@ def test_it_imputes_the_middle_of_the_period_inside_known_bounds():
     assert PartialDate.parse("2019-05").midpoint(lower=dt.date(2019, 5, 20)) == dt.date(2019, 5, 20)
     assert PartialDate.parse("2019").midpoint(upper=dt.date(2019, 3, 2)) == dt.date(2019, 3, 2)
     # bounds outside the period say nothing about it
-    assert PartialDate.parse("2019").midpoint(lower=dt.date(2010, 1, 1), upper=dt.date(2030, 1, 1)) == dt.date(2019, 7, 1)
+    assert PartialDate.parse("2019").midpoint(lower=dt.date(2010, 1, 1), upper=dt.date(2030, 1, 1)) == dt.date(
+        2019, 7, 1
+    )
 
 
 def test_it_compares_by_interval():
