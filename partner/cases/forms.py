@@ -10,7 +10,7 @@ import gettext
 import json
 import re
 import unicodedata
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from decimal import Decimal
 from functools import cache
 from pathlib import Path
@@ -118,7 +118,7 @@ class PartialDateWidget(forms.MultiWidget):
     parts = (("day", _("Day"), 2), ("month", _("Month"), 2), ("year", _("Year"), 4))
 
     def __init__(self, attrs: dict[str, Any] | None = None):
-        inputs = {
+        inputs: dict[str, forms.Widget | type[forms.Widget]] = {
             name: forms.TextInput(attrs={"inputmode": "numeric", "size": size, "maxlength": size, "class": name})
             for name, _label, size in self.parts
         }
@@ -167,7 +167,7 @@ class PartialDateField(forms.Field):
 
     widget = PartialDateWidget
 
-    def __init__(self, precision: list[str], **kwargs: Any):
+    def __init__(self, precision: Sequence[str], **kwargs: Any):
         self.precision = precision
         super().__init__(**kwargs)
 

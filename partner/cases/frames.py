@@ -104,19 +104,24 @@ def precision_column(code: str) -> str:
 
 
 def _partial(column: pd.Series) -> tuple[pd.Series, pd.Series]:
-    """The imputed middle of each stored (partial) date, and its precision; unreadable values are missing."""
+    """The imputed middle of each stored (partial) date, and its precision; unreadable values are missing.
+
+    Each distinct value is read once: a registry holds a few thousand dates among a million rows."""
+    codes, distinct = pd.factorize(column.map(lambda v: v if isinstance(v, str) else None), use_na_sentinel=True)
     dates: list[Any] = []
     precisions: list[Any] = []
-    for value in column.tolist():
+    for value in distinct:
         try:
-            date = PartialDate.parse(value) if isinstance(value, str) else None
+            date = PartialDate.parse(value)
         except ValueError:
             date = None
         dates.append(pd.Timestamp(date.midpoint()) if date else pd.NaT)
         precisions.append(date.precision if date else None)
+    imputed = pd.Series(dates, dtype="datetime64[ns]").array.take(codes, allow_fill=True)
+    precision = pd.Series(precisions, dtype="string").array.take(codes, allow_fill=True)
     return (
-        pd.Series(dates, index=column.index, dtype="datetime64[ns]"),
-        pd.Series(precisions, index=column.index, dtype="string"),
+        pd.Series(imputed, index=column.index, dtype="datetime64[ns]"),
+        pd.Series(precision, index=column.index, dtype="string"),
     )
 
 
