@@ -20,6 +20,7 @@ from django.utils.translation import gettext as _
 
 from partner.accounts.models import Role
 from partner.accounts.security import is_coordinator, is_european_coordinator
+from partner.cases.followup import followup_due
 from partner.cases.models import FormRecord, Status, TumourCase
 from partner.consult import services as consultations
 from partner.consult.models import Assignment, ConsultationStatus, Recommendation
@@ -32,9 +33,6 @@ from partner.quality.rules.base import ERROR
 
 #: Rows listed under an item (queries, consultations, votes, requests); the list behind its link has them all.
 FIRST_ROWS = 5
-
-#: No contact for this long and a case alive as far as known is due for follow-up.
-FOLLOW_UP_MONTHS = 12
 
 
 @dataclass
@@ -69,17 +67,7 @@ def _years_before(day: dt.date, years: int) -> dt.date:
         return day.replace(year=day.year - years, day=28)
 
 
-def _months_before(day: dt.date, months: int) -> dt.date:
-    year, month = divmod(day.year * 12 + day.month - 1 - months, 12)
-    for last in (31, 30, 29, 28):
-        try:
-            return dt.date(year, month + 1, min(day.day, last))
-        except ValueError:
-            continue
-    raise AssertionError("unreachable")
-
-
-# --- the rules of the case items ---------------------------------------------------------------
+# --- the rule of re-consent ---------------------------------------------------------------------
 
 
 def reconsent_due(cases: QuerySet[TumourCase], today: dt.date | None = None) -> list[int]:
@@ -94,24 +82,6 @@ def reconsent_due(cases: QuerySet[TumourCase], today: dt.date | None = None) -> 
         if consents.get(pk, {}).get("reconsent_at_18") != "obtained"
         and consents.get(pk, {}).get("consent_reuse") != "withdrawn"
     ]
-
-
-def followup_due(cases: QuerySet[TumourCase], today: dt.date | None = None) -> list[int]:
-    """The cases alive as far as known with no contact (the last follow-up event or last contact date,
-    without either the diagnosis) for more than twelve months; their ids."""
-    since = _months_before(today or timezone.localdate(), FOLLOW_UP_MONTHS)
-    last: dict[int, str] = {
-        pk: diagnosed.isoformat() for pk, diagnosed in cases.values_list("pk", "diagnosis_date") if diagnosed
-    }
-    dead: set[int] = set()
-    records = FormRecord.objects.filter(case__in=cases, form__code__in=("status", "follow_up"))
-    for case_id, form, values in records.values_list("case_id", "form__code", "values"):
-        if form == "status" and (values.get("patient_status") == "dead" or values.get("date_of_death")):
-            dead.add(case_id)
-        when = values.get("last_contact_date") if form == "status" else values.get("event_date")
-        if isinstance(when, str) and when > last.get(case_id, ""):
-            last[case_id] = when
-    return sorted(pk for pk, when in last.items() if pk not in dead and when < since.isoformat())
 
 
 # --- the items of each role --------------------------------------------------------------------
@@ -211,7 +181,14 @@ def _coordinator_items(user: Any, language: str) -> list[Item]:
     ]
     if is_european_coordinator(user):
         pairs = CandidatePair.objects.filter(decision=Decision.PENDING)
-        items.append(Item("linkage", _("Possible duplicates to review"), pairs.count(), _list_url("linkage:queue", status="pending")))
+        items.append(
+            Item(
+                "linkage",
+                _("Possible duplicates to review"),
+                pairs.count(),
+                _list_url("linkage:queue", status="pending"),
+            )
+        )
     if datarequests.may_review(user):
         asked = datarequests.visible(user).filter(status=RequestStatus.SUBMITTED).order_by("created", "pk")
         items.append(
@@ -340,4 +317,3 @@ def as_data(items: Iterable[Item]) -> list[dict[str, Any]]:
 def waiting(items: Iterable[Item]) -> int:
     """How many things wait in all."""
     return sum(item.count for item in items)
-

@@ -23,7 +23,6 @@ from partner.quality import queries
 from partner.quality.models import Finding, Query
 
 
-
 def days_ago(days: int) -> str:
     return (timezone.localdate() - dt.timedelta(days=days)).isoformat()
 

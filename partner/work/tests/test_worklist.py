@@ -150,3 +150,11 @@ class NoRoleTests(WorkStory):
 
         nobody = get_user_model().objects.create_user("nobody", password="x")
         self.assertEqual(work_for(nobody), [])
+
+
+class ReconsentTests(WorkStory):
+    def test_an_adult_whose_own_consent_is_recorded_is_no_longer_due(self) -> None:
+        consent = {"consent_reuse": "given", "consent_date": "2010-01-01", "consent_given_by": "parents"}
+        self.register(self.padova, given="Elena", born="2004-04-04", consent={**consent, "reconsent_at_18": "obtained"})
+        self.register(self.padova, given="Irene", born="2004-05-05", consent={**consent, "reconsent_at_18": "refused"})
+        self.assertEqual(self.counts(work_for(self.dm_padova))["reconsent_due"], 2)  # Marco and Irene
