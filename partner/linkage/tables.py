@@ -44,7 +44,7 @@ class PairTable(ListTable):
         empty_text = _("No pair here.")
 
     def render_similarity(self, record: CandidatePair) -> Any:
-        link = format_html('<a href="{}">{:.3f}</a>', reverse("linkage:pair", args=[record.pk]), record.similarity)
+        link = format_html('<a href="{}">{}</a>', reverse("linkage:pair", args=[record.pk]), f"{record.similarity:.3f}")
         if record.likely:
             return format_html('{} <span class="tag yes">{}</span>', link, _("very likely"))
         return link

@@ -14,6 +14,7 @@ from typing import Any, cast
 
 import django_filters
 import django_tables2 as tables
+from django import forms
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpRequest, HttpResponse, QueryDict
@@ -44,11 +45,9 @@ class ListTable(tables.Table):
 class SearchFilterSet(django_filters.FilterSet):
     """A FilterSet with the search box `q`; a subclass says what it searches in `search`."""
 
-    q = django_filters.CharFilter(label=gettext_lazy("Search"), method="_search")
-
-    def __init__(self, *args: Any, request: HttpRequest | None = None, **kwargs: Any) -> None:
-        super().__init__(*args, request=request, **kwargs)
-        self.form.fields["q"].widget.input_type = "search"  # type: ignore[attr-defined]
+    q = django_filters.CharFilter(
+        label=gettext_lazy("Search"), method="_search", widget=forms.TextInput(attrs={"type": "search"})
+    )
 
     def _search(self, queryset: Any, name: str, value: str) -> Any:
         value = value.strip()

@@ -40,8 +40,8 @@ class ScopedPlaces(SearchFilterSet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         centres = Centre.objects.filter(pk__in=self.queryset.values("case__centre_id")).order_by("code")
-        self.filters["centre"].extra["queryset"] = centres
-        self.filters["country"].extra["queryset"] = (
+        self.filters["centre"].queryset = centres
+        self.filters["country"].queryset = (
             Country.objects.filter(centres__in=centres).distinct().order_by("code")
         )
         self.form.fields["centre"].label_from_instance = lambda c: f"{c.code} · {c.city}"  # type: ignore[attr-defined]

@@ -229,7 +229,7 @@ class PageContentTests(PageStory):
         for role, expected in scope.items():
             with self.subTest(role=role):
                 response = self.web(role).get("/consult/")
-                self.assertEqual({c.pk for c in response.context["consultations"]}, expected)
+                self.assertEqual({c.pk for c in response.context["rows"]}, expected)
                 text = response.content.decode()
                 for hidden in {self.open.pk, self.sent.pk, self.paris_request.pk} - expected:
                     self.assertNotIn(f'href="/consult/{hidden}/"', text)

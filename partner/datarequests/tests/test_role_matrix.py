@@ -28,6 +28,7 @@ MATRIX = """
 endpoint                                  kind      dm_padova nc_italy european expert researcher other_researcher anonymous
 GET    /requests/                         read        403       403      200     403      200          200          login
 GET    /requests/new/                     read        403       403      403     403      200          200          login
+GET    /requests/new/preview/             read        403       403      200     403      200          200          login
 POST   /requests/new/                     write       403       403      403     403      302          302          login
 GET    /requests/{submitted}/             read        404       404      200     404      200          404          login
 GET    /requests/{submitted}/decide/      read        405       405      405     405      405          405          login
@@ -157,7 +158,7 @@ class RequestRoleMatrixTests(DataRequestTestCase):
         for role, expected in own.items():
             with self.subTest(role=role, page="list"):
                 response = self.web(role).get("/requests/")
-                self.assertEqual({item.pk for item in response.context["page"]}, expected)
+                self.assertEqual({item.pk for item in response.context["rows"]}, expected)
                 for hidden in everyone - expected:
                     self.assertNotContains(response, f"/requests/{hidden}/")
             with self.subTest(role=role, endpoint="/api/requests"):
