@@ -119,7 +119,8 @@ class PartialDateWidget(forms.MultiWidget):
 
     def __init__(self, attrs: dict[str, Any] | None = None):
         inputs: dict[str, forms.Widget | type[forms.Widget]] = {
-            name: forms.TextInput(attrs={"inputmode": "numeric", "size": size, "maxlength": size, "class": name})
+            # No maxlength: a browser would cut what is typed without a word.
+            name: forms.TextInput(attrs={"inputmode": "numeric", "size": size, "class": name})
             for name, _label, size in self.parts
         }
         super().__init__(inputs, attrs)
@@ -129,6 +130,12 @@ class PartialDateWidget(forms.MultiWidget):
         if date is None:
             return ["", "", ""]
         return [str(date.day or ""), str(date.month or ""), str(date.year)]
+
+    def value_from_datadict(self, data: Any, files: Any, name: str) -> Any:
+        boxes = super().value_from_datadict(data, files, name)
+        if not any(boxes) and data.get(name):  # one ISO 8601 text under the field's own name, as a script posts it
+            return str(data.get(name))
+        return boxes
 
     def id_for_label(self, id_: str) -> str:
         # The field's label, and an error summary's link, go to the first box.
@@ -173,7 +180,7 @@ class PartialDateField(forms.Field):
 
     def to_python(self, value: Any) -> str:
         if not isinstance(value, (list, tuple)):
-            return str(value or "")
+            return self._iso(str(value or "").strip())
         day, month, year = (str(part or "").strip() for part in value)
         if not (day or month or year):
             return ""
@@ -196,6 +203,16 @@ class PartialDateField(forms.Field):
             raise ValidationError(
                 _("%(typed)s is not a date that exists: check the day and the month.") % {"typed": typed}
             ) from None
+        return date.iso
+
+    def _iso(self, text: str) -> str:
+        if not text:
+            return ""
+        date = _parsed(text)
+        if date is None:
+            raise ValidationError(_("Write the date as year-month-day, e.g. 2023-05-06."))
+        if date.precision not in self.precision:
+            raise ValidationError(_("Give the month too: this date needs it."))
         return date.iso
 
 
@@ -333,7 +350,7 @@ def _partial_raw(field: forms.Field, data: Any, key: str) -> str:
     try:
         return str(field.to_python(parts))
     except ValidationError:
-        return "/".join(str(part or "").strip() for part in parts)
+        return parts if isinstance(parts, str) else "/".join(str(part or "").strip() for part in parts)
 
 
 class RepeatingForm:

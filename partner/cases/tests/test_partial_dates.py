@@ -47,6 +47,15 @@ class DateBoxesTests(RegistryTestCase):
             self.assertTrue(form.is_valid(), form.errors)
             self.assertEqual(form.raw_values().get("first_contact_date"), stored)
 
+    def test_one_iso_text_under_the_fields_name_is_read_as_the_boxes_are(self):
+        data = QueryDict(mutable=True)
+        data["registration-first_contact_date"] = "2019-05"
+        form = self.form(data)
+        self.assertTrue(form.is_valid(), form.errors)
+        self.assertEqual(form.raw_values()["first_contact_date"], "2019-05")
+        data["registration-first_contact_date"] = "2019-05-011"
+        self.assertFalse(self.form(data).is_valid())
+
     def test_three_blank_boxes_are_no_answer(self):
         form = self.form(_posted(day="", month="", year=""))
         self.assertTrue(form.is_valid())
