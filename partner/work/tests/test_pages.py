@@ -56,7 +56,7 @@ class PageTests(WorkStory):
         self.sign_in(self.client, self.dm_padova)
         html = self.client.get("/work/").content.decode()
         self.assertIn(f'<a href="/quality/queries/{self.waiting_query.pk}/">Case {self.recent.pk} · ', html)
-        self.assertIn(">new</span>", html)
+        self.assertIn(">new query</span>", html)
 
     def test_the_navigation_names_my_work_first(self) -> None:
         self.sign_in(self.client, self.dm_padova)
