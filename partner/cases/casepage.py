@@ -168,9 +168,17 @@ def error_summary(titled: list[tuple[str, django_forms.Form]], problems: list[st
             bound = form[name]
             for message in bound.errors:
                 label = _("%(form)s · %(field)s") % {"form": title, "field": bound.label} if title else bound.label
-                items.append(SummaryItem(f"{label}: {message}", f"#{bound.id_for_label}"))
+                items.append(SummaryItem(f"{label}: {message}", f"#{_first_input(bound)}"))
     items.extend(SummaryItem(p, "") for p in problems)
     return items
+
+
+def _first_input(bound: django_forms.BoundField) -> str:
+    """The id a link to the field goes to: a group of boxes has no one id for its label, so its first box."""
+    if bound.id_for_label:
+        return str(bound.id_for_label)
+    subwidgets = bound.subwidgets
+    return str(subwidgets[0].id_for_label if subwidgets else bound.auto_id)
 
 
 def module_context(page: CasePage, lang: str) -> dict[str, Any]:

@@ -13,10 +13,7 @@ document.addEventListener("change", (event) => {
 // buttons do); leaving the page with unsaved changes asks first.
 document.addEventListener("DOMContentLoaded", () => {
   const summary = document.querySelector("[data-error-summary]");
-  if (summary instanceof HTMLElement) {
-    summary.focus();
-    summary.scrollIntoView({ block: "start" });
-  }
+  if (summary instanceof HTMLElement) summary.focus();
 });
 
 document.addEventListener("click", (event) => {
