@@ -44,8 +44,12 @@ class ScopedPlaces(SearchFilterSet):
         self.filters["country"].queryset = (
             Country.objects.filter(centres__in=centres).distinct().order_by("code")
         )
+        self.narrow()  # before the form is built from the filters
         self.form.fields["centre"].label_from_instance = lambda c: f"{c.code} · {c.city}"  # type: ignore[attr-defined]
         self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.name}"  # type: ignore[attr-defined]
+
+    def narrow(self) -> None:
+        """Choices that depend on the rows in scope, set by a subclass."""
 
     def _case(self, value: str) -> Q:
         text = value.lstrip("#").strip()
@@ -71,8 +75,7 @@ class FindingFilterSet(ScopedPlaces):
         model = Finding
         fields: list[str] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
+    def narrow(self) -> None:
         rules = self.queryset.order_by("rule").values_list("rule", flat=True).distinct()
         self.filters["rule"].extra["choices"] = [(r, r) for r in rules]
         self.filters["entity"].extra["choices"] = [
