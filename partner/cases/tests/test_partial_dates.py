@@ -190,6 +190,26 @@ class QualityByIntervalTests(RegistryTestCase):
         self.assertNotIn("DATE-DX-TREAT", self.open_rules(self.register_treated("2024-02", "Anna")))
         self.assertNotIn("DATE-DX-TREAT", self.open_rules(self.register_treated("2024", "Bianca")))
 
+    def test_a_line_ending_in_the_month_it_started_is_not_found_ending_before_it(self):
+        def line(end, given):
+            return self.register(
+                self.padova,
+                given=given,
+                diagnosis={"diagnosis_date": "2024-02-10", "morphology": "8370/3", "topography": "C74.0"},
+                treatment=[
+                    {
+                        "line_type": "chemotherapy",
+                        "chemo_agents": ["cisplatin"],
+                        "treatment_start_date": "2024-03-20",
+                        "treatment_end_date": end,
+                    }
+                ],
+            )
+
+        # Its imputed day, 15 March, is before the start: only the interval says it may not be.
+        self.assertNotIn("DATE-TREAT-END", self.open_rules(line("2024-03", "Dora")))
+        self.assertIn("DATE-TREAT-END", self.open_rules(line("2024-02", "Elena")))
+
     def test_a_treatment_whose_every_day_is_before_diagnosis_is_found_with_the_date_as_stored(self):
         case = self.register_treated("2024-01", "Carla")
         self.assertIn("DATE-DX-TREAT", self.open_rules(case))
