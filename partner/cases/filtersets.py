@@ -62,9 +62,7 @@ class CaseFilterSet(SearchFilterSet):
         super().__init__(*args, **kwargs)
         centres = Centre.objects.filter(pk__in=self.queryset.values("centre_id")).order_by("code")
         self.filters["centre"].queryset = centres
-        self.filters["country"].queryset = (
-            Country.objects.filter(centres__in=centres).distinct().order_by("code")
-        )
+        self.filters["country"].queryset = Country.objects.filter(centres__in=centres).distinct().order_by("code")
         self.filters["entity"].extra["choices"] = [
             (e.code, e.names.get(get_language() or "en")) for e in get_dictionary().entities
         ]

@@ -41,9 +41,7 @@ class ScopedPlaces(SearchFilterSet):
         super().__init__(*args, **kwargs)
         centres = Centre.objects.filter(pk__in=self.queryset.values("case__centre_id")).order_by("code")
         self.filters["centre"].queryset = centres
-        self.filters["country"].queryset = (
-            Country.objects.filter(centres__in=centres).distinct().order_by("code")
-        )
+        self.filters["country"].queryset = Country.objects.filter(centres__in=centres).distinct().order_by("code")
         self.narrow()  # before the form is built from the filters
         self.form.fields["centre"].label_from_instance = lambda c: f"{c.code} · {c.city}"  # type: ignore[attr-defined]
         self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.name}"  # type: ignore[attr-defined]

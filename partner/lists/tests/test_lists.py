@@ -30,7 +30,12 @@ class CaseListTestCase(RegistryTestCase):
         cls.acc = cls.register(cls.padova, "Anna", "Bianchi", case_status="submitted", diagnosed="2020-03-01")
         TumourCase.objects.filter(pk=cls.acc.pk).update(external_id="=HYPERLINK(1)")
         cls.mel = cls.register(
-            cls.milano, "Luca", "Verdi", diagnosed="2023-06-01", morphology="8720/3", topography="C44.5",
+            cls.milano,
+            "Luca",
+            "Verdi",
+            diagnosed="2023-06-01",
+            morphology="8720/3",
+            topography="C44.5",
             case_status="validated",
         )
         cls.paris_case = cls.register(cls.paris, "Marie", "Curie", diagnosed="2024-01-05")
@@ -117,7 +122,9 @@ class TheCaseListDownloads(CaseListTestCase):
         rows = _csv(response)
         self.assertEqual([r[0] for r in rows[1:]], [str(self.mel.pk), str(self.acc.pk)])
         self.assertEqual(rows[2][1], "'=HYPERLINK(1)")
-        book = load_workbook(io.BytesIO(self.client.get(reverse("cases:list"), {"sort": "-id", "_export": "xlsx"}).content))
+        book = load_workbook(
+            io.BytesIO(self.client.get(reverse("cases:list"), {"sort": "-id", "_export": "xlsx"}).content)
+        )
         sheet = [[c.value for c in row] for row in book.active.iter_rows()]
         self.assertEqual([str(r[0]) for r in sheet[1:]], [str(self.mel.pk), str(self.acc.pk)])
         self.assertEqual(sheet[2][1], "'=HYPERLINK(1)")
@@ -159,8 +166,9 @@ class NoListShowsPadovaToParis(CaseListTestCase):
 class TheFindingsList(CaseListTestCase):
     def test_filters_search_and_the_raise_a_query_link(self):
         error = Finding.objects.create(case=self.acc, rule="weiss", severity="error", field="acc.weiss", values="12")
-        Finding.objects.create(case=self.mel, rule="other", severity="warning", field="diagnosis.x", values="1",
-                               status="resolved")
+        Finding.objects.create(
+            case=self.mel, rule="other", severity="warning", field="diagnosis.x", values="1", status="resolved"
+        )
         self.sign_in(self.client, self.nc_italy)
 
         def ids(query):
@@ -181,12 +189,28 @@ class TheFindingsList(CaseListTestCase):
 
 class TheQueriesList(CaseListTestCase):
     def test_it_opens_on_the_open_queries_newest_first(self):
-        older = Query.objects.create(case=self.acc, field="diagnosis.morphology", question="old",
-                                     due=dt.date.today() - dt.timedelta(days=3), raised_by=self.nc_italy)
-        newer = Query.objects.create(case=self.mel, field="diagnosis.morphology", question="new",
-                                     due=dt.date.today() + dt.timedelta(days=9), raised_by=self.nc_italy)
-        closed = Query.objects.create(case=self.acc, field="diagnosis.morphology", question="done",
-                                      due=dt.date.today(), raised_by=self.nc_italy, status="closed")
+        older = Query.objects.create(
+            case=self.acc,
+            field="diagnosis.morphology",
+            question="old",
+            due=dt.date.today() - dt.timedelta(days=3),
+            raised_by=self.nc_italy,
+        )
+        newer = Query.objects.create(
+            case=self.mel,
+            field="diagnosis.morphology",
+            question="new",
+            due=dt.date.today() + dt.timedelta(days=9),
+            raised_by=self.nc_italy,
+        )
+        closed = Query.objects.create(
+            case=self.acc,
+            field="diagnosis.morphology",
+            question="done",
+            due=dt.date.today(),
+            raised_by=self.nc_italy,
+            status="closed",
+        )
         self.sign_in(self.client, self.nc_italy)
 
         def ids(query):
@@ -207,12 +231,24 @@ class TheConsultationList(CaseListTestCase):
 
         now = timezone.now()
         waiting = Consultation.objects.create(
-            case=self.acc, panel=Panel.ENDOCRINE, question="Which chemotherapy?", summary={},
-            requested_by=self.dm_padova, submitted_at=now, due=now,
+            case=self.acc,
+            panel=Panel.ENDOCRINE,
+            question="Which chemotherapy?",
+            summary={},
+            requested_by=self.dm_padova,
+            submitted_at=now,
+            due=now,
         )
         assigned = Consultation.objects.create(
-            case=self.mel, panel=Panel.SKIN_MELANOMA, question="Surgery?", summary={}, status="assigned",
-            requested_by=self.dm_padova, submitted_at=now, due=now, urgency="urgent",
+            case=self.mel,
+            panel=Panel.SKIN_MELANOMA,
+            question="Surgery?",
+            summary={},
+            status="assigned",
+            requested_by=self.dm_padova,
+            submitted_at=now,
+            due=now,
+            urgency="urgent",
         )
         assigned.assignments.create(expert=self.expert, country=self.italy, assigned_by=self.european)
         self.sign_in(self.client, self.european)
@@ -232,10 +268,12 @@ class TheConsultationList(CaseListTestCase):
 
 class TheLinkageQueue(CaseListTestCase):
     def test_it_shows_and_filters_by_entity_country_birth_year_and_similarity(self):
-        close = CandidatePair.objects.create(left=self.acc.patient, right=self.paris_case.patient, similarity=0.95,
-                                             schema_version="1")
-        far = CandidatePair.objects.create(left=self.mel.patient, right=self.paris_case.patient, similarity=0.7,
-                                           schema_version="1")
+        close = CandidatePair.objects.create(
+            left=self.acc.patient, right=self.paris_case.patient, similarity=0.95, schema_version="1"
+        )
+        far = CandidatePair.objects.create(
+            left=self.mel.patient, right=self.paris_case.patient, similarity=0.7, schema_version="1"
+        )
         TumourCase.objects.filter(pk=self.mel.pk)  # different entity on the left
         self.sign_in(self.client, self.european)
 
@@ -260,13 +298,20 @@ class TheLinkageQueue(CaseListTestCase):
 
 class TheDataRequestList(CaseListTestCase):
     def test_filters_and_search(self):
-        mine = DataRequest.objects.create(requester=self.researcher, title="Survival of ACC", purpose="p",
-                                          dictionary_version=1)
+        mine = DataRequest.objects.create(
+            requester=self.researcher, title="Survival of ACC", purpose="p", dictionary_version=1
+        )
         other_researcher = get_user_model().objects.create_user("r2")
         Membership.objects.create(user=other_researcher, role=Role.RESEARCHER)
-        theirs = DataRequest.objects.create(requester=other_researcher, title="Melanoma", purpose="p",
-                                            dictionary_version=1, status="approved",
-                                            decided_by=self.european, decided_at=dt.datetime.now(dt.UTC))
+        theirs = DataRequest.objects.create(
+            requester=other_researcher,
+            title="Melanoma",
+            purpose="p",
+            dictionary_version=1,
+            status="approved",
+            decided_by=self.european,
+            decided_at=dt.datetime.now(dt.UTC),
+        )
         self.sign_in(self.client, self.european)
 
         def ids(query):
