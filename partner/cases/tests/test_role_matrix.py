@@ -44,6 +44,8 @@ GET    /cases/{case}/                                    read     200       200 
 POST   /cases/{case}/                                    read     200       200      200      200      404      404     404      404      login
 GET    /cases/{case}/edit/                               read     200       200      200      200      404      404     404      404      login
 POST   /cases/{case}/edit/                               write    302       302      302      302      404      404     404      404      login
+GET    /cases/{case}/edit/treatment/                     read     200       200      200      200      404      404     404      404      login
+POST   /cases/{case}/edit/treatment/                     write    302       302      302      302      404      404     404      404      login
 GET    /cases/{case}/withdraw/                           read     200       200      200      200      404      404     404      404      login
 POST   /cases/{case}/withdraw/                           write    302       302      302      302      404      404     404      404      login
 GET    /cases/{case}/history/                            read     200       200      200      200      404      404     404      404      login
@@ -198,6 +200,13 @@ class RoleMatrixTests(RegistryTestCase):
                 "diagnosis-topography": "C74.0",
             },
             "POST /cases/{case}/edit/": self.edit_data,
+            "POST /cases/{case}/edit/treatment/": {
+                "seen": [
+                    f"treatment:{r.number}:{r.version}" for r in self.padova_case.records.filter(form__code="treatment")
+                ],
+                "treatment-row": ["new1"],
+                "treatment-new1-line_type": "chemotherapy",
+            },
             "POST /cases/{case}/withdraw/": {"withdrawn_on": "2025-01-15", "extent": "keep", "confirm": "on"},
             "POST /cases/{case}/status/": {"to": "submitted"},
             "POST /api/cases": new_case(),
