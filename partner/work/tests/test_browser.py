@@ -3,13 +3,18 @@
 from __future__ import annotations
 
 import os
+from pathlib import Path
+from typing import Any
 
 import pytest
+from django.conf import settings
 
 from partner.quality import queries
 from partner.testing import CHROMIUM, BrowserTestCase
 
 pytestmark = pytest.mark.browser
+
+AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
 
 
 @pytest.mark.skipif(
@@ -34,11 +39,22 @@ class DataManagerMorning(BrowserTestCase):
         self.assertIn("Is the morphology 8370/3?", page.locator("main").inner_text())
         self.assertEqual(self.errors, [])
 
-    def test_my_work_fits_a_phone_screen(self) -> None:
+    @pytest.mark.skipif(
+        not AXE.exists() and not os.environ.get("CI"), reason="axe-core is not installed (make test installs it)"
+    )
+    def test_my_work_fits_a_phone_screen_and_passes_the_accessibility_check(self) -> None:
         self.register(self.padova)
         page = self.page
+        page.add_init_script(path=AXE)
         page.set_viewport_size({"width": 390, "height": 800})
         self.log_in(page, self.dm_padova)
-        width = page.evaluate("document.documentElement.scrollWidth")
-        self.assertLessEqual(width, 390)
+        self.assertEqual(page.url, self.live_server_url + "/work/")
+        self.assertLessEqual(page.evaluate("document.documentElement.scrollWidth"), 390)
+        results: dict[str, Any] = page.evaluate("axe.run(document, {resultTypes: ['violations']})")
+        serious = [
+            f"{v['id']}: {v['help']} at {[n['target'] for n in v['nodes'][:3]]}"
+            for v in results["violations"]
+            if v["impact"] in ("serious", "critical")
+        ]
+        self.assertEqual(serious, [])
         self.assertEqual(self.errors, [])
