@@ -5,13 +5,22 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
+from dateutil.relativedelta import relativedelta
 from django.db import transaction
+from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from .guard import Action, AlreadyWithdrawn, ChangeRefused, open_change
 from .models import ConsentWithdrawal, FormRecord, TumourCase
 
-__all__ = ["KEPT_ON_ERASURE", "AlreadyWithdrawn", "ErasureNeedsReason", "withdraw_consent"]
+__all__ = [
+    "KEPT_ON_ERASURE",
+    "AlreadyWithdrawn",
+    "ErasureNeedsReason",
+    "eighteenth",
+    "reconsent_due",
+    "withdraw_consent",
+]
 
 #: Forms kept when a case is erased: who the patient is to the registry, and what they withdrew.
 KEPT_ON_ERASURE = ("registration", "consent")
@@ -19,6 +28,28 @@ KEPT_ON_ERASURE = ("registration", "consent")
 
 class ErasureNeedsReason(ChangeRefused):
     pass
+
+
+def eighteenth(born: dt.date) -> dt.date:
+    """The patient's eighteenth birthday (1 March for those born on 29 February)."""
+    try:
+        return born.replace(year=born.year + 18)
+    except ValueError:
+        return dt.date(born.year + 18, 3, 1)
+
+
+def reconsent_due(cases: Any, today: dt.date | None = None) -> dict[int, str | None]:
+    """Of `cases`, those whose patient has turned 18 and whose own consent is not yet recorded (nor
+    consent withdrawn): each case's id with what the consent form says of re-consent so far."""
+    today = today or timezone.localdate()
+    adults = cases.filter(patient__date_of_birth__lte=today - relativedelta(years=18))
+    consents = dict(FormRecord.objects.filter(case__in=adults, form__code="consent").values_list("case_id", "values"))
+    due: dict[int, str | None] = {}
+    for pk in adults.values_list("pk", flat=True):
+        consent = consents.get(pk, {})
+        if consent.get("reconsent_at_18") != "obtained" and consent.get("consent_reuse") != "withdrawn":
+            due[pk] = consent.get("reconsent_at_18")
+    return due
 
 
 @transaction.atomic

@@ -1,4 +1,4 @@
-"""Case list, case page and case history: every read goes through `restrict` and into the access log."""
+"""Case page, history, re-consent and access log: every read goes through `restrict` and into the access log."""
 
 from __future__ import annotations
 
@@ -11,18 +11,19 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.http import HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
-from django.utils import formats, timezone
+from django.utils import formats
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partner.accounts.client import client_address
-from partner.accounts.models import CENTRE_ROLES
-from partner.accounts.security import is_coordinator, is_european_coordinator
+from partner.accounts.security import is_coordinator
 from partner.dictionary.loader import get_dictionary
 from partner.dictionary.models import EntityDefinition
 from partner.dictionary.schema import FieldDef
+from partner.lib.dates import format_partial
 from partner.lib.language import request_language
 
+from . import consent
 from .history import grouped_history
 from .models import AccessLog, ConsentWithdrawal, FormRecord, Status, TumourCase
 from .overview import form_statuses
@@ -55,6 +56,8 @@ def _display(f: FieldDef, value: Any, lang: str) -> str:
         return labels.get(value, value)
     if f.type == "boolean":
         return "✓" if value else "✗"
+    if f.type == "date" and (partial := format_partial(value, lang)):
+        return partial
     if f.type == "date" and isinstance(value, str):
         try:
             text = formats.date_format(dt.date.fromisoformat(value), "SHORT_DATE_FORMAT")
@@ -77,25 +80,6 @@ def _case_value(field: str, value: Any) -> Any:
         entity = EntityDefinition.objects.filter(pk=value).first()
         return entity.name if entity else value
     return value
-
-
-@login_required
-def case_list(request: HttpRequest) -> HttpResponse:
-    cases = TumourCase.objects.restrict(request.user).select_related("patient", "centre", "entity")
-    status = request.GET.get("status", "")
-    if status in Status.values:
-        cases = cases.filter(status=status)
-    page = Paginator(cases.order_by("-diagnosis_date", "id"), 50).get_page(request.GET.get("page"))
-    can_register = request.user.memberships.filter(role__in=CENTRE_ROLES).exists()  # type: ignore[union-attr]
-    context = {
-        "page": page,
-        "statuses": Status.choices,
-        "status": status,
-        "can_register": can_register,
-        "is_coordinator": is_coordinator(request.user),
-        "is_reviewer": is_european_coordinator(request.user),
-    }
-    return render(request, "cases/list.html", context)
 
 
 @login_required
@@ -160,36 +144,17 @@ def case_history(request: HttpRequest, pk: int) -> HttpResponse:
 @login_required
 def reconsent_due(request: HttpRequest) -> HttpResponse:
     """Patients in scope who have turned 18 and whose own consent is not yet recorded."""
-    today = timezone.localdate()
-    try:
-        adult_born_before = today.replace(year=today.year - 18)
-    except ValueError:  # 29 February
-        adult_born_before = today.replace(year=today.year - 18, day=28)
+    due = consent.reconsent_due(TumourCase.objects.restrict(request.user))
     cases = (
-        TumourCase.objects.restrict(request.user)
-        .filter(patient__date_of_birth__lte=adult_born_before)
+        TumourCase.objects.filter(pk__in=due)
         .select_related("patient", "centre", "entity")
-        .order_by("patient__date_of_birth")
+        .order_by("patient__date_of_birth", "pk")
     )
-    consents = dict(FormRecord.objects.filter(case__in=cases, form__code="consent").values_list("case_id", "values"))
     rows = [
-        {
-            "case": case,
-            "turned_18": _eighteenth(case.patient.date_of_birth),
-            "reconsent": consents.get(case.pk, {}).get("reconsent_at_18"),
-        }
+        {"case": case, "turned_18": consent.eighteenth(case.patient.date_of_birth), "reconsent": due[case.pk]}
         for case in cases
-        if consents.get(case.pk, {}).get("reconsent_at_18") != "obtained"
-        and consents.get(case.pk, {}).get("consent_reuse") != "withdrawn"
     ]
     return render(request, "cases/reconsent.html", {"rows": rows})
-
-
-def _eighteenth(born: dt.date) -> dt.date:
-    try:
-        return born.replace(year=born.year + 18)
-    except ValueError:
-        return dt.date(born.year + 18, 3, 1)
 
 
 @login_required

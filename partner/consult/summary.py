@@ -13,6 +13,7 @@ from django.utils.translation import gettext as _
 from partner.cases.models import TumourCase
 from partner.cases.services import current_forms
 from partner.dictionary.loader import Dictionary, get_dictionary
+from partner.lib.dates import PartialDate
 
 #: Forms whose content never goes into the summary the experts read.
 PRIVATE_FORMS = {"consent"}
@@ -46,7 +47,10 @@ def summary_of(case: TumourCase, dictionary: Dictionary | None = None) -> dict[s
             if f.type == "date":
                 if diagnosed is None:
                     continue
-                out[f.code] = {"days": (dt.date.fromisoformat(str(value)) - diagnosed).days}
+                when = PartialDate.parse(str(value))
+                out[f.code] = {"days": (when.midpoint() - diagnosed).days}
+                if not when.is_full:  # known to the month or year: the middle of it, said to be approximate
+                    out[f.code]["approximate"] = True
             elif f.type == "text" and (f.max_length or SHORT_TEXT + 1) > SHORT_TEXT:
                 continue
             else:
@@ -100,6 +104,8 @@ def summary_rows(summary: dict[str, Any], language: str = "en") -> list[dict[str
 def _display(f: Any, value: Any, language: str) -> str:
     if isinstance(value, dict) and "days" in value:
         days = value["days"]
+        if value.get("approximate"):
+            return _("about %(n)s days from diagnosis (the month or year is known)") % {"n": days}
         if days == 0:
             return _("at diagnosis")
         if days > 0:

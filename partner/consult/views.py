@@ -20,7 +20,6 @@ from django.utils.translation import gettext_lazy
 from django.views.decorators.http import require_safe
 
 from partner.accounts.models import Country
-from partner.accounts.security import is_coordinator
 from partner.cases.models import TumourCase
 from partner.lib.downloads import download
 from partner.lib.language import request_language
@@ -47,27 +46,6 @@ class RequestForm(forms.Form):
         help_text=gettext_lazy("What the panel should answer. Do not write the child's name or dates of birth."),
     )
     urgency = forms.ChoiceField(label=gettext_lazy("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE)
-
-
-@login_required
-@require_safe
-def consultation_list(request: HttpRequest) -> HttpResponse:
-    user: Any = request.user
-    rows = (
-        services.visible(user)
-        .select_related("case__entity", "case__centre__country", "requested_by")
-        .order_by("-submitted_at")[:200]
-    )
-    return render(
-        request,
-        "consult/list.html",
-        {
-            "consultations": rows,
-            "now": timezone.now(),
-            "may_request": user.memberships.filter(role__in=services.CENTRE_ROLES).exists(),
-            "may_see_dashboard": is_coordinator(request.user),
-        },
-    )
 
 
 @login_required

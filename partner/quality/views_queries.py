@@ -8,23 +8,19 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied, ValidationError
-from django.core.paginator import Paginator
-from django.db.models import OuterRef, Subquery
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
-from partner.accounts.models import Centre
-from partner.accounts.security import is_coordinator
 from partner.cases.models import TumourCase
 from partner.cases.views import visible_case
 from partner.dictionary.loader import get_dictionary
 from partner.lib.language import request_language
 
 from . import queries as services
-from .models import Finding, Query, QueryMessage, QueryStatus
+from .models import Finding, Query, QueryStatus
 from .presentation import shown
 
 ISO_DATE = "%Y-%m-%d"
@@ -82,53 +78,6 @@ class RaiseForm(forms.Form):
 
     def clean_instance(self) -> int:
         return self.cleaned_data.get("instance") or 0
-
-
-@login_required
-def query_list(request: HttpRequest) -> HttpResponse:
-    today = timezone.localdate()
-    last = QueryMessage.objects.filter(query=OuterRef("pk")).order_by("-written", "-id")
-    found = services.scoped_queries(request.user).select_related("case__patient", "case__centre")
-    found = found.annotate(
-        last_text=Subquery(last.values("text")[:1]),
-        last_author=Subquery(last.values("author__username")[:1]),
-        last_written=Subquery(last.values("written")[:1]),
-    )
-    status = request.GET.get("status", "")
-    if status in QueryStatus.values:
-        found = found.filter(status=status)
-    late = request.GET.get("overdue") == "1"
-    if late:
-        found = services.overdue(found, today)
-    mine = request.GET.get("mine") == "1"
-    if mine:
-        found = found.filter(raised_by_id=request.user.pk)
-    centres = (
-        Centre.objects.filter(cases__queries__in=services.scoped_queries(request.user)).distinct().order_by("code")
-    )
-    centre = request.GET.get("centre", "")
-    if centre:
-        found = found.filter(case__centre__code=centre)
-    page = Paginator(found.order_by("due", "id"), 50).get_page(request.GET.get("page"))
-    lang = request_language(request)
-    for query in page:
-        query.label = services.field_label(query.field, lang)  # type: ignore[attr-defined]
-        query.late = query.status == QueryStatus.OPEN and query.due < today  # type: ignore[attr-defined]
-        query.age = (today - timezone.localdate(query.raised_at)).days  # type: ignore[attr-defined]
-    filters = request.GET.copy()
-    filters.pop("page", None)
-    context = {
-        "page": page,
-        "statuses": QueryStatus.choices,
-        "status": status,
-        "overdue": late,
-        "mine": mine,
-        "centres": centres if len(centres) > 1 else [],
-        "centre": centre,
-        "filters": filters.urlencode(),
-        "is_coordinator": is_coordinator(request.user),
-    }
-    return render(request, "quality/queries.html", context)
 
 
 def _act(request: HttpRequest, query: Query) -> tuple[str, forms.Form | None]:

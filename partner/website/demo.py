@@ -88,7 +88,7 @@ def demo_website(today: dt.date | None = None) -> int:
             20,
             "Five national groups now register in one dictionary",
             "Italy, France, Germany and Austria, Poland and the United Kingdom register their very rare tumours "
-            "under dictionary version 1.\n\nEach case is checked by the same quality rules.",
+            "in one common dictionary.\n\nEach case is checked by the same quality rules.",
         ),
         (
             75,

@@ -7,21 +7,21 @@ string), or to the one object when a row is listed.
 
 from __future__ import annotations
 
-import datetime as dt
 from collections.abc import Iterable
 from dataclasses import asdict, dataclass, field
 from typing import Any
 from urllib.parse import urlencode
 
-from django.db.models import Exists, OuterRef, QuerySet
+from django.db.models import Exists, OuterRef
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.translation import gettext as _
 
 from partner.accounts.models import Role
 from partner.accounts.security import is_coordinator, is_european_coordinator
+from partner.cases.consent import reconsent_due
 from partner.cases.followup import followup_due
-from partner.cases.models import FormRecord, Status, TumourCase
+from partner.cases.models import Status, TumourCase
 from partner.consult import services as consultations
 from partner.consult.models import Assignment, ConsultationStatus, Recommendation
 from partner.datarequests import services as datarequests
@@ -58,30 +58,6 @@ class Item:
 
 def _list_url(name: str, **filters: str) -> str:
     return f"{reverse(name)}?{urlencode(filters)}" if filters else reverse(name)
-
-
-def _years_before(day: dt.date, years: int) -> dt.date:
-    try:
-        return day.replace(year=day.year - years)
-    except ValueError:  # 29 February
-        return day.replace(year=day.year - years, day=28)
-
-
-# --- the rule of re-consent ---------------------------------------------------------------------
-
-
-def reconsent_due(cases: QuerySet[TumourCase], today: dt.date | None = None) -> list[int]:
-    """The cases whose patient has turned 18 and whose own consent is not yet recorded (nor consent
-    withdrawn), as the re-consent page lists them; their ids."""
-    adult_born_before = _years_before(today or timezone.localdate(), 18)
-    adults = cases.filter(patient__date_of_birth__lte=adult_born_before)
-    consents = dict(FormRecord.objects.filter(case__in=adults, form__code="consent").values_list("case_id", "values"))
-    return [
-        pk
-        for pk in adults.values_list("pk", flat=True)
-        if consents.get(pk, {}).get("reconsent_at_18") != "obtained"
-        and consents.get(pk, {}).get("consent_reuse") != "withdrawn"
-    ]
 
 
 # --- the items of each role --------------------------------------------------------------------

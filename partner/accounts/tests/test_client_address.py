@@ -90,7 +90,7 @@ class BehindTheProxyTests(RegistryTestCase):
             HTTP_X_FORWARDED_FOR="198.51.100.7",
             **SOCKET,
         )
-        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertRedirects(response, "/work/", fetch_redirect_response=False)
 
     def test_the_access_log_records_the_clients_address_for_a_page_and_the_api(self) -> None:
         case = self.register(self.padova)

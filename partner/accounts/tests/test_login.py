@@ -72,4 +72,4 @@ class SecondFactorTests(RegistryTestCase):
         response = self.client.post(
             "/accounts/second-factor/", {"token": code(device), "next": "https://evil.example/"}
         )
-        self.assertRedirects(response, "/", fetch_redirect_response=False)
+        self.assertRedirects(response, "/work/", fetch_redirect_response=False)

@@ -45,7 +45,7 @@ class ThrottleTests(RegistryTestCase):
         for _ in range(10):
             self._login("wrong", address=GUESSER)
         self.assertEqual(self._login(PASSWORD, address=GUESSER).status_code, 429)
-        self.assertRedirects(self._login(PASSWORD), "/", fetch_redirect_response=False)
+        self.assertRedirects(self._login(PASSWORD), "/work/", fetch_redirect_response=False)
 
     def test_once_the_wait_is_over_one_more_failure_starts_a_wait_twice_as_long(self) -> None:
         for _ in range(3):
@@ -55,7 +55,7 @@ class ThrottleTests(RegistryTestCase):
         self._wait_passes(1.5)
         self.assertEqual(self._login(PASSWORD).status_code, 429)
         self._wait_passes(2.5)
-        self.assertRedirects(self._login(PASSWORD), "/", fetch_redirect_response=False)
+        self.assertRedirects(self._login(PASSWORD), "/work/", fetch_redirect_response=False)
 
     def test_a_try_during_the_wait_neither_counts_nor_lengthens_it(self) -> None:
         for _ in range(3):
@@ -64,21 +64,21 @@ class ThrottleTests(RegistryTestCase):
             self.assertEqual(self._login("wrong").status_code, 429)
         self.assertEqual(AccessAttempt.objects.get().failures_since_start, 3)
         self._wait_passes(1.5)
-        self.assertRedirects(self._login(PASSWORD), "/", fetch_redirect_response=False)
+        self.assertRedirects(self._login(PASSWORD), "/work/", fetch_redirect_response=False)
 
     def test_a_success_before_the_limit_forgets_the_failures_at_that_address(self) -> None:
         self._login("wrong")
         self._login("wrong")
-        self.assertRedirects(self._login(PASSWORD), "/", fetch_redirect_response=False)
+        self.assertRedirects(self._login(PASSWORD), "/work/", fetch_redirect_response=False)
         self.client.logout()
         self._login("wrong")
         self._login("wrong")
-        self.assertRedirects(self._login(PASSWORD), "/", fetch_redirect_response=False)
+        self.assertRedirects(self._login(PASSWORD), "/work/", fetch_redirect_response=False)
 
     def test_another_user_is_not_held_back_by_someone_elses_failures(self) -> None:
         for _ in range(4):
             self._login("wrong")
-        self.assertRedirects(self._login(PASSWORD, username="dm.paris"), "/", fetch_redirect_response=False)
+        self.assertRedirects(self._login(PASSWORD, username="dm.paris"), "/work/", fetch_redirect_response=False)
 
     def test_failures_are_forgotten_a_day_after_the_last(self) -> None:
         for _ in range(3):
