@@ -15,13 +15,14 @@ from typing import Any, cast
 import django_filters
 import django_tables2 as tables
 from django import forms
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
+from partner.accounts.client import client_address
 from partner.cases.models import AccessLog
 
 from . import export
@@ -114,7 +115,7 @@ def _filter_errors(filterset: django_filters.FilterSet) -> list[str]:
 
 def _download(request: HttpRequest, spec: ListSpec, table: tables.Table, fmt: str) -> HttpResponse:
     if fmt not in export.FORMATS:
-        raise PermissionDenied(_("Lists download as csv or xlsx."))
+        raise BadRequest(_("Lists download as csv or xlsx."))
     if not spec.may_export(request.user):
         raise PermissionDenied(_("Your role may not download this list."))
     if spec.case_of is not None:
@@ -126,6 +127,7 @@ def _download(request: HttpRequest, spec: ListSpec, table: tables.Table, fmt: st
                     case_id=i,
                     channel=AccessLog.Channel.WEB,
                     what=f"list {spec.name} {fmt}",
+                    address=client_address(request),
                 )
                 for i in cases
             ],

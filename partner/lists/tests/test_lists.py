@@ -138,6 +138,18 @@ class TheCaseListDownloads(CaseListTestCase):
             set(AccessLog.objects.filter(user=self.dm_padova).values_list("case_id", flat=True)), {self.acc.pk}
         )
 
+    def test_a_download_logs_the_reader_s_address(self):
+        self.sign_in(self.client, self.dm_padova)
+        self.client.get(reverse("cases:list"), {"_export": "csv"}, REMOTE_ADDR="192.0.2.7")
+        self.assertEqual(
+            set(AccessLog.objects.filter(user=self.dm_padova).values_list("address", flat=True)), {"192.0.2.7"}
+        )
+
+    def test_a_download_in_another_format_is_a_bad_request(self):
+        self.sign_in(self.client, self.dm_padova)
+        self.assertEqual(self.client.get(reverse("cases:list"), {"_export": "pdf"}).status_code, 400)
+        self.assertFalse(AccessLog.objects.filter(user=self.dm_padova).exists())
+
     def test_researchers_and_experts_may_not_download(self):
         for user in (self.researcher, self.expert):
             self.sign_in(self.client, user)
