@@ -2,8 +2,9 @@
 
     .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
 
-Uses Debian's chromium, headless. Pages are captured as the demo users see them; the script
-registers and edits a case of its own, so run it on the demo registry, never on real data.
+Uses Debian's chromium, headless, at 1,280 px. Pages are captured as the demo users see them; the script
+registers and edits a case of its own and sets up the European coordinator's authenticator, so run it
+once on a freshly built demo registry, never on real data.
 """
 
 from __future__ import annotations
@@ -12,18 +13,26 @@ import shutil
 import sys
 from pathlib import Path
 
-from playwright.sync_api import Browser, Page, sync_playwright
+from playwright.sync_api import Browser, Locator, Page, sync_playwright
 
 OUT = Path(__file__).parent / "screenshots"
 PASSWORD = "demo-registry-2026"
+DESKTOP = {"width": 1280, "height": 860}
 
 
 def log_in(page: Page, base: str, username: str) -> None:
+    """Log in; a user without a second factor lands on My work."""
     page.goto(base + "/accounts/login/")
     page.fill('[name="username"]', username)
     page.fill('[name="password"]', PASSWORD)
     with page.expect_navigation():
         page.click("main form button.primary")
+
+
+def fill_date(scope: Page | Locator, name: str, day: str, month: str, year: str) -> None:
+    """A date that may be partial is three boxes: day, month and year."""
+    for part, value in (("day", day), ("month", month), ("year", year)):
+        scope.locator(f'[name$="{name}_{part}"]').fill(value)
 
 
 def second_factor(page: Page) -> None:
@@ -32,21 +41,24 @@ def second_factor(page: Page) -> None:
 
     from django_otp.oath import totp
 
+    if not page.locator("main code").count():
+        raise SystemExit("a coordinator's authenticator is already set up: take the screenshots on a fresh demo")
     key = page.locator("main code").first.inner_text().strip()
-    code = totp(base64.b32decode(key), step=30, t0=0, digits=6) if key else 0
+    code = totp(base64.b32decode(key), step=30, t0=0, digits=6)
     page.fill('[name="token"]', f"{code:06d}")
     with page.expect_navigation():
         page.click("main form button.primary")
 
 
 def register_acc(page: Page, base: str) -> str:
-    """Register an adrenocortical carcinoma with one surgery; returns the case page's address."""
+    """Register an adrenocortical carcinoma with one surgery, failing the first save on a Weiss score
+    out of range; returns the case page's address."""
     page.goto(base + "/cases/new/")
     page.fill('[name="identity-given_names"]', "Screenshot")
     page.fill('[name="identity-family_names"]', "Example")
     page.fill('[name="identity-date_of_birth"]', "2011-04-03")
     page.select_option('[name="identity-sex"]', "female")
-    page.fill('[name="identity-country_of_birth"]', "IT")
+    page.select_option('[name="identity-country_of_birth"]', "IT")
     page.fill('[name="diagnosis-diagnosis_date"]', "2023-05-06")
     page.fill('[name="diagnosis-morphology"]', "8370/3")
     page.fill('[name="diagnosis-topography"]', "C74.0")
@@ -56,19 +68,53 @@ def register_acc(page: Page, base: str) -> str:
     treatment.locator("[data-add-row]").click()
     row = treatment.locator(".rows > .row").first
     row.locator('[data-field="line_type"]').select_option("surgery")
-    row.locator('[data-field="treatment_start_date"]').fill("2023-05-20")
+    fill_date(row, "treatment_start_date", "20", "5", "2023")
     row.locator('[data-field="surgery_type"]').select_option("resection_primary")
     page.locator("#module .message").evaluate("e => e.scrollIntoView({block: 'start'})")
     page.evaluate("window.scrollBy(0, -330)")
     page.screenshot(path=OUT / "new-case-module.png")
+    # A Weiss score of 12 (it goes to 9): the page comes back with the summary of its errors on top.
+    page.fill('[name="acc-acc_weiss_score"]', "12")
+    with page.expect_navigation():
+        page.click("main form button.primary")
+    page.wait_for_selector("[data-error-summary]")
+    page.screenshot(path=OUT / "error-summary.png")
+    page.fill('[name="acc-acc_weiss_score"]', "4")
     with page.expect_navigation():
         page.click("main form button.primary")
     return page.url
 
 
+def import_check(page: Page, base: str) -> None:
+    """The check of a file with two rows refused: a centre not the user's and a date that does not exist."""
+    header = (
+        "external_id,centre,given_names,family_names,date_of_birth,sex,country_of_birth,"
+        "diagnosis_date,morphology,topography"
+    )
+    rows = [
+        "SHOT-1,IT-PD,Anna,Esempio,2012-03-04,female,IT,2023-01-10,8370/3,C74.0",
+        "SHOT-2,FR-PA,Marie,Exemple,2013-06-07,female,FR,2023-02-11,8720/3,C44.5",
+        "SHOT-3,IT-PD,Luca,Esempio,2014-08-09,male,IT,2024-02-31,8370/3,C74.0",
+    ]
+    page.goto(base + "/import/")
+    page.set_input_files(
+        '[name="file"]',
+        files=[{"name": "cases.csv", "mimeType": "text/csv", "buffer": "\n".join([header, *rows]).encode()}],
+    )
+    page.select_option('[name="status"]', "draft")
+    with page.expect_navigation():
+        page.click("main form button.primary")
+    page.screenshot(path=OUT / "import-check.png")
+
+
 def public_pages(browser: Browser, base: str) -> None:
-    """The public website as a visitor sees it, without logging in: two pages at desktop width, one on a phone."""
-    desktop = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+    """The public website as a visitor sees it, without logging in: the start page, the statistics, the
+    tumours and the dictionary at desktop width, the start page on a phone."""
+    desktop = browser.new_context(viewport={"width": 1280, "height": 860}).new_page()
+    desktop.goto(base + "/")
+    desktop.screenshot(path=OUT / "home.png", full_page=True)
+    desktop.goto(base + "/dictionary/")
+    desktop.screenshot(path=OUT / "dictionary.png", full_page=True)
     desktop.goto(base + "/statistics/")
     desktop.screenshot(path=OUT / "public-statistics.png", full_page=True)
     desktop.goto(base + "/tumours/")
@@ -82,11 +128,22 @@ def main(base: str) -> None:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
         browser = p.chromium.launch(executable_path=chromium, args=["--headless", "--no-sandbox", "--disable-gpu"])
-        first = browser.new_page(viewport={"width": 1200, "height": 860})
+        first = browser.new_page(viewport=DESKTOP)
         log_in(first, base, "dm.padova")
+        assert first.url.endswith("/work/"), first.url
+        first.screenshot(path=OUT / "worklist.png", full_page=True)
         case_url = register_acc(first, base)
+        first.goto(case_url)
+        overview = first.locator("table.form-overview").bounding_box()
+        assert overview, "the case page has no overview of its forms"
+        first.screenshot(
+            path=OUT / "case-overview.png",
+            full_page=True,
+            clip={"x": 0, "y": 0, "width": DESKTOP["width"], "height": overview["y"] + overview["height"] + 24},
+        )
+        import_check(first, base)
         # Two people edit the same case: the second save meets the first one's values.
-        second = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        second = browser.new_context(viewport=DESKTOP).new_page()
         log_in(second, base, "clinician.padova")
         first.goto(case_url + "edit/")
         second.goto(case_url + "edit/")
@@ -100,7 +157,7 @@ def main(base: str) -> None:
         first.goto(case_url + "history/")
         first.screenshot(path=OUT / "history.png")
         # Quality control, as the Paris data manager: a case with something to look at, then the dashboard.
-        paris = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        paris = browser.new_context(viewport=DESKTOP).new_page()
         log_in(paris, base, "dm.paris")
         paris.goto(base + "/quality/findings/?status=open&severity=query")
         with paris.expect_navigation():
@@ -109,15 +166,17 @@ def main(base: str) -> None:
         paris.evaluate("window.scrollBy(0, -20)")
         paris.screenshot(path=OUT / "quality-case.png")
         # The European coordinator's dashboard: coordinators set up a second factor at their first log-in.
-        europe = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        europe = browser.new_context(viewport=DESKTOP).new_page()
         log_in(europe, base, "ec.europe")
         second_factor(europe)
+        europe.goto(base + "/cases/?country=IT&status=submitted&entity=ACC&sort=-diagnosis_date")
+        europe.screenshot(path=OUT / "filtered-list.png", full_page=True)
         europe.goto(base + "/quality/?by=country")
         europe.screenshot(path=OUT / "quality-dashboard.png", full_page=True)
         europe.goto(base + "/consult/dashboard/")
         europe.screenshot(path=OUT / "consult-dashboard.png", full_page=True)
         # A consultation as an expert of its panel reads it: one with the panel if there is one.
-        expert = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        expert = browser.new_context(viewport=DESKTOP).new_page()
         log_in(expert, base, "expert.acc")
         expert.goto(base + "/consult/")
         rows = expert.locator("main table tbody tr")
@@ -127,7 +186,7 @@ def main(base: str) -> None:
             row.locator("a").first.click()
         expert.screenshot(path=OUT / "consult-request.png")
         # A report as the researcher sees it: the whole registry, small counts hidden.
-        researcher = browser.new_context(viewport={"width": 1200, "height": 860}).new_page()
+        researcher = browser.new_context(viewport=DESKTOP).new_page()
         log_in(researcher, base, "researcher")
         researcher.goto(base + "/reports/ACC/")
         researcher.screenshot(path=OUT / "report.png", full_page=True)
