@@ -7,12 +7,10 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from partner.accounts.models import Centre, Country
 from partner.dictionary.loader import get_dictionary
-from partner.lists.views import SearchFilterSet
+from partner.lists.filtersets import PlacesFilterSet, entity_choices
 
 from .followup import followup_due
 from .models import Status, TumourCase
@@ -21,22 +19,8 @@ DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
 OPEN_CHOICES = [("errors", _("open errors")), ("queries", _("open clarification queries"))]
 
 
-class CaseFilterSet(SearchFilterSet):
+class CaseFilterSet(PlacesFilterSet):
     status = django_filters.ChoiceFilter(label=_("Status"), choices=Status.choices, empty_label=_("all statuses"))
-    centre = django_filters.ModelChoiceFilter(
-        label=_("Centre"),
-        field_name="centre",
-        to_field_name="code",
-        queryset=Centre.objects.none(),
-        empty_label=_("all centres"),
-    )
-    country = django_filters.ModelChoiceFilter(
-        label=_("Country"),
-        field_name="centre__country",
-        to_field_name="code",
-        queryset=Country.objects.none(),
-        empty_label=_("all countries"),
-    )
     entity = django_filters.ChoiceFilter(label=_("Entity"), field_name="entity__code", empty_label=_("all entities"))
     diagnosed_after = django_filters.DateFilter(
         label=_("Diagnosed on or after"), field_name="diagnosis_date", lookup_expr="gte", widget=DATE
@@ -58,16 +42,8 @@ class CaseFilterSet(SearchFilterSet):
         model = TumourCase
         fields: list[str] = []
 
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        centres = Centre.objects.filter(pk__in=self.queryset.values("centre_id")).order_by("code")
-        self.filters["centre"].queryset = centres
-        self.filters["country"].queryset = Country.objects.filter(centres__in=centres).distinct().order_by("code")
-        self.filters["entity"].extra["choices"] = [
-            (e.code, e.names.get(get_language() or "en")) for e in get_dictionary().entities
-        ]
-        self.form.fields["centre"].label_from_instance = lambda c: f"{c.code} · {c.city}"  # type: ignore[attr-defined]
-        self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.name}"  # type: ignore[attr-defined]
+    def narrow(self) -> None:
+        self.filters["entity"].extra["choices"] = entity_choices()
 
     def search(self, queryset: Any, value: str) -> Any:
         """A case id (#12 or 12), an identifier at the source, the start of a pseudonym, an entity's code or name."""

@@ -8,7 +8,7 @@ import django_filters
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
-from partner.lists.views import SearchFilterSet
+from partner.lists.filtersets import SearchFilterSet
 
 from .models import Assignment, Consultation, ConsultationStatus, Panel, Urgency
 

@@ -7,12 +7,11 @@ from typing import Any
 import django_filters
 from django import forms
 from django.db.models import Q
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
 from partner.accounts.models import Country
 from partner.cases.models import TumourCase
-from partner.dictionary.loader import get_dictionary
+from partner.lists.filtersets import entity_choices
 
 from .models import CandidatePair, Decision
 
@@ -54,9 +53,7 @@ class PairFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
-        self.filters["entity"].extra["choices"] = [
-            (e.code, e.names.get(get_language() or "en")) for e in get_dictionary().entities
-        ]
+        self.filters["entity"].extra["choices"] = entity_choices()
         self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.name}"  # type: ignore[attr-defined]
 
     def _status(self, queryset: Any, name: str, value: str) -> Any:

@@ -14,13 +14,11 @@ from typing import Any, cast
 
 import django_filters
 import django_tables2 as tables
-from django import forms
 from django.core.exceptions import BadRequest, PermissionDenied
 from django.core.paginator import EmptyPage, PageNotAnInteger
 from django.http import HttpRequest, HttpResponse, QueryDict
 from django.shortcuts import render
 from django.utils.translation import gettext as _
-from django.utils.translation import gettext_lazy
 
 from partner.accounts.client import client_address
 from partner.cases.models import AccessLog
@@ -41,21 +39,6 @@ class ListTable(tables.Table):
         page_field = "page"
         per_page_field = "per_page"
         attrs = {"class": "list"}
-
-
-class SearchFilterSet(django_filters.FilterSet):
-    """A FilterSet with the search box `q`; a subclass says what it searches in `search`."""
-
-    q = django_filters.CharFilter(
-        label=gettext_lazy("Search"), method="_search", widget=forms.TextInput(attrs={"type": "search"})
-    )
-
-    def _search(self, queryset: Any, name: str, value: str) -> Any:
-        value = value.strip()
-        return self.search(queryset, value) if value else queryset
-
-    def search(self, queryset: Any, value: str) -> Any:
-        raise NotImplementedError
 
 
 @dataclass(frozen=True)

@@ -7,47 +7,19 @@ from typing import Any
 import django_filters
 from django.db.models import Q
 from django.utils import timezone
-from django.utils.translation import get_language
 from django.utils.translation import gettext_lazy as _
 
-from partner.accounts.models import Centre, Country
-from partner.dictionary.loader import get_dictionary
-from partner.lists.views import SearchFilterSet
+from partner.lists.filtersets import PlacesFilterSet, entity_choices
 
 from . import queries
 from .models import Finding, FindingStatus, Query, QueryStatus
 from .rules.base import SEVERITIES
 
 
-class ScopedPlaces(SearchFilterSet):
-    """Centre and country filters offering only the places of the rows in the user's scope."""
+class ScopedPlaces(PlacesFilterSet):
+    """The places and the case of rows that belong to a case."""
 
-    centre = django_filters.ModelChoiceFilter(
-        label=_("Centre"),
-        field_name="case__centre",
-        to_field_name="code",
-        queryset=Centre.objects.none(),
-        empty_label=_("all centres"),
-    )
-    country = django_filters.ModelChoiceFilter(
-        label=_("Country"),
-        field_name="case__centre__country",
-        to_field_name="code",
-        queryset=Country.objects.none(),
-        empty_label=_("all countries"),
-    )
-
-    def __init__(self, *args: Any, **kwargs: Any) -> None:
-        super().__init__(*args, **kwargs)
-        centres = Centre.objects.filter(pk__in=self.queryset.values("case__centre_id")).order_by("code")
-        self.filters["centre"].queryset = centres
-        self.filters["country"].queryset = Country.objects.filter(centres__in=centres).distinct().order_by("code")
-        self.narrow()  # before the form is built from the filters
-        self.form.fields["centre"].label_from_instance = lambda c: f"{c.code} · {c.city}"  # type: ignore[attr-defined]
-        self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.name}"  # type: ignore[attr-defined]
-
-    def narrow(self) -> None:
-        """Choices that depend on the rows in scope, set by a subclass."""
+    case_path = "case__"
 
     def _case(self, value: str) -> Q:
         text = value.lstrip("#").strip()
@@ -76,9 +48,7 @@ class FindingFilterSet(ScopedPlaces):
     def narrow(self) -> None:
         rules = self.queryset.order_by("rule").values_list("rule", flat=True).distinct()
         self.filters["rule"].extra["choices"] = [(r, r) for r in rules]
-        self.filters["entity"].extra["choices"] = [
-            (e.code, e.names.get(get_language() or "en")) for e in get_dictionary().entities
-        ]
+        self.filters["entity"].extra["choices"] = entity_choices()
 
     def search(self, queryset: Any, value: str) -> Any:
         """A case (id, identifier at the source, start of the pseudonym), a rule or a field."""
