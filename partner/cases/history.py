@@ -21,8 +21,9 @@ from .overview import case_forms
 from .saves import save_of
 
 SAME_SAVE = dt.timedelta(seconds=2)
-#: Case columns whose changes the history shows beside the form values, in this order.
-CASE_FIELDS = ("status", "entity", "morphology", "topography", "diagnosis_date")
+#: Case columns whose changes the history shows beside the form values, in this order. The case's
+#: codes and date of diagnosis are copies of the diagnosis form's fields, shown there once.
+CASE_FIELDS = ("status", "entity")
 
 
 @dataclass

@@ -126,7 +126,12 @@ def case_status(request: HttpRequest, pk: int) -> HttpResponse:
     except TransitionRefused as exc:
         messages.error(request, str(exc))
     except CaseInvalid as exc:
-        messages.error(request, _("The case cannot be submitted yet: %(problems)s") % {"problems": exc})
+        refused = (
+            _("The case cannot be validated yet: %(problems)s")
+            if to == Status.VALIDATED
+            else _("The case cannot be submitted yet: %(problems)s")
+        )
+        messages.error(request, refused % {"problems": exc})
     else:
         messages.success(request, _("The case is now %(status)s.") % {"status": Status(to).label})
     return redirect("cases:detail", pk=case.pk)

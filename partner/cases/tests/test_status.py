@@ -63,6 +63,20 @@ class StatusWorkflowTests(RegistryTestCase):
         self.case.refresh_from_db()
         self.assertEqual(self.case.status, Status.SUBMITTED)
 
+    def test_a_validation_refused_by_an_open_error_says_it_cannot_be_validated(self):
+        from partner.quality.models import Finding
+
+        self._complete()
+        self._post(self.dm_padova, Status.SUBMITTED)
+        Finding.objects.create(
+            case=self.case, rule="dates.test", severity="error", field="diagnosis.diagnosis_date", values="x"
+        )
+        response = self._post(self.nc_italy, Status.VALIDATED)
+        self.assertContains(response, "cannot be validated yet")
+        self.assertNotContains(response, "cannot be submitted yet")
+        self.case.refresh_from_db()
+        self.assertEqual(self.case.status, Status.SUBMITTED)
+
     def test_the_api_moves_a_case_with_the_same_rules(self):
         self._complete()
         _, key = ApiToken.issue(self.dm_padova, "t")
