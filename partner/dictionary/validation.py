@@ -259,12 +259,12 @@ def _date(raw: Any) -> dt.date:
     if isinstance(raw, dt.date):
         return raw
     text = raw.strip() if isinstance(raw, str) else ""
+    if not _ISO_DATE.fullmatch(text):
+        raise ValueError(_("%(value)r is not a date written YYYY-MM-DD") % {"value": raw})
     try:
-        if not _ISO_DATE.fullmatch(text):
-            raise ValueError
         return dt.date.fromisoformat(text)
     except ValueError:
-        raise ValueError(_("%(value)r is not a date written YYYY-MM-DD") % {"value": raw}) from None
+        raise ValueError(_("%(value)r is not a date that exists") % {"value": raw}) from None
 
 
 def _full_date(f: FieldDef, raw: Any) -> str:

@@ -101,6 +101,11 @@ def test_it_names_each_bad_field_with_the_reason():
     assert "at most 10 characters" in errors["note"]
 
 
+def test_a_date_written_right_that_does_not_exist_is_called_so():
+    assert "is not a date that exists" in _errors({"diagnosis_date": "2024-02-31"})["diagnosis_date"]
+    assert "YYYY-MM-DD" in _errors({"diagnosis_date": "31/02/2024"})["diagnosis_date"]
+
+
 def test_required_fields_are_reported_unless_the_record_is_a_draft():
     assert _errors({}) == {"diagnosis_date": "required", "vital": "required"}
     assert _errors({}, partial=True) == {}
