@@ -59,7 +59,9 @@ class RegistrationStory(BrowserTestCase):
         self.assertTrue(surgery.is_visible())
         surgery.select_option("resection_primary")
         row.locator('[data-field="resection_margin"]').select_option("R0")
-        row.locator('[data-field="treatment_start_date"]').fill("2023-05-20")
+        # A treatment's start may be known to the month only: three boxes, day, month and year.
+        for part, value in (("day", "20"), ("month", "5"), ("year", "2023")):
+            row.locator(f'[name$="-treatment_start_date_{part}"]').fill(value)
         with page.expect_navigation():
             page.click("main form button.primary")
 
@@ -109,23 +111,23 @@ class RegistrationStory(BrowserTestCase):
         page.fill('[name="identity-date_of_birth"]', "2011-04-03")
         page.select_option('[name="identity-sex"]', "female")
         page.select_option('[name="identity-country_of_birth"]', "IT")
-        page.fill('[name="diagnosis-diagnosis_date"]', "2023-05-06")
         page.fill('[name="diagnosis-morphology"]', "8370/3")
         page.fill('[name="diagnosis-topography"]', "C74.0")
-        first_contact = page.locator('[name="registration-first_contact_date"]')
-        first_contact.focus()
+        # The date of diagnosis is a full date in one date input (a partial one has three boxes).
+        diagnosed = page.locator('[name="diagnosis-diagnosis_date"]')
+        diagnosed.focus()
         page.keyboard.type("05")  # the month only: the browser would send the date empty
-        self.assertTrue(first_contact.evaluate("input => input.validity.badInput"))
+        self.assertTrue(diagnosed.evaluate("input => input.validity.badInput"))
         page.click("main form button.primary")
-        message = page.locator('[name="registration-first_contact_date"] + [data-incomplete]')
+        message = page.locator('[name="diagnosis-diagnosis_date"] + [data-incomplete]')
         message.wait_for()
         self.assertIn("not complete", message.inner_text())
         self.assertTrue(page.url.endswith("/cases/new/"), page.url)
         self.assertEqual(TumourCase.objects.count(), 0)
 
-        first_contact.fill("2023-05-10")
+        diagnosed.fill("2023-05-06")
         with page.expect_navigation():
             page.click("main form button.primary")
-        registration = FormRecord.objects.get(form__code="registration")
-        self.assertEqual(registration.values["first_contact_date"], "2023-05-10")
+        diagnosis = FormRecord.objects.get(form__code="diagnosis")
+        self.assertEqual(diagnosis.values["diagnosis_date"], "2023-05-06")
         self.assertEqual(self.errors, [])

@@ -319,8 +319,8 @@ class RoleMatrixTests(RegistryTestCase):
             client = self.web(role)
             with self.subTest(role=role, page="case list"):
                 response = client.get("/cases/")
-                self.assertEqual({case.pk for case in response.context["page"]}, seen)
-                self.assertEqual(response.context["page"].paginator.count, len(seen))
+                self.assertEqual({case.pk for case in response.context["rows"]}, seen)
+                self.assertEqual(response.context["table"].paginator.count, len(seen))
                 self.assert_no_trace(response.content.decode(), hidden)
             with self.subTest(role=role, page="re-consent"):
                 response = client.get("/cases/reconsent/")

@@ -21,7 +21,7 @@ class ResearcherStory(BrowserTestCase):
         page = self.page
         self.log_in(page, self.researcher)
         with page.expect_navigation():
-            page.get_by_role("link", name="Data requests").click()
+            page.get_by_role("link", name="Data requests", exact=True).click()
         with page.expect_navigation():
             page.get_by_role("link", name="New data request").click()
 
