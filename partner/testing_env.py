@@ -37,3 +37,16 @@ def pytest_configure(config: pytest.Config) -> None:
             name = str(_keys / f"test-{alias}.sqlite3")
             database.setdefault("TEST", {})["NAME"] = name
             connections[alias].settings_dict.setdefault("TEST", {})["NAME"] = name
+
+
+@pytest.fixture(autouse=True)
+def _default_language() -> None:
+    """Each test starts in the registry's default language.
+
+    A request through the test client leaves the language its middleware chose active in the thread
+    (a real server's next request chooses again); a test that then calls a service directly would read
+    its messages in whatever language the test before it asked for.
+    """
+    from django.utils import translation
+
+    translation.deactivate()
