@@ -27,7 +27,9 @@ def pdf() -> bytes:
     return b"%PDF-1.4\n1 0 obj << /Type /Catalog >> endobj\ntrailer << /Root 1 0 R >>\n%%EOF\n"
 
 
-class ConsultStory(RegistryTestCase):
+class TemporaryMedia:
+    """Uploads and letters of the test class go to a folder of its own, removed after the class."""
+
     media: Any
 
     @classmethod
@@ -43,6 +45,8 @@ class ConsultStory(RegistryTestCase):
         cls.media_settings.disable()
         cls.media.cleanup()
 
+
+class ConsultStory(TemporaryMedia, RegistryTestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         super().setUpTestData()

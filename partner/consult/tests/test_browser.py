@@ -2,9 +2,7 @@
 the letter and the follow-up: a clinician asks, a coordinator assigns, the panel answers."""
 
 import os
-import tempfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from django.conf import settings
@@ -17,7 +15,7 @@ from partner.cases.models import AccessLog
 from partner.consult.models import Adherence, Consultation, ConsultationStatus, PanelMember
 from partner.testing import CHROMIUM, BrowserTestCase
 
-from .story import QUESTION, pdf, png
+from .story import QUESTION, TemporaryMedia, pdf, png
 
 pytestmark = pytest.mark.browser
 
@@ -29,22 +27,7 @@ AXE = Path(settings.BASE_DIR) / "node_modules" / "axe-core" / "axe.min.js"
     reason="chromium is not installed (make test installs it)",
 )
 @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
-class ConsultationStory(BrowserTestCase):
-    media: Any
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.media = tempfile.TemporaryDirectory()
-        cls.media_settings = override_settings(MEDIA_ROOT=cls.media.name)
-        cls.media_settings.enable()
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        super().tearDownClass()
-        cls.media_settings.disable()
-        cls.media.cleanup()
-
+class ConsultationStory(TemporaryMedia, BrowserTestCase):
     def setUp(self) -> None:
         super().setUp()
         germany = Country.objects.create(code="DE", name="Germany")

@@ -2,7 +2,6 @@
 expert; the added expert is told to vote, votes, and downloads the letter they voted on."""
 
 import os
-import tempfile
 from pathlib import Path
 from typing import Any
 
@@ -17,6 +16,8 @@ from partner.consult import services
 from partner.consult.models import ConsultationStatus, PanelMember
 from partner.testing import CHROMIUM, BrowserTestCase
 
+from .story import TemporaryMedia
+
 pytestmark = pytest.mark.browser
 
 
@@ -25,22 +26,7 @@ pytestmark = pytest.mark.browser
     reason="chromium is not installed (make test installs it)",
 )
 @override_settings(OTP_TOTP_THROTTLE_FACTOR=0)
-class AnExpertVotesAndDownloadsTheLetter(BrowserTestCase):
-    media: Any
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.media = tempfile.TemporaryDirectory()
-        cls.media_settings = override_settings(MEDIA_ROOT=cls.media.name)
-        cls.media_settings.enable()
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        super().tearDownClass()
-        cls.media_settings.disable()
-        cls.media.cleanup()
-
+class AnExpertVotesAndDownloadsTheLetter(TemporaryMedia, BrowserTestCase):
     def setUp(self) -> None:
         super().setUp()
         germany = Country.objects.create(code="DE", name="Germany")

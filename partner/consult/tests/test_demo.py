@@ -4,11 +4,10 @@ from __future__ import annotations
 
 import datetime as dt
 import io
-import tempfile
 from typing import Any
 
 from django.core.management import call_command
-from django.test import TestCase, override_settings
+from django.test import TestCase
 from django.utils import timezone
 
 from partner.accounts.models import Membership, Role
@@ -25,6 +24,8 @@ from partner.consult.models import (
     PanelMember,
 )
 from partner.dictionary.loader import load_bundled
+
+from .story import TemporaryMedia
 
 
 def signature() -> list[tuple[Any, ...]]:
@@ -43,22 +44,7 @@ def signature() -> list[tuple[Any, ...]]:
     return rows
 
 
-class DemoConsultationTests(TestCase):
-    media: Any
-
-    @classmethod
-    def setUpClass(cls) -> None:
-        cls.media = tempfile.TemporaryDirectory()
-        cls.media_settings = override_settings(MEDIA_ROOT=cls.media.name)
-        cls.media_settings.enable()
-        super().setUpClass()
-
-    @classmethod
-    def tearDownClass(cls) -> None:
-        super().tearDownClass()
-        cls.media_settings.disable()
-        cls.media.cleanup()
-
+class DemoConsultationTests(TemporaryMedia, TestCase):
     @classmethod
     def setUpTestData(cls) -> None:
         load_bundled()
