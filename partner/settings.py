@@ -206,6 +206,8 @@ LANGUAGES = [
     ("pl", "Polski"),
 ]
 LOCALE_PATHS = [BASE_DIR / "partner" / "locale"]
+#: English is read in Europe: day-month-year and a 24-hour clock (partner/formats/en).
+FORMAT_MODULE_PATH = ["partner.formats"]
 TIME_ZONE = "Europe/Brussels"
 USE_I18N = True
 USE_TZ = True

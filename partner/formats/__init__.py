@@ -1,0 +1,1 @@
+"""Formats that replace Django's for a language: English here is read in Europe (en-GB)."""
