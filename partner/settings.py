@@ -79,6 +79,7 @@ INSTALLED_APPS = [
     "django_htmx",
     "django_filters",  # lists: filters in the query string; django_tables2: sortable, paginated tables
     "django_tables2",
+    "django_countries",  # its catalogues: country names in each language (CLDR)
     "axes",
     "django_otp",
     "django_otp.plugins.otp_totp",

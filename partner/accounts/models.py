@@ -4,10 +4,16 @@ from __future__ import annotations
 
 from django.conf import settings
 from django.db import models
+from django.utils import translation
 from django.utils.translation import gettext_lazy as _
+
+from .countries import country_name, languages_of
 
 
 class Country(models.Model):
+    """A country; `name` is its English name, kept for files and searches, and never shown: a page
+    shows `local_name`, the name in the page's language."""
+
     code = models.CharField(_("ISO 3166 code"), max_length=2, unique=True)
     name = models.CharField(_("name"), max_length=80)
 
@@ -17,7 +23,12 @@ class Country(models.Model):
         verbose_name_plural = _("countries")
 
     def __str__(self) -> str:
-        return self.name
+        return self.local_name
+
+    @property
+    def local_name(self) -> str:
+        """The name in the active language: "Italia" on an Italian page, "Włochy" on a Polish one."""
+        return country_name(self.code, self.name)
 
 
 class NationalGroup(models.Model):
@@ -39,6 +50,12 @@ class NationalGroup(models.Model):
 class Centre(models.Model):
     code = models.CharField(_("code"), max_length=20, unique=True)
     name = models.CharField(_("name"), max_length=200)
+    local_name = models.CharField(
+        _("name in the local language"),
+        max_length=200,
+        blank=True,
+        help_text=_("Shown instead of the English name on pages in a language of the centre's country."),
+    )
     city = models.CharField(_("city"), max_length=100)
     country = models.ForeignKey(Country, on_delete=models.PROTECT, related_name="centres")
 
@@ -47,7 +64,16 @@ class Centre(models.Model):
         verbose_name = _("centre")
 
     def __str__(self) -> str:
-        return f"{self.name}, {self.city}"
+        return f"{self.display_name}, {self.city}"
+
+    @property
+    def display_name(self) -> str:
+        """The local name where the page is in a language of the centre's country, else the English name."""
+        language = (translation.get_language() or "").split("-")[0]
+        # The local name first: the country is read only for a centre that has one.
+        if self.local_name and language != "en" and language in languages_of(self.country.code):
+            return self.local_name
+        return self.name
 
 
 class Role(models.TextChoices):

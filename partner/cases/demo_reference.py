@@ -72,6 +72,26 @@ COUNTRIES = [
     ),
 ]
 
+#: Each centre's name in its country's language, shown on pages in that language.
+LOCAL_NAMES = {
+    "IT-PD": "Oncoematologia Pediatrica",
+    "IT-MI": "Struttura di Oncologia Pediatrica",
+    "IT-RM": "Oncologia Pediatrica",
+    "IT-TO": "Oncoematologia Pediatrica",
+    "IT-NA": "Oncologia Pediatrica",
+    "FR-PA": "Oncologie pédiatrique",
+    "FR-LY": "Oncologie pédiatrique",
+    "FR-MA": "Hématologie et oncologie pédiatrique",
+    "FR-LI": "Oncologie pédiatrique",
+    "DE-HA": "Pädiatrische Hämatologie und Onkologie",
+    "DE-MU": "Kinderonkologie",
+    "DE-BE": "Kinderonkologie",
+    "DE-ES": "Pädiatrische Hämatologie und Onkologie",
+    "PL-WA": "Onkologia Dziecięca",
+    "PL-KR": "Onkologia i Hematologia Dziecięca",
+    "PL-GD": "Hematologia i Onkologia Dziecięca",
+}
+
 #: (username, role, centre code or country code or None)
 DEMO_USERS = [
     ("dm.padova", Role.DATA_MANAGER, "IT-PD"),
@@ -102,9 +122,13 @@ def build_reference(password: str = DEMO_PASSWORD) -> dict[str, Centre]:
         countries[code] = country
         NationalGroup.objects.get_or_create(country=country, defaults={"acronym": acronym, "name": group})
         for centre_code, centre_name, city in sites:
+            local = LOCAL_NAMES.get(centre_code, "")
             centres[centre_code], _ = Centre.objects.get_or_create(
-                code=centre_code, defaults={"name": centre_name, "city": city, "country": country}
+                code=centre_code, defaults={"name": centre_name, "local_name": local, "city": city, "country": country}
             )
+            if local and not centres[centre_code].local_name:  # a demo registry built before local names
+                Centre.objects.filter(pk=centres[centre_code].pk).update(local_name=local)
+                centres[centre_code].local_name = local
     User = get_user_model()
     for username, role, scope in DEMO_USERS:
         user, created = User.objects.get_or_create(username=username, defaults={"email": f"{username}@example.org"})
