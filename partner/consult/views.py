@@ -103,7 +103,7 @@ def _facts(summary: dict[str, Any]) -> dict[str, Any]:
     return {
         "age": summary.get("age_at_diagnosis"),
         "year": summary.get("diagnosis_year"),
-        "country": country.name if country else summary.get("country"),
+        "country": country.local_name if country else summary.get("country"),
     }
 
 

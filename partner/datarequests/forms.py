@@ -7,6 +7,7 @@ from typing import Any
 from django import forms
 from django.utils.translation import gettext_lazy as _
 
+from partner.accounts.countries import name_key
 from partner.accounts.models import Country
 from partner.analysis import AGE_GROUPS
 from partner.dictionary.loader import Dictionary
@@ -64,7 +65,9 @@ class RequestForm(forms.Form):
     def __init__(self, *args: Any, dictionary: Dictionary, language: str, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.fields["entities"].choices = [(e.code, e.names.get(language)) for e in dictionary.entities]  # type: ignore[attr-defined]
-        self.fields["countries"].choices = list(Country.objects.values_list("code", "name"))  # type: ignore[attr-defined]
+        self.fields["countries"].choices = sorted(  # type: ignore[attr-defined]
+            ((c.code, c.local_name) for c in Country.objects.all()), key=lambda choice: name_key(choice[1])
+        )
         self.fields["sexes"].choices = sex_choices(dictionary, language)  # type: ignore[attr-defined]
 
     def cohort(self) -> dict[str, Any]:

@@ -10,6 +10,7 @@ from collections.abc import Iterable, Mapping
 from typing import Any
 
 from django.core.exceptions import ValidationError
+from django.utils import formats
 from django.utils.translation import gettext as _
 
 from partner.accounts.models import Country
@@ -187,13 +188,21 @@ def variable_groups(dictionary: Dictionary, language: str = "en", chosen: Iterab
     return groups
 
 
+def _shown_date(value: Any) -> str:
+    """An ISO date of the cohort as the page's language writes it (07/12/2026, 07.12.2026)."""
+    try:
+        return formats.date_format(dt.date.fromisoformat(str(value)), "SHORT_DATE_FORMAT") if value else ""
+    except ValueError:
+        return str(value)
+
+
 def describe_cohort(cohort: Mapping[str, Any], dictionary: Dictionary, language: str = "en") -> list[tuple[str, str]]:
     """The cohort's filters in words, for the pages and the command."""
     entities = dictionary.entity_by_code
-    countries = dict(Country.objects.values_list("code", "name"))
+    countries = {c.code: c.local_name for c in Country.objects.all()}
     sexes = dict(sex_choices(dictionary, language))
     everything = _("all")
-    start, end = cohort.get("period_start"), cohort.get("period_end")
+    start, end = (_shown_date(cohort.get(key)) for key in ("period_start", "period_end"))
     if start and end:
         period = _("%(start)s to %(end)s") % {"start": start, "end": end}
     elif start:

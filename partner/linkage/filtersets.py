@@ -54,7 +54,7 @@ class PairFilterSet(django_filters.FilterSet):
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.filters["entity"].extra["choices"] = entity_choices()
-        self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.name}"  # type: ignore[attr-defined]
+        self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.local_name}"  # type: ignore[attr-defined]
 
     def _status(self, queryset: Any, name: str, value: str) -> Any:
         return queryset.filter(decision="" if value == PENDING else value)

@@ -54,7 +54,7 @@ class PlacesFilterSet(SearchFilterSet):
         self.filters["country"].queryset = Country.objects.filter(centres__in=centres).distinct().order_by("code")
         self.narrow()  # before the form is built from the filters
         self.form.fields["centre"].label_from_instance = lambda c: f"{c.code} · {c.city}"  # type: ignore[attr-defined]
-        self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.name}"  # type: ignore[attr-defined]
+        self.form.fields["country"].label_from_instance = lambda c: f"{c.code} · {c.local_name}"  # type: ignore[attr-defined]
 
     def narrow(self) -> None:
         """Choices that depend on the rows in scope or the dictionary, set by a subclass."""

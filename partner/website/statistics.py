@@ -9,12 +9,14 @@ withdrawn, a case is not counted; drafts are not counted either, since nobody ha
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import Any
 
 from django.db.models.functions import ExtractYear
 from django.utils.translation import gettext as _
 from matplotlib.figure import Figure
 from matplotlib.ticker import MaxNLocator
 
+from partner.accounts.countries import country_name, name_key
 from partner.lib.figures import PALETTE, styled, svg
 from partner.release import Release
 
@@ -58,6 +60,15 @@ def _figure(title: str, labels: list[str], shown: list[int | None], *, horizonta
     return svg(fig, title, key)
 
 
+def _label(key: str, value: Any, names: dict[str, Any], language: str) -> Any:
+    """A row's label in the page's language: the tumour's name, the country's (counted by code), the year."""
+    if key == "entity":
+        return str(names.get(value, value))
+    if key == "country":
+        return country_name(value, value, language)
+    return value
+
+
 def breakdowns(language: str = "en", release: Release | None = None) -> list[CountTable]:
     from partner.dictionary.loader import NoDictionary, get_dictionary
 
@@ -69,15 +80,14 @@ def breakdowns(language: str = "en", release: Release | None = None) -> list[Cou
     tables = []
     specs = [
         ("entity", _("Cases by tumour"), "entity__code", True),
-        ("country", _("Cases by country"), "centre__country__name", True),
+        ("country", _("Cases by country"), "centre__country__code", True),
         ("year", _("Cases by year of diagnosis"), "year", False),
     ]
     for key, title, column, horizontal in specs:
         counted, total = release.count_table(column, year=ExtractYear("diagnosis_date"))
-        data = [
-            (str(names.get(label, label)) if key == "entity" else label, n) for label, n in counted if label is not None
-        ]
-        data.sort(key=lambda r: r[0])  # by name or year, never by the count, which may be hidden
+        data = [(_label(key, label, names, language), n) for label, n in counted if label is not None]
+        # by name in the page's language or by year, never by the count, which may be hidden
+        data.sort(key=lambda r: r[0] if key == "year" else name_key(str(r[0])))
         labels = [str(label) for label, _n in data]
         shown = [n for _label, n in data]
         table = CountTable(key, title, list(zip(labels, shown, strict=True)), total, "")

@@ -5,6 +5,7 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.shortcuts import render
 
+from partner.accounts.countries import country_name, name_key
 from partner.accounts.models import Centre, Country
 from partner.dictionary.loader import NoDictionary, get_dictionary
 from partner.lib.language import request_language
@@ -17,7 +18,7 @@ HIDDEN = "…"
 def _rows(counts: list[tuple[Any, int | None]]) -> list[tuple[Any, int | None]]:
     """Released counts, the largest first and the hidden last, by label within each (never by a
     hidden count)."""
-    return sorted(counts, key=lambda row: (row[1] is None, -(row[1] or 0), str(row[0])))
+    return sorted(counts, key=lambda row: (row[1] is None, -(row[1] or 0), name_key(str(row[0]))))
 
 
 def home(request: HttpRequest) -> HttpResponse:
@@ -42,10 +43,12 @@ def home(request: HttpRequest) -> HttpResponse:
         }
         for code, n in by_entity
     ]
+    # Counted by code and named in the page's language: "Italia", "Włochy", never "Italy" on those pages.
     by_country = [
         {"name": name, "n": HIDDEN if n is None else n}
-        for name, n in _rows(release.count_cases("centre__country__name"))
-        if name is not None
+        for name, n in _rows(
+            [(country_name(code, code), n) for code, n in release.count_cases("centre__country__code") if code]
+        )
     ]
     context = {
         "dictionary": dictionary,
