@@ -47,14 +47,15 @@ if _secret_key is None or _pseudonym_key is None or _linkage_key is None:
         if value is None
     ]
     if not DEBUG:
+        # Development keys are never a fallback here: a production process that lost its
+        # configuration must stop, not pseudonymise under a key nobody else holds.
         raise ImproperlyConfigured(
-            f"{' and '.join(missing)} not set: outside debug mode the registry needs its secrets, "
-            "each in a file of at least 32 characters named by that environment variable "
-            "(e.g. SECRET_KEY_FILE=/etc/partner/secret_key). `make run` sets DEBUG=true and "
-            "creates development keys under var/."
+            f"{' and '.join(missing)} not set: outside debug mode each must name a file holding a "
+            "secret of at least 32 characters (see README.md, Configuration); for the demo registry "
+            "of `make run`, type `export DEBUG=true` first"
         )
     logging.getLogger("partner").warning(
-        "DEBUG: development keys under var/dev-secrets/ stand in for %s", ", ".join(missing)
+        "DEBUG: development keys under %s stand in for %s", VAR_DIR / "dev-secrets", ", ".join(missing)
     )
 
 SECRET_KEY = _secret_key or _development_secret("secret_key")
