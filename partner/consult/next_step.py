@@ -110,9 +110,12 @@ def next_step(consultation: Consultation, user: Any) -> Step | None:
             return Step(
                 Action.ASSIGN,
                 _("Assign the panel's experts"),
-                _(
+                ngettext(
+                    "No expert is assigned yet: choose at least %(n)s member of the panel, "
+                    "from at least %(c)s countries.",
                     "No expert is assigned yet: choose at least %(n)s members of the panel, "
-                    "from at least %(c)s countries."
+                    "from at least %(c)s countries.",
+                    services.MIN_EXPERTS,
                 )
                 % {"n": services.MIN_EXPERTS, "c": services.MIN_COUNTRIES},
                 "panel",
@@ -155,7 +158,8 @@ def next_step(consultation: Consultation, user: Any) -> Step | None:
         return Step(
             Action.VOTE,
             _("Vote on version %(v)s of the recommendation") % {"v": recommendation.version},
-            _("%(n)s of %(total)s experts have voted.") % {"n": voted, "total": voted + t.pending},
+            ngettext("%(n)s of %(total)s experts has voted.", "%(n)s of %(total)s experts have voted.", voted)
+            % {"n": voted, "total": voted + t.pending},
             "vote",
         )
     if not t.blocked:
@@ -221,7 +225,10 @@ def status_line(consultation: Consultation) -> str:
             ]
         )
     voted = t.agree + t.dissent
-    return _(
+    return ngettext(
+        "Version %(v)s of the recommendation: %(n)s of %(total)s experts has voted. The letter is sent once "
+        "every expert has voted and at least %(needed)s agree.",
         "Version %(v)s of the recommendation: %(n)s of %(total)s experts have voted. The letter is sent once "
-        "every expert has voted and at least %(needed)s agree."
+        "every expert has voted and at least %(needed)s agree.",
+        voted,
     ) % {"v": recommendation.version, "n": voted, "total": voted + t.pending, "needed": services.MIN_EXPERTS}

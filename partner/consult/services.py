@@ -19,6 +19,7 @@ from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from partner.accounts.models import CENTRE_ROLES, Role
 from partner.cases.models import AccessLog, TumourCase
@@ -218,7 +219,11 @@ def assign(consultation: Consultation, by: Any, experts: Iterable[Any]) -> list[
     countries = set(existing) | {members[e.pk].country_id for e in chosen}
     if len(existing) + len(chosen) < MIN_EXPERTS or len(countries) < MIN_COUNTRIES:
         raise ValidationError(
-            _("A panel needs at least %(experts)s experts from at least %(countries)s countries.")
+            ngettext(
+                "A panel needs at least %(experts)s expert from at least %(countries)s countries.",
+                "A panel needs at least %(experts)s experts from at least %(countries)s countries.",
+                MIN_EXPERTS,
+            )
             % {"experts": MIN_EXPERTS, "countries": MIN_COUNTRIES}
         )
     with transaction.atomic():

@@ -9,6 +9,7 @@ import datetime as dt
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from partner.cases.models import TumourCase
 from partner.cases.services import current_forms
@@ -105,12 +106,16 @@ def _display(f: Any, value: Any, language: str) -> str:
     if isinstance(value, dict) and "days" in value:
         days = value["days"]
         if value.get("approximate"):
-            return _("about %(n)s days from diagnosis (the month or year is known)") % {"n": days}
+            return ngettext(
+                "about %(n)s day from diagnosis (the month or year is known)",
+                "about %(n)s days from diagnosis (the month or year is known)",
+                abs(days),
+            ) % {"n": days}
         if days == 0:
             return _("at diagnosis")
         if days > 0:
             return _("day %(n)s after diagnosis") % {"n": days}
-        return _("%(n)s days before diagnosis") % {"n": -days}
+        return ngettext("%(n)s day before diagnosis", "%(n)s days before diagnosis", -days) % {"n": -days}
     labels = {c.code: c.labels.get(language) for c in f.choices}
     if isinstance(value, list):
         return ", ".join(labels.get(v, str(v)) for v in value)

@@ -130,7 +130,10 @@ def _text(f: FieldDef, raw: Any) -> str:
             % {"value": raw, "code": ord(bad)}
         )
     if f.max_length and len(text) > f.max_length:
-        raise ValueError(_("at most %(max)s characters (got %(n)s)") % {"max": f.max_length, "n": len(text)})
+        raise ValueError(
+            ngettext("at most %(max)s character (got %(n)s)", "at most %(max)s characters (got %(n)s)", f.max_length)
+            % {"max": f.max_length, "n": len(text)}
+        )
     return text
 
 

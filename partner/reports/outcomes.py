@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 from lifelines.exceptions import ConvergenceWarning
 from matplotlib.figure import FigureBase
 from matplotlib.ticker import PercentFormatter
@@ -183,7 +184,11 @@ def group_section(
         "n": threshold
     }
     if released.missing:
-        table_note += " " + _("%(n)s children with no known %(group)s are left out.") % {
+        table_note += " " + ngettext(
+            "%(n)s child with no known %(group)s is left out.",
+            "%(n)s children with no known %(group)s are left out.",
+            released.missing if released.missing is not None else threshold,
+        ) % {
             "n": shown_text(released.missing, threshold),
             "group": group_word,
         }

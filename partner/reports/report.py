@@ -13,6 +13,7 @@ from typing import Any
 
 import pandas as pd
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from partner.analysis import Cohort, age_at_diagnosis, age_group, describe, main_stage, one_per_child, survival_table
 from partner.cases.frames import CaseFrames
@@ -176,9 +177,14 @@ def build_report(
     survival = overall_section(table, name, release)
     excluded = set(children["case_id"]) - set(table["case_id"])
     if excluded:
+        left_out = release.count(excluded)
         survival.notes.append(
-            _("%(n)s children left out for missing or inconsistent dates.")
-            % {"n": shown_text(release.count(excluded), release.threshold)}
+            ngettext(  # a hidden count ("<5") reads as several
+                "%(n)s child left out for missing or inconsistent dates.",
+                "%(n)s children left out for missing or inconsistent dates.",
+                left_out if left_out is not None else release.threshold,
+            )
+            % {"n": shown_text(left_out, release.threshold)}
         )
     report.sections.append(survival)
     if len(table) >= release.threshold:

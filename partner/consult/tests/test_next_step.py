@@ -79,7 +79,7 @@ class TheWorkflowStepsTests(NextStepStory):
         self.assertEqual(self.steps(consultation), {"expert_fr": Action.VOTE, "expert_de": Action.VOTE})
         page = self.page(self.expert_fr, consultation)
         self.assertIn("Vote on version 1 of the recommendation", page)
-        self.assertIn("1 of 3 experts have voted.", page)
+        self.assertIn("1 of 3 experts has voted.", page)
         self.assertNotIn("Your next step", self.page(self.expert, consultation))
 
     def test_two_agree_and_one_dissents_asks_the_drafter_to_revise_and_the_coordinators_to_add_an_expert(self) -> None:

@@ -12,6 +12,7 @@ from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.management.base import BaseCommand, CommandError
 from django.utils import timezone
 from django.utils.translation import gettext as _
+from django.utils.translation import ngettext
 
 from partner.datarequests import selection, services
 from partner.datarequests.models import DataRequest, RequestStatus
@@ -68,7 +69,11 @@ class Command(BaseCommand):
             else:
                 extract = services.write_extract(item, options["out"])
                 self.stdout.write(
-                    _("Request #%(id)s: %(n)s cases written to %(path)s (%(files)s).")
+                    ngettext(
+                        "Request #%(id)s: %(n)s case written to %(path)s (%(files)s).",
+                        "Request #%(id)s: %(n)s cases written to %(path)s (%(files)s).",
+                        len(extract.case_ids),
+                    )
                     % {
                         "id": item.pk,
                         "n": len(extract.case_ids),
