@@ -1,1 +1,2 @@
-"""Formats that replace Django's for a language: English here is read in Europe (en-GB)."""
+"""Formats that replace Django's for a language: English as read in Europe (en-GB), Polish short dates
+with dots."""

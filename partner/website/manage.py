@@ -25,6 +25,9 @@ from partner.lib.language import request_language
 
 from .models import Guideline, GuidelineFile, NationalGroup, NewsItem
 
+#: What `<input type="date">` reads and shows in every language (Italian's first format would be 07/12/2026).
+ISO_DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+
 
 def _coordinator(request: HttpRequest) -> None:
     if not is_coordinator(request.user):
@@ -35,7 +38,7 @@ class GuidelineForm(forms.ModelForm):
     class Meta:
         model = Guideline
         fields = ["entity", "title", "language", "version", "status", "date", "summary"]
-        widgets = {"date": forms.DateInput(attrs={"type": "date"}), "summary": forms.Textarea(attrs={"rows": 4})}
+        widgets = {"date": ISO_DATE_INPUT, "summary": forms.Textarea(attrs={"rows": 4})}
 
     def __init__(self, *args: Any, language: str = "en", **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
@@ -58,7 +61,7 @@ class NewsItemForm(forms.ModelForm):
     class Meta:
         model = NewsItem
         fields = ["title", "language", "published", "visible", "body"]
-        widgets = {"published": forms.DateInput(attrs={"type": "date"}), "body": forms.Textarea(attrs={"rows": 10})}
+        widgets = {"published": ISO_DATE_INPUT, "body": forms.Textarea(attrs={"rows": 10})}
 
 
 FORMS: dict[str, tuple[type[forms.ModelForm], str, Any]] = {
