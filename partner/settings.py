@@ -82,6 +82,8 @@ INSTALLED_APPS = [
     "django_tables2",
     "django_countries",  # its catalogues: country names in each language (CLDR)
     "axes",
+    "django_tasks",
+    "django_tasks_db",
     "django_otp",
     "django_otp.plugins.otp_totp",
     "partner.accounts",
@@ -96,6 +98,7 @@ INSTALLED_APPS = [
     "partner.consult",
     "partner.work",
     "partner.ops",
+    "partner.jobs",
 ]
 
 MIDDLEWARE = [
@@ -300,6 +303,18 @@ LOGGING = {
 #: attachment sent to the API as base64. Keep nginx's client_max_body_size (deploy/nginx.conf) at least
 #: as large.
 DATA_UPLOAD_MAX_MEMORY_SIZE = envint("PARTNER_MAX_REQUEST_MB", "30") * 1024 * 1024
+
+#: Long work (imports, PDFs, registry-wide checks, linkage runs, extracts) runs as a task, off the web
+#: request (partner.jobs). The default queue is a table of the registry's own database, served by
+#: `partner db_worker` (started by `make run` and deploy/partner-worker.service): no other server. A
+#: larger deployment names another backend of Django's tasks framework here (README, "Long work").
+TASKS = {
+    "default": {
+        "BACKEND": os.environ.get("PARTNER_TASK_BACKEND", "django_tasks_db.DatabaseBackend"),
+    }
+}
+#: A running job whose worker has not been heard of for this long is taken as stopped: it may be run again.
+PARTNER_JOB_STALLED_SECONDS = envint("PARTNER_JOB_STALLED_SECONDS", "60")
 
 #: Ages at diagnosis (in whole years, inclusive) that the registry takes as paediatric.
 PARTNER_MAX_AGE_YEARS = envint("PARTNER_MAX_AGE_YEARS", "17")

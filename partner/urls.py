@@ -16,6 +16,7 @@ urlpatterns = [
     path("consult/", include("partner.consult.urls")),
     path("requests/", include("partner.datarequests.urls")),
     path("work/", include("partner.work.urls")),
+    path("jobs/", include("partner.jobs.urls")),
     path("accounts/login/", auth_views.LoginView.as_view(), name="login"),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
     path("accounts/second-factor/", account_views.verify, name="verify"),

@@ -6,3 +6,6 @@ class InteropConfig(AppConfig):
     name = "partner.interop"
     verbose_name = _("Import and export")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import jobs  # noqa: F401  (registers the import's kind of job)

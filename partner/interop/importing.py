@@ -67,6 +67,10 @@ class ImportResult:
         for cases imported as submitted (a draft may hold them: it is not submitted yet)."""
         return [p for p in self.problems if p.blocking]
 
+    @property
+    def error_count(self) -> int:
+        return len(self.errors)
+
 
 def import_cases(
     table: Table,

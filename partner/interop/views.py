@@ -1,5 +1,8 @@
 """The web import: check a file (a dry run), read the report, then import the very file that was checked.
 
+The check and the import each run as a job (partner.interop.jobs), in the worker: the request that
+starts one answers at once with the job's page, which shows the rows done and then the report.
+
 The upload is kept in a private file under var/imports/, named by a random token; the options chosen at
 the check are kept in the session under that token, so the import runs with them and nothing posted
 later can change them. A token is good only in the session that uploaded the file.
@@ -24,20 +27,18 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
-from django.http import Http404, HttpRequest, HttpResponse, StreamingHttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.middleware.csrf import get_token
-from django.shortcuts import render
-from django.template.loader import render_to_string
+from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
-from .forms import ImportForm, import_mappings, may_import
-from .importing import ImportResult, iter_import, problems_table
-from .mapping import Mapping, MappingError
-from .report import report_csv
-from .tables import TableError, read_table
+from partner.jobs import services as jobs
+from partner.lib.language import request_language
+
+from .forms import ImportForm, may_import
 
 SESSION_KEY = "interop_imports"
 #: Uploads (checked, never imported) and reports are removed this long after they were last written.
@@ -122,14 +123,6 @@ def _save(upload: Any, folder: Path) -> str:
     return token
 
 
-def _write_report(folder: Path, token: str, result: ImportResult) -> None:
-    path = folder / f"{token}.report.csv"
-    descriptor = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-    with os.fdopen(descriptor, "w", encoding="utf-8", newline="") as out:
-        out.write(report_csv(result))
-    _keep_sweeping(folder)
-
-
 def _options(request: HttpRequest, token: str) -> dict[str, Any]:
     options = request.session.get(SESSION_KEY, {}).get(token)
     if options is None:
@@ -143,88 +136,19 @@ def _remember(request: HttpRequest, token: str, options: dict[str, Any]) -> None
     request.session[SESSION_KEY] = dict(list(kept.items())[-KEEP_TOKENS:])
 
 
-def _steps(request: HttpRequest, path: Path, options: dict[str, Any], *, dry_run: bool) -> Any:
-    """The import of the saved file with the session's options, row by row; TableError or MappingError first."""
-    table = read_table(path, name=options["name"], sheet=options["sheet"] or None, encoding=options["encoding"])
-    mapping = None
-    if options["mapping"] is not None:
-        saved = import_mappings(request.user).filter(pk=options["mapping"]).first()
-        if saved is None:
-            raise MappingError(_("The mapping chosen at the check is no longer available; check the file again."))
-        mapping = Mapping.from_data(saved.definition, str(saved))
-    steps = iter_import(
-        table,
-        mapping=mapping,
-        user=request.user,
-        centre=options["centre"],
-        status=options["status"],
-        dry_run=dry_run,
-    )
-    return len(table.rows), steps
-
-
-def _streamed(
-    request: HttpRequest,
-    token: str,
-    options: dict[str, Any],
-    total: int,
-    steps: Any,
-    finish: Any,
-    abandon: Any = None,
-) -> StreamingHttpResponse:
-    """The page, sent as the rows are done: a progress bar first, the report when the file is through.
-
-    A file of thousands of rows takes minutes; the browser shows how far it got instead of waiting on a
-    blank page. `finish(result)` runs once the import is over (report written, file removed);
-    `abandon()` if the browser goes away first (the transaction is then rolled back by the generator).
-    """
-    get_token(request)  # the report's form needs the CSRF cookie, and headers go before the body
-    page = render_to_string(
-        "interop/streamed.html",
-        {"name": options["name"], "total": total, "dry_run": options.get("phase") == "check"},
-        request=request,
-    )
-    head, _marker, tail = page.partition("<!--STREAM-->")
-    nonce = str(getattr(request, "csp_nonce", ""))  # the policy allows only scripts that carry it
-
-    def chunks() -> Any:
-        yield head
-        step = max(1, total // 100)
-        done = 0
-        try:
-            while True:
-                try:
-                    next(steps)
-                except StopIteration as over:
-                    result: ImportResult = over.value
-                    break
-                done += 1
-                if done % step == 0 or done == total:
-                    yield f'<script nonce="{nonce}">partnerProgress({done})</script>\n'
-        except GeneratorExit:
-            steps.close()  # rolls the import back
-            if abandon is not None:
-                abandon()
-            raise
-        finish(result)
-        context = {
-            "token": token,
-            "options": options,
-            "result": result,
-            "rows": problems_table(result.problems),
-            "can_import": result.dry_run and not result.errors and result.rows > 0,
-        }
-        body = render_to_string("interop/_result_body.html", context, request=request)
-        remove = 'document.getElementById("import-progress-section").remove()'
-        yield f'<script nonce="{nonce}">{remove}</script>\n' + body + tail
-
-    return StreamingHttpResponse(chunks(), content_type="text/html; charset=utf-8")
+def _job(request: HttpRequest, path: Path, token: str, options: dict[str, Any], *, dry_run: bool) -> HttpResponse:
+    """The check or the import, queued for the worker; the browser is sent at once to its page."""
+    name = options["name"]
+    title = _("Check of %(name)s") % {"name": name} if dry_run else _("Import of %(name)s") % {"name": name}
+    back = reverse("interop:import")
+    params = {"path": str(path), "token": token, "options": options, "dry_run": dry_run, "back": back}
+    job = jobs.start("import", user=request.user, title=title, params=params, language=request_language(request))
+    return redirect("jobs:job", pk=job.pk)
 
 
 @login_required
 def start(request: HttpRequest) -> HttpResponseBase:
     _importer(request)
-    error = ""
     if request.method == "POST":
         form = ImportForm(request.POST, request.FILES, user=request.user)
         if form.is_valid():
@@ -240,23 +164,11 @@ def start(request: HttpRequest) -> HttpResponseBase:
                 "encoding": data["encoding"],
                 "sheet": data["sheet"].strip(),
             }
-            try:
-                total, steps = _steps(request, folder / token, {**options}, dry_run=True)
-            except (TableError, MappingError) as exc:
-                (folder / token).unlink(missing_ok=True)
-                error = _("%(problem)s. Nothing was imported.") % {"problem": str(exc).rstrip(".")}
-            else:
-                _remember(request, token, options)
-
-                def finish(result: ImportResult) -> None:
-                    _write_report(folder, token, result)
-                    if result.errors:
-                        (folder / token).unlink(missing_ok=True)  # never importable: only its report is kept
-
-                return _streamed(request, token, {**options, "phase": "check"}, total, steps, finish)
+            _remember(request, token, options)
+            return _job(request, folder / token, token, options, dry_run=True)
     else:
         form = ImportForm(user=request.user)
-    return render(request, "interop/import.html", {"form": form, "error": error})
+    return render(request, "interop/import.html", {"form": form})
 
 
 @login_required
@@ -271,23 +183,8 @@ def commit(request: HttpRequest, token: str) -> HttpResponseBase:
         os.rename(folder / token, claimed)
     except FileNotFoundError:
         raise Http404 from None
-    os.utime(claimed)  # its hour starts again: a browser that leaves during the import may import it again
-    try:
-        total, steps = _steps(request, claimed, options, dry_run=False)
-    except (TableError, MappingError) as exc:
-        claimed.unlink(missing_ok=True)
-        error = _("%(problem)s. Nothing was imported.") % {"problem": str(exc).rstrip(".")}
-        return render(request, "interop/import.html", {"form": ImportForm(user=request.user), "error": error})
-
-    def finish(result: ImportResult) -> None:
-        claimed.unlink(missing_ok=True)
-        _write_report(folder, token, result)
-
-    def abandon() -> None:
-        with contextlib.suppress(FileNotFoundError):  # else past its hour, swept
-            os.replace(claimed, folder / token)  # the browser went away: the same file may be imported again
-
-    return _streamed(request, token, {**options, "phase": "import"}, total, steps, finish, abandon)
+    os.utime(claimed)  # its hour starts again: an import stopped half-way may be run again within it
+    return _job(request, claimed, token, options, dry_run=False)
 
 
 @login_required

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import os
-import re
 import shutil
 import tempfile
 import time
@@ -15,10 +14,8 @@ from unittest import mock
 from django.conf import settings
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import call_command
-from django.core.signals import request_finished
-from django.db import close_old_connections
 from django.http import HttpResponse
-from django.test import Client, RequestFactory, override_settings
+from django.test import Client, override_settings
 from django.test.signals import template_rendered
 from django.test.utils import ContextList
 from django.urls import reverse
@@ -88,10 +85,10 @@ class WebImportTestCase(RegistryTestCase):
         client = client or self.client
         self.sign_in(client, user)
         data = {"file": upload, "mapping": "", "centre": "", "status": "draft", "encoding": "utf-8", "sheet": ""}
-        return read_through(client.post(reverse("interop:import"), {**data, **given}))
+        return client.post(reverse("interop:import"), {**data, **given}, follow=True)
 
     def commit(self, token: str, client: Client | None = None, **posted: str) -> Any:
-        return read_through((client or self.client).post(reverse("interop:commit", args=[token]), posted))
+        return (client or self.client).post(reverse("interop:commit", args=[token]), posted, follow=True)
 
     def kept_files(self) -> list[str]:
         return sorted(p.name for p in (self.var / "imports").iterdir())
@@ -113,33 +110,34 @@ class TheCheckTests(WebImportTestCase):
         page = self.check(self.dm_padova, table(row("TREP-1"), row("TREP-2", given="Anna")))
         self.assertEqual(page.status_code, 200)
         self.assertEqual(TumourCase.objects.count(), before)
-        self.assertEqual((page.context["result"].rows, page.context["result"].created), (2, 2))
+        self.assertEqual((page.context["result"]["rows"], page.context["result"]["created"]), (2, 2))
         self.assertContains(page, "dry run: nothing imported yet")
         self.assertContains(page, "Import these 2 rows")
-        self.assertContains(page, f'action="{reverse("interop:commit", args=[page.context["token"]])}"')
-        token = page.context["token"]
+        self.assertContains(page, f'action="{reverse("interop:commit", args=[page.context["result"]["token"]])}"')
+        token = page.context["result"]["token"]
         self.assertContains(page, reverse("interop:report", args=[token]))
         self.assertIn(token, self.kept_files())
 
     def test_the_saved_file_is_readable_by_the_registry_only(self) -> None:
-        token = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
+        token = self.check(self.dm_padova, table(row("TREP-1"))).context["result"]["token"]
         self.assertEqual((self.var / "imports" / token).stat().st_mode & 0o777, 0o600)
         self.assertEqual((self.var / "imports").stat().st_mode & 0o777, 0o700)
 
     def test_a_bad_row_is_named_by_row_and_column_and_cannot_be_imported(self) -> None:
         page = self.check(self.dm_padova, table(row("TREP-1"), row("TREP-2", diagnosed="2024-13-45")))
         self.assertEqual(TumourCase.objects.count(), 0)
-        self.assertTrue(any(r[:2] == ["3", "diagnosis_date"] for r in page.context["rows"]), page.context["rows"])
+        problems = page.context["result"]["problems"]
+        self.assertTrue(any(r[:2] == ["3", "diagnosis_date"] for r in problems), problems)
         self.assertContains(page, "<code>2024-13-45</code>", html=True)
         self.assertNotContains(page, 'action="/import/', msg_prefix="no import button")
         self.assertContains(page, "Correct the rows above")
-        token = page.context["token"]
+        token = page.context["result"]["token"]
         self.assertEqual(self.kept_files(), [f"{token}.report.csv"])
         self.assertEqual(self.commit(token).status_code, 404)
 
     def test_a_data_manager_in_padova_cannot_import_into_paris(self) -> None:
         page = self.check(self.dm_padova, table(row("TREP-1"), row("FR-1", "FR-PA")))
-        refused = [r for r in page.context["rows"] if r[0] == "3"]
+        refused = [r for r in page.context["result"]["problems"] if r[0] == "3"]
         self.assertEqual([r[1:3] for r in refused], [["centre", "FR-PA"]])
         self.assertIn("no centre with this code that you may import into", refused[0][5])
         self.assertNotContains(page, 'action="/import/')
@@ -160,16 +158,16 @@ class TheCheckTests(WebImportTestCase):
         self.assertEqual(page.status_code, 200)
         self.assertContains(page, "cases.txt, line 2: not utf-8 text (byte 0x80)")
         self.assertContains(page, "Nothing was imported.")
-        self.assertContains(page, 'name="file"')
+        self.assertContains(page, f'href="{reverse("interop:import")}"')  # back to the form
         self.assertEqual(self.kept_files(), [])
 
     def test_latin_1_text_is_refused_as_utf_8_and_read_when_its_encoding_is_given(self) -> None:
         page = self.check(self.dm_padova, table(row("TREP-1", given="Zoé"), name="trep.txt", encoding="latin-1"))
         self.assertContains(page, "trep.txt, line 2: not utf-8 text (byte 0xe9)")
-        self.assertNotIn("result", page.context)
+        self.assertEqual(page.context["job"].state, "failed")
         upload = table(row("TREP-1", given="Zoé"), name="trep.txt", encoding="latin-1")
         page = self.check(self.dm_padova, upload, encoding="latin-1")
-        self.assertEqual((page.context["result"].created, page.context["result"].errors), (1, []))
+        self.assertEqual((page.context["result"]["created"], page.context["result"]["error_count"]), (1, 0))
 
     def test_a_workbook_is_read_from_the_sheet_given(self) -> None:
         from openpyxl import Workbook
@@ -182,7 +180,7 @@ class TheCheckTests(WebImportTestCase):
         data = io.BytesIO()
         book.save(data)
         page = self.check(self.dm_padova, SimpleUploadedFile("trep.xlsx", data.getvalue()), sheet="Cases")
-        self.assertEqual((page.context["result"].created, page.context["result"].errors), (1, []))
+        self.assertEqual((page.context["result"]["created"], page.context["result"]["error_count"]), (1, 0))
         page = self.check(self.dm_padova, SimpleUploadedFile("trep.xlsx", data.getvalue()), sheet="Casi")
         self.assertContains(page, "trep.xlsx: no sheet &#x27;Casi&#x27; (sheets: Notes, Cases)")
 
@@ -195,7 +193,7 @@ class TheCheckTests(WebImportTestCase):
         self.assertFalse((self.var / "imports").exists())
 
     def test_the_report_downloads_as_csv(self) -> None:
-        token = self.check(self.dm_padova, table(row("TREP-1"), row("FR-1", "FR-PA"))).context["token"]
+        token = self.check(self.dm_padova, table(row("TREP-1"), row("FR-1", "FR-PA"))).context["result"]["token"]
         response = self.client.get(reverse("interop:report", args=[token]))
         self.assertEqual(response["Content-Type"], "text/csv; charset=utf-8")
         self.assertEqual(response["Content-Disposition"], 'attachment; filename="trep-report.csv"')
@@ -206,10 +204,10 @@ class TheCheckTests(WebImportTestCase):
 
 class TheImportTests(WebImportTestCase):
     def test_the_import_creates_the_checked_cases_and_removes_the_file(self) -> None:
-        token = self.check(self.dm_padova, table(row("TREP-1"), row("TREP-2", given="Anna"))).context["token"]
+        token = self.check(self.dm_padova, table(row("TREP-1"), row("TREP-2", given="Anna"))).context["result"]["token"]
         page = self.commit(token)
         self.assertEqual(page.status_code, 200)
-        self.assertTrue(page.context["result"].committed)
+        self.assertTrue(page.context["result"]["committed"])
         self.assertContains(page, "Import done")
         self.assertEqual(TumourCase.objects.filter(centre=self.padova).count(), 2)
         self.assertEqual(self.kept_files(), [f"{token}.report.csv"])
@@ -218,13 +216,13 @@ class TheImportTests(WebImportTestCase):
         self.assertEqual(TumourCase.objects.count(), 2)
 
     def test_the_import_runs_with_the_options_of_the_check_not_with_posted_ones(self) -> None:
-        token = self.check(self.dm_padova, table(row("TREP-1", "")), centre="IT-PD").context["token"]
+        token = self.check(self.dm_padova, table(row("TREP-1", "")), centre="IT-PD").context["result"]["token"]
         self.commit(token, status="submitted", centre="IT-MI", encoding="latin-1")
         case = TumourCase.objects.get()
         self.assertEqual((case.centre, case.status, case.external_id), (self.padova, Status.DRAFT, "TREP-1"))
 
     def test_a_token_of_another_session_is_not_found(self) -> None:
-        token = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
+        token = self.check(self.dm_padova, table(row("TREP-1"))).context["result"]["token"]
         other = Client()
         self.sign_in(other, self.dm_padova)
         self.assertEqual(self.commit(token, client=other).status_code, 404)
@@ -241,8 +239,8 @@ class TheImportTests(WebImportTestCase):
         )
         upload = table(row("TREP-9").replace(",female,", ",F,"), header=COLUMNS.replace("external_id", "ID_PAZIENTE"))
         page = self.check(self.nc_italy, upload, mapping=str(saved.pk))
-        self.assertEqual((page.context["result"].created, page.context["result"].errors), (1, []))
-        self.commit(page.context["token"])
+        self.assertEqual((page.context["result"]["created"], page.context["result"]["error_count"]), (1, 0))
+        self.commit(page.context["result"]["token"])
         self.assertEqual(TumourCase.objects.get().external_id, "TREP-9")
         self.sign_in(self.client, self.dm_paris)
         offered = self.client.get(reverse("interop:import")).context["form"].fields["mapping"].queryset
@@ -256,18 +254,18 @@ class TheImportTests(WebImportTestCase):
     def test_a_mapping_removed_between_the_check_and_the_import_stops_the_import(self) -> None:
         trep = NationalGroup.objects.create(country=self.italy, acronym="TREP", name="Tumori Rari in Età Pediatrica")
         saved = ImportMapping.objects.create(group=trep, name="trep-2024", definition={"columns": {}})
-        token = self.check(self.dm_padova, table(row("TREP-1")), mapping=str(saved.pk)).context["token"]
+        token = self.check(self.dm_padova, table(row("TREP-1")), mapping=str(saved.pk)).context["result"]["token"]
         saved.delete()
         page = self.commit(token)
         self.assertContains(page, "The mapping chosen at the check is no longer available")
-        self.assertContains(page, "Check (dry run)")
+        self.assertContains(page, f'href="{reverse("interop:import")}"')  # back to the form, to check again
         self.assertEqual(TumourCase.objects.count(), 0)
         self.assertNotIn(token, self.kept_files())
 
     def test_a_check_never_imported_is_removed_a_day_later(self) -> None:
-        token = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
+        token = self.check(self.dm_padova, table(row("TREP-1"))).context["result"]["token"]
         age(self.var / "imports", seconds=2 * 24 * 3600)
-        later = self.check(self.dm_padova, table(row("TREP-2"))).context["token"]
+        later = self.check(self.dm_padova, table(row("TREP-2"))).context["result"]["token"]
         self.assertEqual(self.kept_files(), sorted([later, f"{later}.report.csv"]))
         self.assertEqual(self.commit(token).status_code, 404)
 
@@ -284,8 +282,8 @@ class SweepTests(WebImportTestCase):
 
     def setUp(self) -> None:
         super().setUp()
-        self.older = self.check(self.dm_padova, table(row("TREP-1"))).context["token"]
-        self.younger = self.check(self.dm_padova, table(row("TREP-2"))).context["token"]
+        self.older = self.check(self.dm_padova, table(row("TREP-1"))).context["result"]["token"]
+        self.younger = self.check(self.dm_padova, table(row("TREP-2"))).context["result"]["token"]
         self.folder = self.var / "imports"
         age(self.folder, seconds=61 * 60, names=[self.older, f"{self.older}.report.csv"])
         age(self.folder, seconds=59 * 60, names=[self.younger, f"{self.younger}.report.csv"])
@@ -294,7 +292,7 @@ class SweepTests(WebImportTestCase):
         self.assertEqual(views.sweep(), 2)
         self.assertEqual(self.kept_files(), sorted([self.younger, f"{self.younger}.report.csv"]))
         self.assertEqual(self.commit(self.older).status_code, 404)
-        self.assertTrue(self.commit(self.younger).context["result"].committed)
+        self.assertTrue(self.commit(self.younger).context["result"]["committed"])
 
     def test_any_import_page_sweeps(self) -> None:
         self.client.get(reverse("interop:import"))
@@ -313,7 +311,7 @@ class SweepTests(WebImportTestCase):
         self.assertIn("OnCalendar=*:0/10\n", (deploy / "partner-sweep.timer").read_text())
 
     def test_each_file_written_has_the_web_process_sweep_until_nothing_is_left(self) -> None:
-        self.assertEqual(self.keep_sweeping.call_args_list, [mock.call(self.folder)] * 4)  # two uploads, two reports
+        self.assertEqual(self.keep_sweeping.call_args_list, [mock.call(self.folder)] * 2)  # two uploads
         waits: list[float] = []
 
         def wait(seconds: float) -> None:
@@ -353,46 +351,72 @@ class WhoMayImportTests(WebImportTestCase):
 
     def test_a_european_coordinator_may_import_into_any_centre(self) -> None:
         page = self.check(self.european, table(row("TREP-1"), row("FR-1", "FR-PA")))
-        self.assertEqual((page.context["result"].created, page.context["result"].errors), (2, []))
+        self.assertEqual((page.context["result"]["created"], page.context["result"]["error_count"]), (2, 0))
 
 
-class StreamedImportTests(WebImportTestCase):
-    def test_the_page_shows_a_progress_bar_first_and_the_report_when_the_rows_are_done(self) -> None:
+class ImportJobTests(WebImportTestCase):
+    def test_the_request_answers_at_once_and_the_worker_does_the_rows(self) -> None:
+        from django_tasks_db.models import DBTaskResult
+
+        from partner.jobs.context import read_progress
+        from partner.jobs.models import Job
+        from partner.jobs.tasks import run_job
+
         self.sign_in(self.client, self.dm_padova)
         upload = table(*(row(f"TREP-{i}", given=f"Child{i}") for i in range(5)))
         data = {"file": upload, "mapping": "", "centre": "", "status": "draft", "encoding": "utf-8", "sheet": ""}
-        response = self.client.post(reverse("interop:import"), data)
-        self.assertTrue(response.streaming)
-        chunks = [c.decode() for c in response.streaming_content]
-        self.assertIn('<progress id="import-progress" max="5" value="0">', chunks[0])
-        self.assertNotIn("dry run: nothing imported yet", chunks[0])
-        steps = [c for c in chunks if "partnerProgress(" in c and "function" not in c]
-        nonce = re.search(r"'nonce-([^']+)'", response["Content-Security-Policy"]).group(1)
-        expected = [f'<script nonce="{nonce}">partnerProgress({n})</script>' for n in range(1, 6)]
-        self.assertEqual([c.strip() for c in steps], expected)  # each allowed by the page's policy
-        self.assertIn("dry run: nothing imported yet", chunks[-1])
-        self.assertIn("Import these 5 rows", chunks[-1])
+        with override_settings(TASKS={"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}):
+            response = self.client.post(reverse("interop:import"), data)
+            job = Job.objects.get()
+            self.assertRedirects(response, reverse("jobs:job", args=[job.pk]), fetch_redirect_response=False)
+            self.assertEqual(job.state, Job.State.QUEUED)
+            self.assertEqual(DBTaskResult.objects.get().args_kwargs["args"], [str(job.pk)])
+            page = self.client.get(response["Location"])
+            self.assertContains(page, "waiting for the worker")
+            self.assertContains(page, f'hx-get="{reverse("jobs:job", args=[job.pk])}" hx-trigger="every 1s"')
+            run_job.call(str(job.pk))  # as the worker does
+        self.assertEqual({k: read_progress(job)[k] for k in ("done", "total")}, {"done": 5, "total": 5})
+        page = self.client.get(response["Location"], headers={"HX-Request": "true"})
+        self.assertNotContains(page, "hx-trigger")  # over: the page stops asking
+        self.assertContains(page, "dry run: nothing imported yet")
+        self.assertContains(page, "Import these 5 rows")
 
-    def test_a_browser_that_leaves_during_the_import_leaves_nothing_and_may_import_again(self) -> None:
+    def test_an_import_stopped_half_way_leaves_nothing_and_is_run_again_from_its_page(self) -> None:
+        from partner.jobs.context import JobContext
+        from partner.jobs.models import Job
+
         page = self.check(self.dm_padova, table(*(row(f"TREP-{i}", given=f"Child{i}") for i in range(4))))
-        token = page.context["token"]
+        token = page.context["result"]["token"]
         before = TumourCase.objects.count()
-        # The view itself, as the server calls it, so that closing the response is what a server does
-        # when the browser goes away (the test client would close the test's database connection).
-        request = RequestFactory().post(reverse("interop:commit", args=[token]))
-        request.user = self.dm_padova
-        request.session = self.client.session
-        response = views.commit(request, token)
-        stream = iter(response.streaming_content)
-        next(stream)  # the page's head
-        next(stream)  # the first row is in
-        request_finished.disconnect(close_old_connections)
-        try:
-            response.close()  # the browser went away
-        finally:
-            request_finished.connect(close_old_connections)
-        self.assertEqual(TumourCase.objects.count(), before)
-        self.assertIn(token, self.kept_files())
-        done = self.commit(token)
-        self.assertTrue(done.context["result"].committed)
+
+        class Killed(BaseException):
+            """What the worker's process ending looks like from inside: nothing after it runs."""
+
+        def advance(context: JobContext, rows: int = 1) -> None:
+            if context._state["done"] == 2:
+                raise Killed
+            context._state["done"] += rows
+
+        with mock.patch.object(JobContext, "advance", advance), self.assertLogs("django_tasks", "ERROR"):
+            self.commit(token)
+        job = Job.objects.get(title="Import of trep.csv")
+        self.assertEqual((job.state, TumourCase.objects.count()), (Job.State.RUNNING, before))
+        self.assertIn(f"{token}.importing", self.kept_files())
+        page = self.client.get(reverse("jobs:job", args=[job.pk]))
+        self.assertNotContains(page, "Run it again")  # its worker may still be at it
+        with override_settings(PARTNER_JOB_STALLED_SECONDS=-1):
+            page = self.client.get(reverse("jobs:job", args=[job.pk]))
+            self.assertContains(page, "The worker stopped while this work ran")
+            done = self.client.post(reverse("jobs:again", args=[job.pk]), follow=True)
+        self.assertTrue(done.context["result"]["committed"])
         self.assertEqual(TumourCase.objects.count(), before + 4)
+        job.refresh_from_db()
+        self.assertEqual((job.state, job.attempts), (Job.State.DONE, 2))
+
+    def test_only_the_person_who_started_an_import_sees_its_page(self) -> None:
+        page = self.check(self.dm_padova, table(row("TREP-1")))
+        job = page.context["job"]
+        other = Client()
+        self.sign_in(other, self.nc_italy)
+        self.assertEqual(other.get(reverse("jobs:job", args=[job.pk])).status_code, 404)
+        self.assertEqual(other.post(reverse("jobs:again", args=[job.pk])).status_code, 404)
