@@ -29,7 +29,10 @@ run: $(STAMP) pdf-libs
 	DEBUG=true $(BIN)/partner link run
 	DEBUG=true $(BIN)/partner qc run
 	DEBUG=true $(BIN)/partner demo --print-logins
-	DEBUG=true $(BIN)/partner runserver $(HOST):$(PORT)
+	@# The worker of long work (imports, PDFs, registry-wide runs) runs beside the server and stops with it.
+	DEBUG=true $(BIN)/partner db_worker --no-reload --interval 1 & worker=$$!; \
+		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
+		DEBUG=true $(BIN)/partner runserver $(HOST):$(PORT)
 
 chromium:
 	@command -v chromium >/dev/null || (apt-get update -qq && apt-get install -y -qq chromium >/dev/null)

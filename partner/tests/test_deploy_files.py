@@ -28,6 +28,7 @@ from typing import Any
 from urllib.parse import quote
 
 import pytest
+from django.test import override_settings
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY = ROOT / "deploy"
@@ -286,6 +287,7 @@ def test_the_systemd_units_parse_and_fit_the_other_files() -> None:
     assert {"partner.service", "partner-nightly.service", "partner-nightly.timer"} <= names
     assert {"partner-push.service", "partner-push.timer"} <= names
     assert {"partner-sweep.service", "partner-sweep.timer"} <= names
+    assert "partner-worker.service" in names
     active, _names = env_example()
     services = {path.name: unit(path) for path in UNITS if path.suffix == ".service"}
     for name, service in services.items():
@@ -305,6 +307,15 @@ def test_the_systemd_units_parse_and_fit_the_other_files() -> None:
     assert active["PARTNER_VAR_DIR"] in web["ReadWritePaths"].split()
     assert int(web["TimeoutStopSec"]) > settings["graceful_timeout"]
     assert services["partner.service"]["Install"]["WantedBy"] == "multi-user.target"
+
+    # Long work runs in its own process, started with the web and stopped gently enough to finish a job.
+    worker = services["partner-worker.service"]
+    assert exec_lines(DEPLOY / "partner-worker.service") == [
+        [f"{INSTALLED}/.venv/bin/partner", "db_worker", "--no-reload", "--interval", "1"]
+    ]
+    assert "partner.service" in worker["Install"]["WantedBy"].split()
+    assert worker["Service"]["ReadWritePaths"] == web["ReadWritePaths"]
+    assert int(worker["Service"]["TimeoutStopSec"]) >= 300
 
     nightly = services["partner-nightly.service"]["Service"]
     assert nightly["Type"] == "oneshot"
@@ -326,6 +337,9 @@ def test_the_systemd_units_parse_and_fit_the_other_files() -> None:
             assert timer["Install"]["WantedBy"] == "timers.target", path.name
 
 
+DEPLOYED_TASKS = {"default": {"BACKEND": "django_tasks_db.DatabaseBackend"}}
+
+
 def test_the_commands_the_units_run_exist_and_take_those_arguments(tmp_path: Path) -> None:
     from django.core.management import get_commands, load_command_class
     from django.core.management.base import CommandParser
@@ -334,12 +348,13 @@ def test_the_commands_the_units_run_exist_and_take_those_arguments(tmp_path: Pat
     token.write_text("prt_x")
     commands = [c for path in UNITS if path.suffix == ".service" for c in exec_lines(path)]
     commands = [c for c in commands if c[0] == f"{INSTALLED}/.venv/bin/partner"]
-    assert len(commands) == 5
+    assert len(commands) == 6
     for command in commands:
         name, *args = command[1:]
         args = [token.as_posix() if a == "${PARTNER_HUB_TOKEN_FILE}" else a for a in args]
         parser: CommandParser = load_command_class(get_commands()[name], name).create_parser("partner", name)
-        parsed = parser.parse_args(args)  # SystemExit, and the test fails, on an argument it does not take
+        with override_settings(TASKS=DEPLOYED_TASKS):  # the suite's own queue runs jobs in place
+            parsed = parser.parse_args(args)  # SystemExit, and the test fails, on an argument it does not take
         assert parsed is not None
 
 
