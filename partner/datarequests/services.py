@@ -17,7 +17,7 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.db import transaction
-from django.utils import timezone
+from django.utils import formats, timezone
 from django.utils.translation import gettext as _
 
 from partner.accounts.models import Role
@@ -113,7 +113,7 @@ def _status_text(data_request: DataRequest) -> str:
         return _("%(status)s by %(who)s on %(when)s") % {
             "status": data_request.get_status_display(),
             "who": data_request.decided_by.get_username(),
-            "when": timezone.localtime(data_request.decided_at).strftime("%Y-%m-%d %H:%M"),
+            "when": formats.date_format(timezone.localtime(data_request.decided_at), "SHORT_DATETIME_FORMAT"),
         }
     return str(data_request.get_status_display())
 
