@@ -63,3 +63,24 @@ window.addEventListener("beforeunload", (event) => {
     event.returnValue = "";
   }
 });
+
+// The header's menu folds behind its button on narrow screens (partner.css): closed on arrival, opened and
+// closed by the button, closed again by Escape with the focus back on the button. Without this script the
+// button stays hidden and the menu open.
+const header = document.querySelector("[data-menu]");
+const menuToggle = header ? header.querySelector("[data-menu-toggle]") : null;
+if (header && menuToggle instanceof HTMLButtonElement) {
+  const setOpen = (open) => {
+    menuToggle.setAttribute("aria-expanded", String(open));
+    header.classList.toggle("closed", !open);
+  };
+  setOpen(false);
+  menuToggle.hidden = false;
+  menuToggle.addEventListener("click", () => setOpen(menuToggle.getAttribute("aria-expanded") !== "true"));
+  header.addEventListener("keydown", (event) => {
+    if (event.key === "Escape" && menuToggle.getAttribute("aria-expanded") === "true" && menuToggle.offsetParent) {
+      setOpen(false);
+      menuToggle.focus();
+    }
+  });
+}
