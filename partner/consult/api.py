@@ -9,6 +9,7 @@ import datetime as dt
 from collections.abc import Callable
 from typing import Any
 
+from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpRequest, HttpResponse
@@ -31,6 +32,9 @@ from .uploads import MAX_BYTES
 
 router = Router(tags=["consultations"], auth=API_AUTH)
 
+#: The languages a letter is written in: those of the pages.
+LANGUAGE_CODES = "^(" + "|".join(code for code, _name in settings.LANGUAGES) + ")$"
+
 #: Attachments in the request itself; more are added one at a time (POST .../attachments).
 MAX_FILES = 5
 
@@ -49,6 +53,11 @@ class ConsultationIn(Schema):
     question: str = Field(min_length=1, max_length=5000, description="the clinical question; no names, no dates")
     urgency: Urgency = Urgency.ROUTINE
     attachments: list[AttachmentIn] = Field(default_factory=list, max_length=MAX_FILES)
+    language: str | None = Field(
+        None,
+        pattern=LANGUAGE_CODES,
+        description="the language of the panel's letter (en, it, fr, de or pl); by default the one the API answers in",
+    )
 
 
 class AssignIn(Schema):
@@ -292,7 +301,12 @@ def post_consultation(request: HttpRequest, payload: ConsultationIn) -> Any:
     try:
         attachments = [_decoded(a) for a in payload.attachments]
         consultation = services.submit(
-            case, request.user, question=payload.question, urgency=payload.urgency, attachments=attachments
+            case,
+            request.user,
+            question=payload.question,
+            urgency=payload.urgency,
+            attachments=attachments,
+            language=payload.language,
         )
     except PermissionDenied as exc:
         return Status(403, {"detail": str(exc)})

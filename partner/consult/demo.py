@@ -23,6 +23,7 @@ from django.test.utils import override_settings
 from django.utils import timezone
 from PIL import Image, ImageDraw
 
+from partner.accounts.countries import languages_of
 from partner.accounts.models import CENTRE_ROLES, Country, Membership, Role
 from partner.cases.models import TumourCase
 
@@ -53,6 +54,10 @@ SEATS: dict[str, tuple[str, str, tuple[str, ...]]] = {
         ("gastrointestinal", "genitourinary_breast", "sarcoma_like", "skin_melanoma"),
     ),
 }
+
+#: username -> invented name, for the demo's clinicians and data managers who ask the panels (the letter is
+#: addressed to them by name).
+REQUESTERS = {"clinician.padova": "Giulia Bianchi", "dm.padova": "Luca Ferri", "dm.paris": "Sophie Martin"}
 
 #: (question, the panel's recommendation), by entity, and for any other entity.
 ADVICE: dict[str | None, list[tuple[str, str]]] = {
@@ -189,6 +194,10 @@ def demo_consultations(seed: int) -> int:
     for m in Membership.objects.filter(role__in=CENTRE_ROLES, user__is_active=True).order_by("pk"):
         if m.centre_id is not None:
             requesters.setdefault(m.centre_id, []).append(m.user)
+            name = REQUESTERS.get(m.user.username)
+            if name and not m.user.first_name and not m.user.last_name:
+                m.user.first_name, m.user.last_name = name.split(" ", 1)
+                m.user.save(update_fields=["first_name", "last_name"])
     coordinators = {
         m.country_id: m.user for m in Membership.objects.filter(role=Role.NATIONAL_COORDINATOR).order_by("pk")
     }
@@ -250,7 +259,14 @@ def _play(
     clock = _Clock(
         began,
         start,
-        lambda: services.submit(case, requester, question=advice[0], urgency=plan.urgency, attachments=attachments),
+        lambda: services.submit(
+            case,
+            requester,
+            question=advice[0],
+            urgency=plan.urgency,
+            attachments=attachments,
+            language=min(languages_of(case.centre.country.code), default="en"),  # the centre's own
+        ),
     )
     consultation = clock.consultation
     if plan.state == "submitted":

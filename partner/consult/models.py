@@ -81,6 +81,13 @@ class Consultation(models.Model):
     first_response_at = models.DateTimeField(_("first expert response"), null=True, blank=True)
     sent_at = models.DateTimeField(_("recommendation sent"), null=True, blank=True)
     reminded_at = models.DateTimeField(null=True, blank=True)
+    language = models.CharField(
+        _("language of the letter"),
+        max_length=8,
+        choices=settings.LANGUAGES,
+        default="en",
+        help_text="the language the requester reads the panel's letter in",
+    )
     history = HistoricalRecords()
 
     class Meta:

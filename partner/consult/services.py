@@ -12,14 +12,15 @@ import datetime as dt
 from collections.abc import Iterable
 from typing import Any
 
+from django.conf import settings
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.core.files.base import ContentFile
 from django.db import transaction
 from django.db.models import Q, QuerySet
 from django.http import Http404
 from django.utils import timezone
+from django.utils.translation import get_language, ngettext
 from django.utils.translation import gettext as _
-from django.utils.translation import ngettext
 
 from partner.accounts.models import CENTRE_ROLES, Role
 from partner.cases.models import AccessLog, TumourCase
@@ -107,10 +108,10 @@ def signed_letter(user: Any, consultation: Consultation) -> bool:
     )
 
 
-def letter_for(user: Any, consultation: Consultation, language: str = "en") -> bytes | None:
-    """The sent letter as `user` may read it, or None: the stored letter for those whose scope holds
-    the case; for the experts who voted, the same letter with the addressee left out, as their pages
-    leave out the centre."""
+def letter_for(user: Any, consultation: Consultation, language: str | None = None) -> bytes | None:
+    """The sent letter as `user` may read it, or None: the stored letter, in the request's language, for
+    those whose scope holds the case; for the experts who voted, the same letter with the addressee left
+    out, as their pages leave out the centre, in `language` (their page's)."""
     from .letter import render_letter
 
     recommendation = getattr(consultation, "recommendation", None)
@@ -131,6 +132,12 @@ def log_read(user: Any, consultation: Consultation, what: str, channel: str = Ac
 # --- the request -------------------------------------------------------------------------------
 
 
+def page_language() -> str:
+    """The language the page or the API answers in, as a code of settings.LANGUAGES ("en" if another)."""
+    code = (get_language() or "en")[:2]
+    return code if code in dict(settings.LANGUAGES) else "en"
+
+
 def submit(
     case: TumourCase,
     user: Any,
@@ -138,8 +145,10 @@ def submit(
     question: str,
     urgency: str = Urgency.ROUTINE,
     attachments: Iterable[tuple[str, str, bytes]] = (),
+    language: str | None = None,
 ) -> Consultation:
-    """A request to the panel of the case's entity, with (kind, file name, content) attachments."""
+    """A request to the panel of the case's entity, with (kind, file name, content) attachments; the
+    letter will be written in `language`, by default the language the requester's page is in."""
     if not may_request(user, case):
         raise PermissionDenied("only the case's centre asks the expert panel")
     if case.entity is None or not case.entity.panel:
@@ -148,6 +157,9 @@ def submit(
         raise ValidationError(_("Write the clinical question."))
     if urgency not in Urgency.values:
         raise ValidationError(_("Choose the urgency."))
+    language = language or page_language()
+    if language not in dict(settings.LANGUAGES):
+        raise ValidationError(_("Choose the language of the letter."))
     checked = [(kind, checked_upload(name, content)) for kind, name, content in attachments]
     now = timezone.now()
     with files_undone_on_error():
@@ -158,6 +170,7 @@ def submit(
             urgency=urgency,
             summary=summary_of(case),
             requested_by=user,
+            language=language,
             submitted_at=now,
             due=now + dt.timedelta(days=DUE_DAYS[Urgency(urgency)]),
         )

@@ -6,8 +6,10 @@ in the API and in the letter.
 from __future__ import annotations
 
 import datetime as dt
+from decimal import Decimal
 from typing import Any
 
+from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
@@ -79,7 +81,12 @@ def summary_of(case: TumourCase, dictionary: Dictionary | None = None) -> dict[s
 
 def summary_rows(summary: dict[str, Any], language: str = "en") -> list[dict[str, Any]]:
     """The summary for a page or a letter: per form, its label and (label, text) pairs, a list per row
-    for a repeating form."""
+    for a repeating form; words, numbers and yes or no all in `language`."""
+    with translation.override(language):
+        return _rows(summary, language)
+
+
+def _rows(summary: dict[str, Any], language: str) -> list[dict[str, Any]]:
     d = get_dictionary(summary.get("dictionary_version"))
     sections = []
     for code, content in summary.get("forms", {}).items():
@@ -117,9 +124,23 @@ def _display(f: Any, value: Any, language: str) -> str:
             return _("day %(n)s after diagnosis") % {"n": days}
         return ngettext("%(n)s day before diagnosis", "%(n)s days before diagnosis", -days) % {"n": -days}
     labels = {c.code: c.labels.get(language) for c in f.choices}
+    labels.update({code: yes_no(answer) for code, answer in YES_NO.items() if code in labels})
     if isinstance(value, list):
         return ", ".join(labels.get(v, str(v)) for v in value)
     if isinstance(value, bool):
-        return _("yes") if value else _("no")
-    text = labels.get(value, str(value))
+        return yes_no(value)
+    if isinstance(value, int | float | Decimal) and not labels:
+        text = formats.number_format(value, use_l10n=True)  # 120,0 in Italian, as the case's page writes it
+    else:
+        text = labels.get(value, str(value))
     return f"{text} {f.unit}" if f.unit and not labels else text
+
+
+#: Choices that answer yes or no, said as a boolean field says it.
+YES_NO = {"yes": True, "no": False}
+
+
+def yes_no(answer: bool) -> str:
+    """Yes or No in the active language: the one way a summary says it, for a boolean field and for a
+    choice coded yes or no alike."""
+    return _("Yes") if answer else _("No")

@@ -8,6 +8,7 @@ from collections.abc import Callable
 from typing import Any
 
 from django import forms
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import get_user_model
 from django.contrib.auth.decorators import login_required
@@ -46,6 +47,12 @@ class RequestForm(forms.Form):
         help_text=gettext_lazy("What the panel should answer. Do not write the child's name or dates of birth."),
     )
     urgency = forms.ChoiceField(label=gettext_lazy("Urgency"), choices=Urgency.choices, initial=Urgency.ROUTINE)
+    language = forms.ChoiceField(
+        label=gettext_lazy("Language of the letter"),
+        choices=settings.LANGUAGES,
+        required=False,  # none posted: the language of the page, as the field offers
+        help_text=gettext_lazy("The panel's recommendation is sent to you as a letter in this language."),
+    )
 
 
 @login_required
@@ -63,7 +70,7 @@ def new(request: HttpRequest) -> HttpResponse:
         raise Http404("no such case in your scope")
     if not services.may_request(request.user, case):
         raise PermissionDenied("only the case's centre asks the expert panel")
-    form = RequestForm(request.POST or None)
+    form = RequestForm(request.POST or None, initial={"language": request_language(request)})
     kinds = Attachment.Kind.choices
     if request.method == "POST" and form.is_valid():
         # Each file has its own input and kind: a slot left empty shifts no kind onto the next file.
@@ -76,6 +83,7 @@ def new(request: HttpRequest) -> HttpResponse:
                 question=form.cleaned_data["question"],
                 urgency=form.cleaned_data["urgency"],
                 attachments=attachments,
+                language=form.cleaned_data["language"] or None,
             )
         except ValidationError as exc:
             for message in _errors(exc):
