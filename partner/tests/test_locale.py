@@ -153,3 +153,16 @@ class CountsTakeTheirPlural(SimpleTestCase):
         with translation.override("en"):
             self.assertEqual(_display(None, {"days": -1}, "en"), "1 day before diagnosis")
             self.assertEqual(_display(None, {"days": -3}, "en"), "3 days before diagnosis")
+
+
+class NationalGroupsAreSortedByTheirCountrysNameInThePageLanguage(RegistryTestCase):
+    def test_the_groups_follow_the_alphabet_of_the_page_s_language(self) -> None:
+        austria = Country.objects.create(code="AT", name="Austria")
+        germany = Country.objects.create(code="DE", name="Germany")
+        for country, name in ((self.italy, "TREP"), (germany, "STEP"), (austria, "ÖGPHO")):
+            NationalGroup.objects.create(country=country, name=name)
+        self.client.cookies.load({"django_language": "de"})
+        page = self.client.get("/groups/").content.decode()
+        # Deutschland, Italien, Österreich (in English: Austria, Germany, Italy)
+        self.assertLess(page.index("STEP"), page.index("TREP"))
+        self.assertLess(page.index("TREP"), page.index("ÖGPHO"))

@@ -10,6 +10,7 @@ from django.db.models import Case, IntegerField, QuerySet, Value, When
 from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, render
 
+from partner.accounts.countries import name_key
 from partner.accounts.security import is_coordinator
 from partner.dictionary.loader import NoDictionary, get_dictionary
 from partner.lib.downloads import download
@@ -98,7 +99,10 @@ def consultation(request: HttpRequest) -> HttpResponse:
 
 
 def groups(request: HttpRequest) -> HttpResponse:
-    items = NationalGroup.objects.select_related("country")
+    # By the country's name in the page's language: Niemcy before Włochy on a Polish page.
+    items = sorted(
+        NationalGroup.objects.select_related("country"), key=lambda g: (name_key(g.country.local_name), g.name)
+    )
     return render(request, "website/groups.html", {"groups": items, "manages": _manages(request)})
 
 
