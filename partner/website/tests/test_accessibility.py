@@ -114,6 +114,9 @@ class PublicWebsiteAccessibility(BrowserTestCase):
         """Through the switcher in the header, as a visitor does."""
         self.visit("/about/")
         if self.page.locator("html").get_attribute("lang") != language:
+            toggle = self.page.locator("[data-menu-toggle]")
+            if toggle.is_visible():  # on a phone the switcher is in the folded menu
+                toggle.click()
             with self.page.expect_navigation():
                 self.page.select_option("#language", language)
 
@@ -148,6 +151,8 @@ class PublicWebsiteAccessibility(BrowserTestCase):
         reached: set[str] = set()
         for _press in range(len(links) + 10):
             self.page.keyboard.press("Tab")
+            if self.page.evaluate("document.activeElement.getAttribute('aria-expanded') === 'false'"):
+                self.page.keyboard.press("Enter")  # the folded menu, opened from the keyboard
             focused = self.page.evaluate(
                 "(() => { const e = document.activeElement, r = e.getBoundingClientRect();"
                 " return [e.href || '', r.left >= 0 && r.right <= innerWidth && r.width > 0]; })()"
