@@ -94,6 +94,8 @@ class TheCoordinatorsListsWriteDatesAsTheLanguageDoes(LocaleStory):
                     table = self.visit(path, language).locator("table").first.inner_text()
                     self.assertIn(SEVENTH_OF_DECEMBER[language], table)
                     self.assertNotIn(US_ORDER, table)
+                    if path == "/linkage/":  # the similarity with the language's decimal mark
+                        self.assertIn("0.930" if language == "en" else "0,930", table)
         self.assertEqual(self.errors, [])
 
     def test_the_assigned_experts_countries_are_named_in_the_page_s_language(self) -> None:
