@@ -166,3 +166,17 @@ class NationalGroupsAreSortedByTheirCountrysNameInThePageLanguage(RegistryTestCa
         # Deutschland, Italien, Österreich (in English: Austria, Germany, Italy)
         self.assertLess(page.index("STEP"), page.index("TREP"))
         self.assertLess(page.index("TREP"), page.index("ÖGPHO"))
+
+
+class TheDemoCentresHaveLocalNames(TestCase):
+    def test_padova_is_named_in_italian_on_italian_pages_even_in_a_demo_built_before_local_names(self) -> None:
+        from partner.cases.demo_reference import build_reference
+
+        italy = Country.objects.create(code="IT", name="Italy")
+        Centre.objects.create(code="IT-PD", name="Paediatric Haematology-Oncology", city="Padova", country=italy)
+        centres = build_reference(password="x" * 20)
+        with translation.override("it"):
+            self.assertEqual(str(centres["IT-PD"]), "Oncoematologia Pediatrica, Padova")
+            self.assertEqual(str(Centre.objects.get(code="IT-PD")), "Oncoematologia Pediatrica, Padova")
+        with translation.override("en"):
+            self.assertEqual(str(centres["GB-LO"]), "Paediatric Oncology, London")
