@@ -2,15 +2,17 @@
 
     .venv/bin/python docs/screenshots.py [http://127.0.0.1:8000]
 
-Uses Debian's chromium, headless, at 1,280 px. Pages are captured as the demo users see them; the script
-registers and edits a case of its own and sets up the European coordinator's authenticator, so run it
-once on a freshly built demo registry, never on real data.
+Uses Debian's chromium, headless, at 1,280 px, and poppler's pdftoppm for the pages of PDFs (poppler-utils).
+Pages are captured as the demo users see them; the script registers and edits a case of its own and sets up
+the European coordinator's authenticator, so run it once on a freshly built demo registry, never on real data.
 """
 
 from __future__ import annotations
 
 import shutil
+import subprocess
 import sys
+import tempfile
 from pathlib import Path
 
 from playwright.sync_api import Browser, Locator, Page, sync_playwright
@@ -124,6 +126,45 @@ def public_pages(browser: Browser, base: str) -> None:
     phone.screenshot(path=OUT / "public-phone.png")
 
 
+def pdf_page(browser: Browser, base: str, username: str, path: str, out: str, page_number: int = 1) -> None:
+    """A page of a PDF the user downloads, as an image (poppler's pdftoppm at 60 dpi): what it prints."""
+    context = browser.new_context(viewport=DESKTOP)
+    page = context.new_page()
+    log_in(page, base, username)
+    response = context.request.get(base + path)
+    if not response.body().startswith(b"%PDF"):
+        raise SystemExit(f"{path} gave no PDF ({response.status})")
+    with tempfile.TemporaryDirectory() as tmp:
+        source = Path(tmp) / "document.pdf"
+        source.write_bytes(response.body())
+        n = str(page_number)
+        subprocess.run(
+            ["pdftoppm", "-png", "-r", "60", "-f", n, "-l", n, "-singlefile", source, Path(tmp) / "page"], check=True
+        )
+        shutil.copy(Path(tmp) / "page.png", OUT / out)
+    context.close()
+
+
+def pdf_pages(browser: Browser, base: str) -> None:
+    """The first page of the report's PDF, as the researcher downloads it, and of a letter of the panel, as
+    the Padova clinician who asked reads it (in the language chosen with the request)."""
+    pdf_page(browser, base, "researcher", "/reports/ACC/report.pdf", "report-pdf.png")
+    pdf_page(browser, base, "clinician.padova", first_letter(browser, base), "letter.png")
+
+
+def first_letter(browser: Browser, base: str) -> str:
+    """The address of the letter of the most recent request of the clinician that was answered."""
+    page = browser.new_page(viewport=DESKTOP)
+    log_in(page, base, "clinician.padova")
+    page.goto(base + "/consult/?status=sent")
+    with page.expect_navigation():
+        page.locator("main table tbody tr a").first.click()
+    href = page.locator('a[href$="/letter.pdf"]').first.get_attribute("href")
+    page.close()
+    assert href, "no letter on the request's page"
+    return href
+
+
 def main(base: str) -> None:
     chromium = shutil.which("chromium") or "/usr/bin/chromium"
     with sync_playwright() as p:
@@ -190,6 +231,7 @@ def main(base: str) -> None:
         log_in(researcher, base, "researcher")
         researcher.goto(base + "/reports/ACC/")
         researcher.screenshot(path=OUT / "report.png", full_page=True)
+        pdf_pages(browser, base)
         public_pages(browser, base)
         browser.close()
     print(f"screenshots written to {OUT}")
