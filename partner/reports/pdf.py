@@ -204,8 +204,8 @@ class _Pages:
         gap: float = 0.08,
         keep: float = 0.0,
     ) -> None:
-        """Paragraphs, line by line, so that a long one runs on to the next page; the first line is kept
-        with `keep` inches of what follows (a heading with its first rows)."""
+        """Paragraphs, line by line, so that a long one runs on to the next page; the last line is kept
+        with `keep` inches of what follows (a heading with its figure or its first rows)."""
         for p, paragraph in enumerate(t for t in paragraphs if t):
             if p:
                 self.y += gap
