@@ -77,7 +77,7 @@ def readme_commands(text: str) -> list[str]:
                 found.append(line)
     found += [" ".join(span.split()) for span in re.findall(r"`((?:\.venv/bin/)?partner [^`]*)`", text)]
     commands = [normalise(line) for line in found]
-    return list(dict.fromkeys(c for c in commands if c))
+    return list(dict.fromkeys(c for c in commands if len(c.split()) > 1))  # not "partner ..." in prose
 
 
 def normalise(line: str) -> str:
