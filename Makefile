@@ -29,6 +29,7 @@ run: $(STAMP) pdf-libs
 	DEBUG=true $(BIN)/partner link run
 	DEBUG=true $(BIN)/partner qc run
 	DEBUG=true $(BIN)/partner demo --print-logins
+	@echo "The partner command, from a second terminal here: source $(BIN)/activate && export DEBUG=true"
 	@# The worker of long work (imports, PDFs, registry-wide runs) runs beside the server and stops with it.
 	DEBUG=true $(BIN)/partner db_worker --no-reload --interval 1 & worker=$$!; \
 		trap 'kill $$worker 2>/dev/null' EXIT INT TERM; \
