@@ -76,7 +76,7 @@ def _render(fig: Figure, title: str, name: str, kind: str) -> tuple[str, str]:
 
 
 def _wrapped(text: str, width: int) -> str:
-    return "\n".join(textwrap.wrap(text, width, break_on_hyphens=True)) if len(text) > width else text
+    return "\n".join(textwrap.wrap(text, width, break_long_words=False)) if len(text) > width else text
 
 
 def _line_length(size: float) -> int:
@@ -84,8 +84,9 @@ def _line_length(size: float) -> int:
     return max(12, int(NARROW_WIDTH * 72 * 0.75 / (0.6 * size)))
 
 
-def _narrow_axis(axis: Axis, name: Literal["x", "y"], fig_width: float) -> list[int]:
-    """Larger tick labels, wrapped when they are words, fewer of them along x; the lines of each y label."""
+def _narrow_axis(axis: Axis, name: Literal["x", "y"], fig_width: float) -> float:
+    """Larger tick labels, wrapped when they are words, fewer of them along x; how many times the lines
+    of the labels along y have grown."""
     labels = axis.get_ticklabels(which="both")
     size = max([float(label.get_fontsize()) for label in labels], default=NARROW_FONT)
     axis.axes.tick_params(axis=name, which="both", labelsize=max(size, NARROW_FONT))
@@ -93,9 +94,10 @@ def _narrow_axis(axis: Axis, name: Literal["x", "y"], fig_width: float) -> list[
     if isinstance(locator, MaxNLocator):
         locator.set_params(nbins="auto")  # as many as the narrower axis has room for
     if not (isinstance(locator, FixedLocator) and isinstance(formatter, FixedFormatter | FuncFormatter)):
-        return []  # numbers: never wrapped
+        return 1.0  # numbers: never wrapped
     locs = list(axis.get_ticklocs())
-    texts = [_wrapped(str(text), TICK_LINE) for text in formatter.format_ticks(locs)]
+    before = [str(text) for text in formatter.format_ticks(locs)]
+    texts = [_wrapped(" ".join(text.split()), TICK_LINE) for text in before]
     crowded = False
     if name == "x" and texts:
         longest = max(len(line) for text in texts for line in text.split("\n"))
@@ -107,12 +109,30 @@ def _narrow_axis(axis: Axis, name: Literal["x", "y"], fig_width: float) -> list[
     axis.set_ticks(locs, texts)
     if crowded:  # names: each is needed, standing up
         axis.axes.tick_params(axis="x", labelrotation=90)
-    return [text.count("\n") + 1 for text in texts] if name == "y" else []
+    if name == "x" or not texts:
+        return 1.0
+    return sum(text.count("\n") + 1 for text in texts) / sum(text.count("\n") + 1 for text in before)
+
+
+#: A grid of coloured cells, each with its number, is redrawn narrow up to this many columns.
+NARROW_GRID_COLUMNS = 3
 
 
 def narrowable(fig: Figure) -> bool:
-    """Whether the figure reads when redrawn narrow: not a grid of coloured cells, each with its number."""
-    return not any(ax.images for ax in fig.get_axes())
+    """Whether the figure reads when redrawn narrow: not a grid of more columns than a phone has room for."""
+    return all(image.get_size()[1] <= NARROW_GRID_COLUMNS for ax in fig.get_axes() for image in ax.images)
+
+
+def _titles_across(fig: Figure) -> None:
+    """A lone plot title moves to the top of the figure: beside a column of long labels, the room right of
+    the plot's left edge is too small for it."""
+    titled = [(ax, ax.get_title(loc="left")) for ax in fig.get_axes() if ax.get_title(loc="left")]
+    if len(titled) != 1 or fig.get_suptitle():
+        return
+    ax, title = titled[0]
+    style = ax.title
+    ax.set_title("", loc="left")
+    fig.suptitle(title, x=0.01, ha="left", fontsize=style.get_fontsize(), fontweight=style.get_fontweight())
 
 
 def _narrow(fig: Figure) -> bool:
@@ -124,19 +144,15 @@ def _narrow(fig: Figure) -> bool:
     ticks = {
         label for ax in fig.get_axes() for axis in (ax.xaxis, ax.yaxis) for label in axis.get_ticklabels(which="both")
     }
+    _titles_across(fig)
     for text in fig.findobj(Text):
         if text not in ticks and text.get_text():
             size = max(float(text.get_fontsize()), NARROW_FONT)
             text.set_fontsize(size)
             text.set_text(_wrapped(text.get_text(), _line_length(size)))
-    lines = [
-        n
-        for ax in fig.get_axes()
-        for name, axis in ((X, ax.xaxis), (Y, ax.yaxis))
-        for n in _narrow_axis(axis, name, NARROW_WIDTH)
-    ]
-    # Labels beside bars that now take two or three lines need the rows to be as much taller.
-    growth = max(1.0, 1.05 * sum(lines) / len(lines)) if lines else 1.0
+    # Labels beside bars that now take more lines need the rows to be as much taller.
+    growth = max([_narrow_axis(ax.xaxis, X, NARROW_WIDTH) for ax in fig.get_axes()], default=1.0)
+    growth = max([growth, *(_narrow_axis(ax.yaxis, Y, NARROW_WIDTH) for ax in fig.get_axes())])
     fig.set_size_inches(NARROW_WIDTH, height * growth)
     return True
 
