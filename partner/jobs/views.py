@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth.decorators import login_required
-from django.http import FileResponse, Http404, HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse
 from django.shortcuts import get_object_or_404, redirect, render
 from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_POST
@@ -48,11 +49,15 @@ def job_page(request: HttpRequest, pk: Any) -> HttpResponse:
 
 
 @login_required
-def download(request: HttpRequest, pk: Any) -> FileResponse:
+def download(request: HttpRequest, pk: Any) -> HttpResponse:
     job = _own(request, pk)
     if job.state != Job.State.DONE or not job.output:
         raise Http404
-    response = FileResponse(open(job.output, "rb"), content_type=job.output_type or "application/octet-stream")  # noqa: SIM115 (FileResponse closes it)
+    try:
+        content = Path(job.output).read_bytes()  # a PDF or an extract: megabytes at most
+    except FileNotFoundError:
+        raise Http404 from None
+    response = HttpResponse(content, content_type=job.output_type or "application/octet-stream")
     response["Content-Disposition"] = content_disposition_header(True, job.output_name)
     response["Cache-Control"] = "no-store"
     return response
@@ -67,5 +72,5 @@ def run_again(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @login_required
 def my_jobs(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.filter(user=request.user)[:50]
+    jobs = Job.objects.filter(user_id=request.user.pk)[:50]
     return render(request, "jobs/list.html", {"jobs": jobs})

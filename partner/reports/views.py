@@ -17,13 +17,13 @@ from django.views.decorators.http import require_http_methods
 
 from partner.accounts.security import is_european_coordinator
 from partner.dictionary.loader import Dictionary, get_dictionary
+from partner.jobs import services as jobs
 from partner.lib.figures import svg
 from partner.lib.language import request_language
 from partner.release import Release
 
 from .evidence import build_evidence_pack
 from .models import PopulationLoad
-from .pdf import render_pdf
 from .population import PopulationError, coverage, load_population, population_frame
 from .report import Report, build_report
 
@@ -38,10 +38,10 @@ def _entity(entity: str) -> Dictionary:
     return d
 
 
-def _report(request: HttpRequest, entity: str, *, download: bool = False) -> Report:
-    """The entity's report for the reader, released for them; a download (the PDF) is always protected."""
+def released_report(user: Any, entity: str, language: str, *, download: bool = False) -> Report:
+    """The entity's report for `user`, released for them; a download (the PDF) is always protected."""
     d = _entity(entity)
-    release = Release.for_viewer(request.user)
+    release = Release.for_viewer(user)
     if download:
         release = release.downloaded()
     return build_report(
@@ -50,8 +50,28 @@ def _report(request: HttpRequest, entity: str, *, download: bool = False) -> Rep
         d,
         release=release,
         population=population_frame(),
-        language=request_language(request),
+        language=language,
     )
+
+
+def evidence_pack(user: Any, entity: str, language: str) -> Report:
+    """The evidence pack pooled over the whole registry, suppressed: for anyone who holds a role."""
+    d = _entity(entity)
+    if not user.memberships.exists():
+        raise PermissionDenied("the evidence pack is for the registry's members")
+    release = Release.pooled()
+    return build_evidence_pack(
+        release.frames(entity=entity, dictionary=d),
+        entity,
+        d,
+        release=release,
+        population=population_frame(),
+        language=language,
+    )
+
+
+def _report(request: HttpRequest, entity: str) -> Report:
+    return released_report(request.user, entity, request_language(request))
 
 
 @login_required
@@ -85,34 +105,27 @@ def entity_report(request: HttpRequest, entity: str) -> HttpResponse:
     return render(request, "reports/entity.html", {"report": report, "figures": figures})
 
 
-def _pdf_response(report: Report, name: str) -> HttpResponse:
-    response = HttpResponse(render_pdf(report), content_type="application/pdf")
-    response["Content-Disposition"] = f'attachment; filename="{report.entity}-{name}-{report.date.isoformat()}.pdf"'
-    return response
+def _pdf_job(request: HttpRequest, entity: str, kind: str, title: str) -> HttpResponse:
+    """The PDF is made by the worker (a few seconds of drawing): the reader is sent to its job's page,
+    which offers the download when it is ready."""
+    _entity(entity)
+    job = jobs.start(
+        kind, user=request.user, title=title, params={"entity": entity}, language=request_language(request)
+    )
+    return redirect("jobs:job", pk=job.pk)
 
 
 @login_required
 def report_pdf(request: HttpRequest, entity: str) -> HttpResponse:
-    return _pdf_response(_report(request, entity, download=True), "report")
+    return _pdf_job(request, entity, "report_pdf", _("Report of %(entity)s as PDF") % {"entity": entity})
 
 
 @login_required
 def evidence_pdf(request: HttpRequest, entity: str) -> HttpResponse:
-    """The evidence pack pooled over the whole registry, suppressed: for anyone who holds a role."""
-    d = _entity(entity)
     user: Any = request.user
     if not user.memberships.exists():
         raise PermissionDenied("the evidence pack is for the registry's members")
-    release = Release.pooled()
-    pack = build_evidence_pack(
-        release.frames(entity=entity, dictionary=d),
-        entity,
-        d,
-        release=release,
-        population=population_frame(),
-        language=request_language(request),
-    )
-    return _pdf_response(pack, "evidence-pack")
+    return _pdf_job(request, entity, "evidence_pdf", _("Evidence pack of %(entity)s as PDF") % {"entity": entity})
 
 
 @login_required

@@ -21,13 +21,17 @@ from partner.cases.demo_reference import DEMO_PASSWORD
 from partner.testing import CHROMIUM
 
 PARTNER = str(Path(sys.executable).parent / "partner")
-HEADER = "external_id,centre,given_names,family_names,date_of_birth,sex,country_of_birth,diagnosis_date,morphology,topography"
+HEADER = (
+    "external_id,centre,given_names,family_names,date_of_birth,sex,country_of_birth,"
+    "diagnosis_date,morphology,topography"
+)
 
 
 def write_rows(path: Path, rows: int) -> None:
     lines = [HEADER]
     lines += [
-        f"W-{i},IT-PD,Child{i},Family{i},2012-05-{1 + i % 28:02d},female,IT,2024-02-10,8370/3,C74.0" for i in range(rows)
+        f"W-{i},IT-PD,Child{i},Family{i},2012-05-{1 + i % 28:02d},female,IT,2024-02-10,8370/3,C74.0"
+        for i in range(rows)
     ]
     path.write_text("\n".join(lines) + "\n", encoding="utf-8")
 

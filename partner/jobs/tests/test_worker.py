@@ -45,9 +45,11 @@ def test_a_web_import_runs_in_the_worker_and_survives_the_worker_killed_half_way
             page.wait_for_url("**/jobs/*/")
             page.wait_for_selector("progress#job-progress", timeout=60_000)
             wait_for(
-                lambda: int(page.get_attribute("progress#job-progress", "value") or 0) > ROWS // 5
-                if page.locator("progress#job-progress").count()
-                else False,
+                lambda: (
+                    int(page.get_attribute("progress#job-progress", "value") or 0) > ROWS // 5
+                    if page.locator("progress#job-progress").count()
+                    else False
+                ),
                 120,
                 "a fifth of the rows",
             )

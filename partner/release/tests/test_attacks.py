@@ -29,7 +29,7 @@ from partner.release.tests.attacker import (
     children,
     differing_by_one,
 )
-from partner.reports import views as report_views
+from partner.reports import jobs as report_jobs
 from partner.testing import RegistryTestCase
 
 
@@ -167,11 +167,11 @@ class CurveTests:  # played on one registry, built once (see AttackTests)
     def test_the_page_and_the_pdf_draw_only_released_curves(self) -> None:
         self.sign_in(self.client, self.researcher)
         page = self.client.get("/reports/ACC/").context["report"]
-        with mock.patch.object(report_views, "render_pdf", return_value=b"%PDF") as render:
+        with mock.patch.object(report_jobs, "render_pdf", return_value=b"%PDF") as render:
             self.client.get("/reports/ACC/report.pdf")
         pdf = render.call_args.args[0]
         self.sign_in(self.client, self.european)
-        with mock.patch.object(report_views, "render_pdf", return_value=b"%PDF") as render:
+        with mock.patch.object(report_jobs, "render_pdf", return_value=b"%PDF") as render:
             self.client.get("/reports/ACC/report.pdf")
         coordinators_pdf = render.call_args.args[0]
         durations, events = self.survival_truth()["all"]
@@ -222,7 +222,7 @@ class TableAuditTests:  # played on one registry, built once (see AttackTests)
         self.sign_in(self.client, self.researcher)
         page = self.client.get("/reports/ACC/").context["report"]
         csv_text = self.client.get("/reports/ACC/cohort.csv").content.decode()
-        with mock.patch.object(report_views, "render_pdf", return_value=b"%PDF") as render:
+        with mock.patch.object(report_jobs, "render_pdf", return_value=b"%PDF") as render:
             self.client.get("/reports/ACC/report.pdf")
         pdf = render.call_args.args[0]
         frames = {

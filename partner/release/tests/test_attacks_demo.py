@@ -17,7 +17,7 @@ from partner.cases.frames import build_frames
 from partner.cases.models import TumourCase
 from partner.dictionary.loader import load_bundled
 from partner.release.tests.attacker import assert_no_cell_recoverable, assert_no_small_step
-from partner.reports import views as report_views
+from partner.reports import jobs as report_jobs
 
 
 class DemoRegistryAttacks(TestCase):
@@ -73,7 +73,7 @@ class DemoRegistryAttacks(TestCase):
         for entity in self.entities:
             cases = self.truth.cases[self.truth.cases["entity"] == entity]
             table = survival_table(cases).assign(main_stage=lambda t: main_stage(t["stage_group"]))
-            with mock.patch.object(report_views, "render_pdf", return_value=b"%PDF") as render:
+            with mock.patch.object(report_jobs, "render_pdf", return_value=b"%PDF") as render:
                 self.client.get(f"/reports/{entity}/report.pdf")
             page = self.client.get(f"/reports/{entity}/").context["report"]
             for report in (page, render.call_args.args[0]):

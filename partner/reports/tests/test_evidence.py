@@ -9,6 +9,7 @@ import re
 import numpy as np
 import pandas as pd
 from django.core.management import call_command
+from django.urls import reverse
 
 from partner.cases.frames import CaseFrames
 from partner.release import Policy, Release
@@ -197,7 +198,9 @@ class TheEvidenceCommandAndPage(RegistryTestCase):
         self.sign_in(self.client, self.researcher)
         page = self.client.get("/reports/ACC/")
         self.assertContains(page, "/reports/ACC/evidence-pack.pdf")
-        pdf = self.client.get("/reports/ACC/evidence-pack.pdf")
+        job_page = self.client.get("/reports/ACC/evidence-pack.pdf", follow=True)  # drawn by the worker
+        self.assertContains(job_page, "Download ACC-evidence-pack-")
+        pdf = self.client.get(reverse("jobs:download", args=[job_page.context["job"].pk]))
         self.assertEqual(pdf["Content-Type"], "application/pdf")
         self.assertIn("evidence-pack", pdf["Content-Disposition"])
         self.client.logout()

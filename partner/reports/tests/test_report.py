@@ -7,6 +7,7 @@ from pathlib import Path
 
 from django.core.management import CommandError, call_command
 from django.test import override_settings
+from django.urls import reverse
 
 from partner.cases.frames import case_frames
 from partner.cases.models import TumourCase
@@ -122,7 +123,8 @@ class TheReportPage(EntityReportTestCase):
 class TheDownloads(EntityReportTestCase):
     def test_the_pdf_opens_with_the_summary_and_flows_its_sections_over_the_pages(self) -> None:
         self.sign_in(self.client, self.european)
-        response = self.client.get("/reports/ACC/report.pdf")
+        job = self.client.get("/reports/ACC/report.pdf", follow=True).context["job"]  # drawn by the worker
+        response = self.client.get(reverse("jobs:download", args=[job.pk]))
         self.assertEqual(response["Content-Type"], "application/pdf")
         self.assertTrue(response.content.startswith(b"%PDF"))
         # the summary and the first sections, then the figures and tables flowing over the pages
