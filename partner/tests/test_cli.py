@@ -154,6 +154,27 @@ class ReadmeCommandTests(TestCase):
                 for option in (a.split("=")[0] for a in args if a.startswith("--")):
                     self.assertIn(option, run.stdout, f"{command}: `--help` does not list {option}")
 
+    def test_the_line_the_readme_gives_a_second_terminal_makes_partner_reach_the_demo_registry(self) -> None:
+        text = (ROOT / "README.md").read_text(encoding="utf-8")
+        start = text.split("## Start", 1)[1].split("\n## ", 1)[0]
+        (line,) = [ln.strip() for ln in start.splitlines() if ln.strip().startswith("source ")]
+        if not (ROOT / ".venv" / "bin" / "activate").exists():
+            self.skipTest("no .venv here: `make run` makes it")
+        env = {k: v for k, v in os.environ.items() if k not in (*SECRET_VARIABLES, "DEBUG", "DATABASE_URL")}
+        env.update(PARTNER_VAR_DIR=str(self.tmp / "var"))
+        env.pop("DJANGO_SETTINGS_MODULE", None)
+        run = subprocess.run(
+            ["bash", "-c", f"{line} && partner dictionary classify --morphology 8370/3 --topography C74.0"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+            check=False,
+        )
+        self.assertEqual(run.returncode, 0, run.stderr)
+        self.assertIn("ACC", run.stdout)
+
     def test_the_cheap_commands_run_for_real_as_typed(self) -> None:
         for command in sorted(RUN_FOR_REAL):
             with self.subTest(command):
