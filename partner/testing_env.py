@@ -33,6 +33,9 @@ def pytest_configure(config: pytest.Config) -> None:
     # Jobs run where they are started, within the test's transaction; the tests that run the real
     # worker (partner/jobs/tests/test_worker.py) start it with the database queue.
     settings.TASKS = {"default": {"BACKEND": "django_tasks.backends.immediate.ImmediateBackend"}}
+    from django.test.signals import setting_changed
+
+    setting_changed.send(sender=None, setting="TASKS", value=settings.TASKS, enter=True)  # read again
     # The suite's SQLite database is a file, as the registry's is: threads that race on it queue on
     # SQLite's write lock as they do in production (an in-memory one refuses them instead).
     for alias, database in settings.DATABASES.items():

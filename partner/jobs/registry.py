@@ -21,13 +21,19 @@ class Kind:
     work: Work
     #: The template that shows the result (the summary is its context); the default shows a download.
     template: str = "jobs/_result.html"
+    #: Shown in the owner's list of long work (a dashboard's refresh is not something they asked for).
+    listed: bool = True
 
 
 _kinds: dict[str, Kind] = {}
 
 
-def register(name: str, work: Work, *, template: str = "jobs/_result.html") -> None:
-    _kinds[name] = Kind(name, work, template)
+def register(name: str, work: Work, *, template: str = "jobs/_result.html", listed: bool = True) -> None:
+    _kinds[name] = Kind(name, work, template, listed)
+
+
+def listed() -> list[str]:
+    return [name for name, kind in _kinds.items() if kind.listed]
 
 
 def kind(name: str) -> Kind:

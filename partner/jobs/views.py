@@ -72,5 +72,5 @@ def run_again(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @login_required
 def my_jobs(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.filter(user_id=request.user.pk)[:50]
+    jobs = Job.objects.filter(user_id=request.user.pk, kind__in=registry.listed())[:50]
     return render(request, "jobs/list.html", {"jobs": jobs})

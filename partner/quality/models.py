@@ -107,3 +107,22 @@ class QueryMessage(models.Model):
 
     def __str__(self) -> str:
         return f"message {self.pk} on query {self.query_id}"
+
+
+class DashboardSnapshot(models.Model):
+    """The quality dashboard's figures for one reader, grouping and language, computed by the worker
+    (partner.quality.snapshots): the page reads them instead of computing them while the reader waits."""
+
+    key = models.CharField(max_length=100, unique=True)
+    computed = models.DateTimeField()
+    #: Set when a case, finding or query changes after `computed`: the page then asks for new figures.
+    stale = models.BooleanField(default=False)
+    #: When new figures were last asked for, so that one reader's reloads queue them once.
+    asked = models.DateTimeField(null=True, blank=True)
+    data = models.JSONField(default=dict)
+
+    class Meta:
+        verbose_name = _("quality dashboard snapshot")
+
+    def __str__(self) -> str:
+        return f"{self.key} at {self.computed:%Y-%m-%d %H:%M}"

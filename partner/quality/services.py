@@ -23,6 +23,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 from partner.cases.models import TumourCase
 from partner.dictionary.loader import Dictionary
 
+from . import snapshots
 from .engine import context_for, run_rules
 from .models import Finding, FindingStatus, values_key
 from .registry import registry_rules
@@ -84,6 +85,7 @@ def record_findings(found: pd.DataFrame, cases: Any, user: Any = None) -> tuple[
         bulk_update_with_history(
             changed, Finding, ["status", "resolved"], batch_size=2000, default_user=user, default_date=now
         )
+    snapshots.changed()  # bulk writes send no signal
     return len(new), len(reopen), len(gone)
 
 

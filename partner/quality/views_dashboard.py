@@ -20,7 +20,7 @@ from partner.cases.models import TumourCase
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.lib.language import request_language
 
-from . import dashboard
+from . import dashboard, snapshots
 from .completeness import completeness, field_labels
 from .models import Finding, FindingStatus, Query, QueryStatus
 from .rules.base import SEVERITIES
@@ -134,6 +134,19 @@ def _queries(cases: QuerySet[TumourCase], path: str, group_label: str) -> dict[s
     }
 
 
+def dashboard_figures(user: Any, by: str, language: str) -> dict[str, Any]:
+    """Every figure of the dashboard for the reader: computed by the worker (partner.quality.snapshots)."""
+    path, group_label = GROUPINGS[by]
+    d = get_dictionary()
+    cases = TumourCase.objects.restrict(user)
+    return {
+        "cases_counted": cases.counted().count(),
+        "completeness": _completeness(user, d, by, language),
+        "findings": _findings(cases, path),
+        "queries": _queries(cases, path, str(group_label)),
+    }
+
+
 @login_required
 def quality_dashboard(request: HttpRequest) -> HttpResponse:
     if not may_see_dashboard(request.user):
@@ -141,17 +154,12 @@ def quality_dashboard(request: HttpRequest) -> HttpResponse:
     by = request.GET.get("by", "country")
     if by not in GROUPINGS:
         by = "country"
-    path, group_label = GROUPINGS[by]
-    d = get_dictionary()
-    language = request_language(request)
-    cases = TumourCase.objects.restrict(request.user)
+    snapshot = snapshots.current(request.user, by, request_language(request))
     context = {
         "by": by,
-        "group_label": group_label,
+        "group_label": GROUPINGS[by][1],
         "groupings": [(key, label) for key, (_path, label) in GROUPINGS.items()],
-        "cases_counted": cases.counted().count(),
-        "completeness": _completeness(request.user, d, by, language),
-        "findings": _findings(cases, path),
-        "queries": _queries(cases, path, str(group_label)),
+        "snapshot": snapshot,
+        **(snapshot.data if snapshot is not None else {}),
     }
     return render(request, "quality/dashboard.html", context)
