@@ -72,5 +72,6 @@ def run_again(request: HttpRequest, pk: Any) -> HttpResponse:
 
 @login_required
 def my_jobs(request: HttpRequest) -> HttpResponse:
-    jobs = Job.objects.filter(user_id=request.user.pk, kind__in=registry.listed())[:50]
+    user: Any = request.user  # signed in: login_required
+    jobs = Job.objects.filter(user=user, kind__in=registry.listed())[:50]
     return render(request, "jobs/list.html", {"jobs": jobs})
