@@ -7,3 +7,6 @@ class DataRequestsConfig(AppConfig):
     label = "datarequests"
     verbose_name = _("Data requests")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from . import jobs  # noqa: F401  (registers the extract's kind of job)

@@ -195,11 +195,16 @@ def _approved(data_request: DataRequest) -> None:
         )
 
 
-def download(data_request: DataRequest, *, user: Any, channel: str = AccessLog.Channel.WEB) -> Extract:
-    """The extract of an approved request, for the researcher who made it only; logged."""
+def check_download(data_request: DataRequest, *, user: Any) -> None:
+    """PermissionDenied unless `user` made the request and still may; NotNow unless it is approved."""
     if data_request.requester_id != user.pk or not may_request(user):
         raise PermissionDenied(_("Only the researcher who made the request downloads its extract."))
     _approved(data_request)
+
+
+def download(data_request: DataRequest, *, user: Any, channel: str = AccessLog.Channel.WEB) -> Extract:
+    """The extract of an approved request, for the researcher who made it only; logged."""
+    check_download(data_request, user=user)
     extract = build_extract(data_request)
     with transaction.atomic():
         data_request = _locked(data_request)

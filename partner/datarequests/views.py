@@ -14,8 +14,8 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy, ngettext
 from django.views.decorators.http import require_POST
 
-from partner.cases.models import AccessLog
 from partner.dictionary.loader import get_dictionary
+from partner.jobs import services as jobs
 from partner.lib.language import request_language
 from partner.lists.views import ListSpec, render_list
 from partner.release.layer import NotReleased, Release
@@ -191,13 +191,15 @@ def request_withdraw(request: HttpRequest, pk: int) -> HttpResponse:
 
 @login_required
 def request_extract(request: HttpRequest, pk: int) -> HttpResponse:
+    """The extract is built by the worker (every case of the cohort read and written): the researcher is
+    sent to its job's page, which offers the zip when it is ready."""
     found = _visible(request, pk)
     try:
-        extract = services.download(found, user=request.user, channel=AccessLog.Channel.WEB)
+        services.check_download(found, user=request.user)
     except services.NotNow as exc:
         messages.error(request, str(exc))
         return redirect("datarequests:detail", pk=found.pk)
-    response = HttpResponse(extract.content, content_type="application/zip")
-    response["Content-Disposition"] = f'attachment; filename="{extract.filename}"'
-    response["Cache-Control"] = "no-store"
-    return response
+    title = _("Extract of data request #%(id)s") % {"id": found.pk}
+    language = request_language(request)
+    job = jobs.start("extract", user=request.user, title=title, params={"request": found.pk}, language=language)
+    return redirect("jobs:job", pk=job.pk)

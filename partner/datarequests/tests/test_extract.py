@@ -53,7 +53,8 @@ class TheWholeStoryTests(DataRequestTestCase):
         self.sign_in(self.client, self.researcher)
         page = self.client.get(reverse("datarequests:detail", args=[item.pk]))
         self.assertContains(page, reverse("datarequests:extract", args=[item.pk]))
-        response = self.client.get(reverse("datarequests:extract", args=[item.pk]))
+        job = self.client.get(reverse("datarequests:extract", args=[item.pk]), follow=True).context["job"]
+        response = self.client.get(reverse("jobs:download", args=[job.pk]))  # built by the worker
         self.assertEqual(response.status_code, 200)
         self.assertEqual(response["Content-Type"], "application/zip")
         self.assertIn(f"data-request-{item.pk}-", response["Content-Disposition"])
