@@ -18,7 +18,7 @@ class QualityConfig(AppConfig):
 
         from partner.cases.models import FormRecord, TumourCase
 
-        from . import snapshots
+        from . import jobs, snapshots  # noqa: F401  (jobs registers the registry-wide run)
         from .models import Finding, Query, QueryMessage
 
         # What the dashboard counts: a change asks for its figures again (see partner.quality.snapshots).

@@ -2,8 +2,9 @@
 
 from django.urls import path
 
-from . import views_dashboard
+from . import jobs, views_dashboard
 
 urlpatterns = [
     path("", views_dashboard.quality_dashboard, name="dashboard"),
+    path("run/", jobs.start_run, name="run"),
 ]

@@ -15,6 +15,7 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from partner.accounts.models import Role
+from partner.accounts.security import is_coordinator
 from partner.cases.frames import case_frames
 from partner.cases.models import TumourCase
 from partner.dictionary.loader import Dictionary, get_dictionary
@@ -160,6 +161,7 @@ def quality_dashboard(request: HttpRequest) -> HttpResponse:
         "group_label": GROUPINGS[by][1],
         "groupings": [(key, label) for key, (_path, label) in GROUPINGS.items()],
         "snapshot": snapshot,
+        "may_run": is_coordinator(request.user),
         **(snapshot.data if snapshot is not None else {}),
     }
     return render(request, "quality/dashboard.html", context)
