@@ -119,6 +119,7 @@ HELP_ONLY = {
     "backup": "needs a migrated registry",
     "restore": "needs a backup and an empty migrated registry",
     "check": "--deploy judges the settings of a deployment, not of the demo",
+    "db_worker": "the worker of long work: it runs until it is stopped",
 }
 README_TIMEOUT_HINT = "a README command ended with a traceback"
 #: IN.csv of the README's commands that read one: codes to classify and identities to encode.
