@@ -131,6 +131,10 @@ def pdf_page(browser: Browser, base: str, username: str, path: str, out: str, pa
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     log_in(page, base, username)
+    page.goto(base + path)  # a report's PDF is drawn by the worker: its job's page offers it when ready
+    if "/jobs/" in page.url:
+        page.wait_for_selector("a[href$='/download/']", timeout=120_000)
+        path = page.locator("a[href$='/download/']").first.get_attribute("href") or path
     response = context.request.get(base + path)
     if not response.body().startswith(b"%PDF"):
         raise SystemExit(f"{path} gave no PDF ({response.status})")
