@@ -5,17 +5,17 @@ from __future__ import annotations
 from typing import Any
 
 import django_filters
-from django import forms
 from django.db.models import Q
 from django.utils.translation import gettext_lazy as _
 
 from partner.dictionary.loader import get_dictionary
 from partner.lists.filtersets import PlacesFilterSet, entity_choices
+from partner.widgets import DateBox
 
 from .followup import followup_due
 from .models import Status, TumourCase
 
-DATE = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+DATE = DateBox()
 OPEN_CHOICES = [("errors", _("open errors")), ("queries", _("open clarification queries"))]
 
 

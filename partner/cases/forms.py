@@ -27,6 +27,7 @@ from django_countries import countries
 
 from partner.dictionary.schema import FieldDef, FormDef
 from partner.lib.dates import PartialDate
+from partner.widgets import DateBox
 
 from .models import Sex
 
@@ -66,7 +67,7 @@ class IdentityForm(forms.Form):
 
     given_names = forms.CharField(label=_("Given names"), max_length=200)
     family_names = forms.CharField(label=_("Family names"), max_length=200)
-    date_of_birth = forms.DateField(label=_("Date of birth"), widget=forms.DateInput(attrs={"type": "date"}))
+    date_of_birth = forms.DateField(label=_("Date of birth"), widget=DateBox())
     sex = forms.ChoiceField(
         label=_("Sex"),
         choices=[NO_ANSWER, *Sex.choices],
@@ -396,7 +397,7 @@ class WithdrawalForm(forms.Form):
 
     withdrawn_on = forms.DateField(
         label=_("Date of withdrawal"),
-        widget=forms.DateInput(attrs={"type": "date"}),
+        widget=DateBox(),
         help_text=_("The date on the signed withdrawal, as kept at the centre."),
     )
     extent = forms.ChoiceField(

@@ -11,11 +11,10 @@ from partner.accounts.countries import name_key
 from partner.accounts.models import Country
 from partner.analysis import AGE_GROUPS
 from partner.dictionary.loader import Dictionary
+from partner.widgets import DateBox
 
 from .models import RequestStatus
 from .selection import sex_choices
-
-ISO_DATE = "%Y-%m-%d"
 
 
 class VariablesField(forms.MultipleChoiceField):
@@ -39,12 +38,12 @@ class RequestForm(forms.Form):
     period_start = forms.DateField(
         label=_("Diagnosed from"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
+        widget=DateBox(),
     )
     period_end = forms.DateField(
         label=_("Diagnosed until"),
         required=False,
-        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
+        widget=DateBox(),
     )
     age_groups = forms.MultipleChoiceField(
         label=_("Age groups (years at diagnosis)"),

@@ -18,12 +18,11 @@ from partner.cases.models import TumourCase
 from partner.cases.views import visible_case
 from partner.dictionary.loader import get_dictionary
 from partner.lib.language import request_language
+from partner.widgets import DateBox
 
 from . import queries as services
 from .models import Finding, Query, QueryStatus
 from .presentation import shown
-
-ISO_DATE = "%Y-%m-%d"
 
 
 def _add_errors(form: forms.Form, exc: ValidationError) -> None:
@@ -63,7 +62,7 @@ class RaiseForm(forms.Form):
     )
     due = forms.DateField(
         label=gettext_lazy("Due date"),
-        widget=forms.DateInput(attrs={"type": "date"}, format=ISO_DATE),
+        widget=DateBox(),
         help_text=gettext_lazy("The centre is reminded by e-mail every three days once it has passed."),
     )
 

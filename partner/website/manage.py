@@ -22,11 +22,12 @@ from partner.accounts.security import is_coordinator
 from partner.consult.uploads import checked_upload
 from partner.dictionary.loader import get_dictionary
 from partner.lib.language import request_language
+from partner.widgets import DateBox
 
 from .models import Guideline, GuidelineFile, NationalGroup, NewsItem
 
 #: What `<input type="date">` reads and shows in every language (Italian's first format would be 07/12/2026).
-ISO_DATE_INPUT = forms.DateInput(attrs={"type": "date"}, format="%Y-%m-%d")
+ISO_DATE_INPUT = DateBox()
 
 
 def _coordinator(request: HttpRequest) -> None:

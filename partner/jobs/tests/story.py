@@ -126,3 +126,68 @@ def log_in(page: Any, url: str, user: str = "dm.padova") -> None:
     page.fill("#id_password", DEMO_PASSWORD)
     page.click("main button.primary")
     page.wait_for_url("**/work/")
+
+
+def web_import_story(folder: Path, rows: int, *, timeout: float = 600) -> dict[str, Any]:
+    """Check, then import, `rows` rows from the page; the worker killed a fifth of the way through the
+    import and started again. Returns what was seen and how long each part took (seconds)."""
+    from playwright.sync_api import sync_playwright
+
+    registry = Registry(folder)
+    registry.set_up()
+    source = folder / "cases.csv"
+    write_rows(source, rows)
+    seen: dict[str, Any] = {"before": registry.count("cases_tumourcase")}
+    registry.serve()
+    registry.start_worker()
+    wait_ms = timeout * 1000
+    try:
+        with sync_playwright() as playwright:
+            page = browser(playwright).new_page()
+            log_in(page, registry.url)
+            page.goto(registry.url + "/import/")
+            page.set_input_files("#id_file", str(source))
+            page.select_option("#id_status", "draft")
+            started = time.monotonic()
+            page.click("main button.primary")
+            page.wait_for_url("**/jobs/*/")
+            seen["check_request"] = time.monotonic() - started
+            # The check, in the worker: the page shows the report when it is over.
+            page.wait_for_selector(f"text=Import these {rows} rows", timeout=wait_ms)
+            seen["check"] = time.monotonic() - started
+            seen["after_check"] = registry.count("cases_tumourcase")
+
+            # The import: the page shows the rows done as they are; the worker is killed once a fifth
+            # of them is in its transaction.
+            started = time.monotonic()
+            page.click(f"text=Import these {rows} rows")
+            page.wait_for_url("**/jobs/*/")
+            seen["import_request"] = time.monotonic() - started
+            page.wait_for_selector("progress#job-progress", timeout=wait_ms)
+            progress = page.locator("progress#job-progress")
+
+            def done_rows() -> int:
+                return int(progress.get_attribute("value") or 0) if progress.count() else 0
+
+            seen["progress_values"] = {done_rows()}
+            while done_rows() <= rows // 5:
+                seen["progress_values"].add(done_rows())
+                if time.monotonic() - started > timeout:
+                    raise AssertionError("the import did not reach a fifth of its rows")
+                time.sleep(0.1)
+            seen["progress_values"].add(done_rows())
+            seen["killed_at"] = done_rows()
+            registry.kill_worker()
+            seen["after_kill"] = registry.count("cases_tumourcase")
+            page.wait_for_selector("text=The worker stopped while this work ran", timeout=30_000)
+            seen["stalled_shown"] = True
+
+            registry.start_worker()
+            started = time.monotonic()
+            page.click("button:has-text('Run it again')")
+            page.wait_for_selector("text=Import done", timeout=wait_ms)
+            seen["import_again"] = time.monotonic() - started
+            seen["after_import"] = registry.count("cases_tumourcase")
+    finally:
+        registry.stop()
+    return seen
