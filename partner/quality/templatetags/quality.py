@@ -33,3 +33,11 @@ def case_quality(context: dict[str, Any], case: Any) -> dict[str, Any]:
         "request": request,
         "csrf_token": context.get("csrf_token"),
     }
+
+
+@register.filter
+def sees_quality(user: Any) -> bool:
+    """The menu offers the quality dashboard to those it is for (experts and researchers are refused it)."""
+    from ..views_dashboard import may_see_dashboard
+
+    return bool(user.is_authenticated and may_see_dashboard(user))

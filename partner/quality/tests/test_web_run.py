@@ -27,3 +27,19 @@ class TheRunFromTheDashboard(RegistryTestCase):
         self.assertNotContains(self.client.get(reverse("quality:dashboard")), reverse("quality:run"))
         self.assertEqual(self.client.post(reverse("quality:run")).status_code, 403)
         self.assertFalse(Job.objects.filter(kind="qc_run").exists())
+
+
+class TheMenu(RegistryTestCase):
+    def test_it_offers_the_dashboard_only_to_those_it_is_for(self):
+        for user, offered in (
+            (self.dm_padova, True),
+            (self.nc_italy, True),
+            (self.expert, False),
+            (self.researcher, False),
+        ):
+            with self.subTest(user=user.username):
+                self.sign_in(self.client, user)
+                page = self.client.get(reverse("work:index"))
+                self.assertEqual(f'href="{reverse("quality:dashboard")}"' in page.content.decode(), offered)
+                status = self.client.get(reverse("quality:dashboard")).status_code
+                self.assertEqual(status, 200 if offered else 403)
