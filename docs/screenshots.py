@@ -106,6 +106,7 @@ def import_check(page: Page, base: str) -> None:
     page.select_option('[name="status"]', "draft")
     with page.expect_navigation():
         page.click("main form button.primary")
+    page.wait_for_selector("#job-status:not([hx-get])", timeout=120_000)  # the worker checks the file
     page.screenshot(path=OUT / "import-check.png")
 
 
@@ -131,11 +132,12 @@ def pdf_page(browser: Browser, base: str, username: str, path: str, out: str, pa
     context = browser.new_context(viewport=DESKTOP)
     page = context.new_page()
     log_in(page, base, username)
-    page.goto(base + path)  # a report's PDF is drawn by the worker: its job's page offers it when ready
-    if "/jobs/" in page.url:
+    response = context.request.get(base + path)
+    if "/jobs/" in response.url:  # a report's PDF is drawn by the worker: its job's page offers it when ready
+        page.goto(response.url)
         page.wait_for_selector("a[href$='/download/']", timeout=120_000)
         path = page.locator("a[href$='/download/']").first.get_attribute("href") or path
-    response = context.request.get(base + path)
+        response = context.request.get(base + path)
     if not response.body().startswith(b"%PDF"):
         raise SystemExit(f"{path} gave no PDF ({response.status})")
     with tempfile.TemporaryDirectory() as tmp:
@@ -217,6 +219,7 @@ def main(base: str) -> None:
         europe.goto(base + "/cases/?country=IT&status=submitted&entity=ACC&sort=-diagnosis_date")
         europe.screenshot(path=OUT / "filtered-list.png", full_page=True)
         europe.goto(base + "/quality/?by=country")
+        europe.wait_for_selector("#dashboard-figures .cards", timeout=120_000)  # the worker computes the figures
         europe.screenshot(path=OUT / "quality-dashboard.png", full_page=True)
         europe.goto(base + "/consult/dashboard/")
         europe.screenshot(path=OUT / "consult-dashboard.png", full_page=True)
