@@ -13,6 +13,7 @@ from django.utils import formats, translation
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 
+from partner.accounts.countries import country_name
 from partner.cases.models import TumourCase
 from partner.cases.services import current_forms
 from partner.dictionary.loader import Dictionary, get_dictionary
@@ -123,6 +124,8 @@ def _display(f: Any, value: Any, language: str) -> str:
         if days > 0:
             return _("day %(n)s after diagnosis") % {"n": days}
         return ngettext("%(n)s day before diagnosis", "%(n)s days before diagnosis", -days) % {"n": -days}
+    if getattr(f, "code_system", "") == "ISO3166" and isinstance(value, str):
+        return country_name(value, value, language)  # "Italia" in an Italian letter, never "IT"
     labels = {c.code: c.labels.get(language) for c in f.choices}
     labels.update({code: yes_no(answer) for code, answer in YES_NO.items() if code in labels})
     if isinstance(value, list):

@@ -123,6 +123,16 @@ class TheValuesAsThePagesWriteThem(LetterLanguageStory):
             self.assertEqual(choice, boolean, language)
 
 
+class TheCountryOfResidence(LetterLanguageStory):
+    def test_it_is_named_in_the_letters_language_never_by_its_code(self) -> None:
+        from partner.consult.summary import _display
+
+        field = next(f for f in self.dictionary.form_by_code["registration"].fields if f.code == "country_of_residence")
+        self.assertEqual(_display(field, "IT", "it"), "Italia")
+        with translation.override("pl"):
+            self.assertEqual(_display(field, "DE", "pl"), "Niemcy")
+
+
 class TheRequestForm(LetterLanguageStory):
     def test_it_offers_the_language_of_the_page_and_keeps_the_one_chosen(self) -> None:
         client = Client()
