@@ -14,6 +14,7 @@ import io
 import random
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 from django.contrib.auth import get_user_model
@@ -361,6 +362,11 @@ class _Clock:
         for rows, column in self._stamped(self.consultation.pk):
             rows.filter(**{f"{column}__gte": self.began}).update(**{column: moment})
         self.consultation.refresh_from_db()
+        if self.consultation.sent_at == moment:  # the letter written at sending bears the day it was sent
+            from .letter import render_letter
+
+            letter = self.consultation.recommendation.letter
+            Path(letter.path).write_bytes(render_letter(self.consultation))
 
     @staticmethod
     def _stamped(pk: int) -> Iterator[tuple[QuerySet[Any], str]]:

@@ -94,6 +94,19 @@ class DemoConsultationTests(TemporaryMedia, TestCase):
         self.assertFalse(Message.objects.filter(written__gte=now - dt.timedelta(hours=1)).exists())
         self.assertFalse(Assignment.history.filter(history_date__gte=now - dt.timedelta(hours=1)).exists())
 
+    def test_each_letter_bears_the_day_its_recommendation_was_sent(self) -> None:
+        from django.utils import formats, translation
+
+        from .test_letter_language import text_of
+
+        sent = Consultation.objects.filter(status=ConsultationStatus.SENT).select_related("recommendation")
+        self.assertTrue(sent.exists())
+        for c in sent:
+            with self.subTest(c.pk), translation.override(c.language):
+                day = formats.date_format(timezone.localdate(c.sent_at), "DATE_FORMAT")
+                self.assertLess(c.sent_at, timezone.now() - dt.timedelta(days=1))
+                self.assertIn(day, text_of(c.recommendation.letter.read()))
+
     def test_the_dashboard_has_turnaround_and_adherence_to_show(self) -> None:
         european = Membership.objects.get(role=Role.EUROPEAN_COORDINATOR).user
         data = dashboard.frame(services.visible(european))
