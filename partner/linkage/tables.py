@@ -44,7 +44,8 @@ class PairTable(ListTable):
         empty_text = _("No pair here.")
 
     def render_similarity(self, record: CandidatePair) -> Any:
-        shown = formats.number_format(record.similarity, 3)  # 0.930, or 0,930 where the decimal mark is a comma
+        # 0.930, or 0,930 where the decimal mark is a comma; rounded here, as number_format only cuts digits off
+        shown = formats.number_format(round(record.similarity, 3), 3)
         link = format_html('<a href="{}">{}</a>', reverse("linkage:pair", args=[record.pk]), shown)
         if record.likely:
             return format_html('{} <span class="tag yes">{}</span>', link, _("very likely"))

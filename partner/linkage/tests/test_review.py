@@ -94,7 +94,8 @@ class LinkageTests(RegistryTestCase):
             self.assertEqual(self.client.post(url, {"decision": "same", "reason": "x"}).status_code, 403)
         self.assertEqual(self._pair().decision, Decision.PENDING)
         self.sign_in(self.client, self.european)
-        self.assertContains(self.client.get(reverse("linkage:queue")), f"{self._pair().similarity:.3f}")
+        shown = f"{self._pair().similarity:.3f}"  # rounded, never cut: 0.9769 is 0.977
+        self.assertContains(self.client.get(reverse("linkage:queue")), f">{shown}</a>")
 
     def test_the_queue_marks_the_very_likely_pairs_and_only_those(self):
         link_run(threshold=0.5)  # the typing error, and pairs of different children below 0.90
@@ -108,3 +109,11 @@ class LinkageTests(RegistryTestCase):
         for pair in pairs:
             detail = self.client.get(reverse("linkage:pair", args=[pair.pk])).content.decode()
             self.assertEqual("very likely" in detail, pair.pk == likely[0].pk, pair)
+
+
+class TheSimilarityShown(RegistryTestCase):
+    def test_it_is_rounded_not_cut(self):
+        from partner.linkage.tables import PairTable
+
+        pair = CandidatePair(pk=1, similarity=0.97695)
+        self.assertIn(">0.977</a>", str(PairTable([]).render_similarity(pair)))

@@ -61,7 +61,7 @@ class PageTests(WorkStory):
     def test_the_navigation_names_my_work_first(self) -> None:
         self.sign_in(self.client, self.dm_padova)
         html = self.client.get("/work/").content.decode()
-        nav = html.split('<nav aria-label="Main">', 1)[1]
+        nav = html.split('<nav class="main" aria-label="Main">', 1)[1]
         self.assertTrue(nav.lstrip().startswith('<a href="/work/" aria-current="page">My work</a>'), nav[:200])
 
     def test_an_anonymous_visitor_is_sent_to_log_in(self) -> None:
