@@ -53,7 +53,7 @@ class Registry:
             "DEBUG": "true",
             "DATABASE_URL": f"sqlite:///{self.db}",
             "PARTNER_VAR_DIR": str(self.folder),
-            "PARTNER_JOB_STALLED_SECONDS": "3",
+            "PARTNER_JOB_STALLED_SECONDS": "15",  # three heartbeats (partner.jobs.context)
             "PARTNER_TASK_BACKEND": "django_tasks_db.DatabaseBackend",
         }
 
@@ -179,7 +179,7 @@ def web_import_story(folder: Path, rows: int, *, timeout: float = 600) -> dict[s
             seen["killed_at"] = done_rows()
             registry.kill_worker()
             seen["after_kill"] = registry.count("cases_tumourcase")
-            page.wait_for_selector("text=The worker stopped while this work ran", timeout=30_000)
+            page.wait_for_selector("text=The worker stopped while this work ran", timeout=90_000)
             seen["stalled_shown"] = True
 
             registry.start_worker()
