@@ -200,6 +200,4 @@ def request_extract(request: HttpRequest, pk: int) -> HttpResponse:
         messages.error(request, str(exc))
         return redirect("datarequests:detail", pk=found.pk)
     title = _("Extract of data request #%(id)s") % {"id": found.pk}
-    language = request_language(request)
-    job = jobs.start("extract", user=request.user, title=title, params={"request": found.pk}, language=language)
-    return redirect("jobs:job", pk=job.pk)
+    return jobs.start_from(request, "extract", title, {"request": found.pk})

@@ -29,14 +29,13 @@ from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpRequest, HttpResponse
 from django.http.response import HttpResponseBase
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.urls import reverse
 from django.utils.http import content_disposition_header
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
 from partner.jobs import services as jobs
-from partner.lib.language import request_language
 
 from .forms import ImportForm, may_import
 
@@ -142,8 +141,7 @@ def _job(request: HttpRequest, path: Path, token: str, options: dict[str, Any], 
     title = _("Check of %(name)s") % {"name": name} if dry_run else _("Import of %(name)s") % {"name": name}
     back = reverse("interop:import")
     params = {"path": str(path), "token": token, "options": options, "dry_run": dry_run, "back": back}
-    job = jobs.start("import", user=request.user, title=title, params=params, language=request_language(request))
-    return redirect("jobs:job", pk=job.pk)
+    return jobs.start_from(request, "import", title, params)
 
 
 @login_required

@@ -6,8 +6,12 @@ from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
+from django.http import HttpResponse
+from django.shortcuts import redirect
 from django.utils import translation
 from django.utils.translation import gettext as _
+
+from partner.lib.language import request_language
 
 from . import registry
 from .context import read_progress
@@ -23,6 +27,12 @@ def start(kind: str, *, user: Any, title: str, params: dict[str, Any] | None = N
     )
     _enqueue(job)
     return job
+
+
+def start_from(request: Any, kind: str, title: str, params: dict[str, Any] | None = None) -> HttpResponse:
+    """Start a job for the person asking, in the page's language, and send them to its page."""
+    job = start(kind, user=request.user, title=title, params=params, language=request_language(request))
+    return redirect("jobs:job", pk=job.pk)
 
 
 def run_again(job: Job, *, user: Any) -> Job:

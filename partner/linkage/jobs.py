@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.views.decorators.http import require_POST
 
@@ -17,7 +16,6 @@ from partner.jobs import services as jobs
 from partner.jobs.context import JobContext
 from partner.jobs.models import Job
 from partner.jobs.registry import register
-from partner.lib.language import request_language
 
 from .services import link_run
 
@@ -34,9 +32,7 @@ def compare(job: Job, context: JobContext) -> dict[str, Any]:
 def start_run(request: HttpRequest) -> HttpResponse:
     if not is_european_coordinator(request.user):
         raise PermissionDenied(_("The review of possible duplicates is for the European coordinator."))
-    title = _("Comparison of the new encodings")
-    job = jobs.start("linkage_run", user=request.user, title=title, language=request_language(request))
-    return redirect("jobs:job", pk=job.pk)
+    return jobs.start_from(request, "linkage_run", _("Comparison of the new encodings"))
 
 
 register("linkage_run", compare)

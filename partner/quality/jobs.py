@@ -8,7 +8,6 @@ from typing import Any
 from django.contrib.auth.decorators import login_required
 from django.core.exceptions import PermissionDenied
 from django.http import HttpRequest, HttpResponse
-from django.shortcuts import redirect
 from django.utils.translation import gettext as _
 from django.utils.translation import ngettext
 from django.views.decorators.http import require_POST
@@ -20,7 +19,6 @@ from partner.jobs import services as jobs
 from partner.jobs.context import JobContext
 from partner.jobs.models import Job
 from partner.jobs.registry import register
-from partner.lib.language import request_language
 
 from .registry import registry_rules
 from .services import check_cases
@@ -46,9 +44,7 @@ def start_run(request: HttpRequest) -> HttpResponse:
     """A coordinator runs every rule over the cases of their scope (their country, or the registry)."""
     if not is_coordinator(request.user):
         raise PermissionDenied(_("Running the rules over the registry is for coordinators."))
-    title = _("Quality rules over every case you may see")
-    job = jobs.start("qc_run", user=request.user, title=title, language=request_language(request))
-    return redirect("jobs:job", pk=job.pk)
+    return jobs.start_from(request, "qc_run", _("Quality rules over every case you may see"))
 
 
 register("qc_run", run_rules)

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from collections.abc import Callable
 from typing import Any
 
 from django.contrib import messages
@@ -38,36 +39,24 @@ def _entity(entity: str) -> Dictionary:
     return d
 
 
+def _built(build: Callable[..., Report], release: Release, entity: str, language: str) -> Report:
+    """A report (or an evidence pack) of the entity from what `release` gives."""
+    d = _entity(entity)
+    frames = release.frames(entity=entity, dictionary=d)
+    return build(frames, entity, d, release=release, population=population_frame(), language=language)
+
+
 def released_report(user: Any, entity: str, language: str, *, download: bool = False) -> Report:
     """The entity's report for `user`, released for them; a download (the PDF) is always protected."""
-    d = _entity(entity)
     release = Release.for_viewer(user)
-    if download:
-        release = release.downloaded()
-    return build_report(
-        release.frames(entity=entity, dictionary=d),
-        entity,
-        d,
-        release=release,
-        population=population_frame(),
-        language=language,
-    )
+    return _built(build_report, release.downloaded() if download else release, entity, language)
 
 
 def evidence_pack(user: Any, entity: str, language: str) -> Report:
     """The evidence pack pooled over the whole registry, suppressed: for anyone who holds a role."""
-    d = _entity(entity)
     if not user.memberships.exists():
         raise PermissionDenied("the evidence pack is for the registry's members")
-    release = Release.pooled()
-    return build_evidence_pack(
-        release.frames(entity=entity, dictionary=d),
-        entity,
-        d,
-        release=release,
-        population=population_frame(),
-        language=language,
-    )
+    return _built(build_evidence_pack, Release.pooled(), entity, language)
 
 
 def _report(request: HttpRequest, entity: str) -> Report:
