@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import shutil
+from datetime import timedelta
 from typing import Any
 
 from django.core.exceptions import PermissionDenied
 from django.db import transaction
 from django.http import HttpResponse
 from django.shortcuts import redirect
-from django.utils import translation
+from django.utils import timezone, translation
 from django.utils.translation import gettext as _
 
 from partner.lib.language import request_language
@@ -46,6 +48,22 @@ def run_again(job: Job, *, user: Any) -> Job:
     job.refresh_from_db()
     _enqueue(job)
     return job
+
+
+#: A job's file (a PDF, an extract of pseudonymised rows) is removed this long after the job ended.
+KEEP_OUTPUT = timedelta(days=1)
+
+
+def sweep_outputs() -> int:
+    """Remove the files of jobs that ended more than KEEP_OUTPUT ago (`partner clearimports`, every ten
+    minutes); how many were removed. The job's page then says its file is no longer kept."""
+    removed = 0
+    ended = Job.objects.filter(finished__lt=timezone.now() - KEEP_OUTPUT).exclude(output="")
+    for job in ended:
+        shutil.rmtree(job.folder, ignore_errors=True)
+        Job.objects.filter(pk=job.pk).update(output="")
+        removed += 1
+    return removed
 
 
 def _enqueue(job: Job) -> None:

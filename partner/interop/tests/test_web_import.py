@@ -301,7 +301,7 @@ class SweepTests(WebImportTestCase):
     def test_the_nightly_command_sweeps(self) -> None:
         out = io.StringIO()
         call_command("clearimports", stdout=out)
-        self.assertEqual(out.getvalue(), "2 import files removed\n")
+        self.assertEqual(out.getvalue(), "2 import files removed\n0 files of long work removed\n")
         self.assertEqual(self.kept_files(), sorted([self.younger, f"{self.younger}.report.csv"]))
 
     def test_a_timer_runs_the_command_every_ten_minutes(self) -> None:
