@@ -120,6 +120,8 @@ HELP_ONLY = {
     "restore": "needs a backup and an empty migrated registry",
     "check": "--deploy judges the settings of a deployment, not of the demo",
     "db_worker": "the worker of long work: it runs until it is stopped",
+    "runserver": "serves the registry until it is stopped",
+    "clearimports": "sweeps the files of a migrated registry",
 }
 README_TIMEOUT_HINT = "a README command ended with a traceback"
 #: IN.csv of the README's commands that read one: codes to classify and identities to encode.

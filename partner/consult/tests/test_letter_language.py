@@ -9,7 +9,7 @@ from typing import Any
 
 import pdfplumber
 from django.test import Client
-from django.utils import formats, translation
+from django.utils import formats, timezone, translation
 
 from partner.accounts.models import ApiToken
 from partner.consult import services
@@ -61,7 +61,8 @@ class TheLetterInTheRequestersLanguage(LetterLanguageStory):
         self.assertIn("Il quesito", text)
         self.assertNotIn("Recommendation of the expert panel", text)
         with translation.override("it"):
-            self.assertIn(formats.date_format(consultation.sent_at, "DATE_FORMAT"), text)
+            # the day in the registry's time zone, as the letter dates it (near midnight UTC differs)
+            self.assertIn(formats.date_format(timezone.localdate(consultation.sent_at), "DATE_FORMAT"), text)
 
     def test_without_a_choice_the_letter_is_in_the_language_of_the_requesters_page(self) -> None:
         with translation.override("fr"):
