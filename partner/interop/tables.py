@@ -11,6 +11,7 @@ import datetime as dt
 import io
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 #: A cell longer than this is a paste gone wrong (or an attack), never a registry value.
 MAX_CELL = 10_000
@@ -27,6 +28,13 @@ class Table:
     source: str
     columns: list[str]
     rows: list[tuple[int, dict[str, str]]] = field(default_factory=list)  # (row number, {column: text})
+    spreadsheet: bool = False
+
+    def column_label(self, column: str) -> str:
+        """The column as a person finds it: its header, and in a workbook its letter too ("sex (C)")."""
+        if self.spreadsheet and column in self.columns:
+            return f"{column} ({column_letter(self.columns.index(column) + 1)})"
+        return column
 
 
 def read_table(
@@ -91,22 +99,55 @@ def _read_xlsx(data: bytes, source: str, sheet: str | None) -> Table:
     try:
         if sheet is not None and sheet not in book.sheetnames:
             raise TableError(f"{source}: no sheet {sheet!r} (sheets: {', '.join(book.sheetnames)})")
-        ws = book[sheet] if sheet else book.worksheets[0]
-        records = []
+        ws = book[sheet] if sheet else _only_sheet_with_rows(book, source)
+        records: list[list[str]] = []
+        header: list[str] = []
         for number, cells in enumerate(ws.iter_rows(), start=1):
-            records.append([_cell_text(cell, source, number) for cell in cells])
+            records.append([_cell_text(cell, source, number, header) for cell in cells])
+            if number == 1:
+                header = [c.strip() for c in records[0]]
             if number > MAX_ROWS + 1:
                 raise TableError(f"{source}: more than {MAX_ROWS:,} rows; split the file")
     finally:
         book.close()
-    return _table(f"{source} [{ws.title}]", records)
+    return _table(f"{source} [{ws.title}]", records, spreadsheet=True)
 
 
-def _cell_text(cell: object, source: str, row: int) -> str:
+def _only_sheet_with_rows(book: Any, source: str) -> Any:
+    """The workbook's one sheet that holds anything; refused when several do, since reading the first
+    alone would leave the others' cases out without a word."""
+    filled = [ws for ws in book.worksheets if _holds_anything(ws)]
+    if len(filled) > 1:
+        names = ", ".join(repr(ws.title) for ws in filled)
+        raise TableError(
+            f"{source}: {len(filled)} sheets hold rows ({names}); say which one holds the cases "
+            "(--sheet NAME, or the Sheet box of the import page), or keep them on one sheet"
+        )
+    return filled[0] if filled else book.worksheets[0]
+
+
+def _holds_anything(ws: Any) -> bool:
+    rows = ws.iter_rows(values_only=True)
+    return any(any(v is not None and str(v).strip() for v in values) for values in rows)
+
+
+def column_letter(index: int) -> str:
+    """The spreadsheet's name of the index-th column (1 is A, 27 is AA)."""
+    letters = ""
+    while index:
+        index, rest = divmod(index - 1, 26)
+        letters = chr(ord("A") + rest) + letters
+    return letters
+
+
+def _cell_text(cell: object, source: str, row: int, header: list[str]) -> str:
     value = getattr(cell, "value", None)
     kind = getattr(cell, "data_type", None)
-    where = f"{source}, row {row}, column {getattr(cell, 'column_letter', '?')}"
     if kind == "f" or (isinstance(value, str) and value.startswith("=") and kind != "s"):
+        index = getattr(cell, "column", 0) or 0
+        name = header[index - 1] if 0 < index <= len(header) and header[index - 1] else ""
+        column = f"{name} ({column_letter(index)})" if name else column_letter(index) or "?"
+        where = f"{source}, row {row}, column {column}"
         raise TableError(f"{where}: a formula ({str(value)[:40]}); copy the sheet and paste values only")
     if value is None:
         return ""
@@ -121,7 +162,7 @@ def _cell_text(cell: object, source: str, row: int) -> str:
     return str(value)
 
 
-def _table(source: str, records: list[list[str]]) -> Table:
+def _table(source: str, records: list[list[str]], *, spreadsheet: bool = False) -> Table:
     while records and not any(c.strip() for c in records[-1]):
         records.pop()
     if not records:
@@ -134,22 +175,24 @@ def _table(source: str, records: list[list[str]]) -> Table:
     seen: dict[str, int] = {}
     for i, name in enumerate(header, start=1):
         if not name:
-            raise TableError(f"{source}, row 1, column {i}: a column without a name")
+            where = column_letter(i) if spreadsheet else i
+            raise TableError(f"{source}, row 1, column {where}: a column without a name")
         if name in seen:
-            raise TableError(f"{source}, row 1: column {name!r} appears twice (columns {seen[name]} and {i})")
+            first, again = (column_letter(seen[name]), column_letter(i)) if spreadsheet else (seen[name], i)
+            raise TableError(f"{source}, row 1: column {name!r} appears twice (columns {first} and {again})")
         seen[name] = i
-    table = Table(source, header)
+    table = Table(source, header, spreadsheet=spreadsheet)
     for number, record in enumerate(records[1:], start=2):
         if not any(c.strip() for c in record):
             continue
         extra = record[len(header) :]
-        short = len(record) < len(header) and not source.endswith("]")  # a sheet leaves empty cells out
+        short = len(record) < len(header) and not spreadsheet  # a sheet leaves empty cells out
         if short or any(c.strip() for c in extra):
             raise TableError(f"{source}, row {number}: {len(record)} cells, but the header names {len(header)} columns")
         for column, cell in zip(header, record, strict=False):
             if len(cell) > MAX_CELL:
                 size = f"{len(cell):,} characters (at most {MAX_CELL:,})"
-                raise TableError(f"{source}, row {number}, column {column}: a cell of {size}")
+                raise TableError(f"{source}, row {number}, column {table.column_label(column)}: a cell of {size}")
         cells = record + [""] * (len(header) - len(record))
         table.rows.append((number, {column: cell.strip() for column, cell in zip(header, cells, strict=False)}))
     if not table.rows:

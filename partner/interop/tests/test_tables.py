@@ -3,7 +3,7 @@
 import datetime as dt
 
 import pytest
-from openpyxl import Workbook
+from openpyxl import Workbook, load_workbook
 
 from partner.interop.tables import MAX_CELL, TableError, read_table
 
@@ -87,10 +87,49 @@ def test_an_excel_sheet_gives_dates_as_iso_and_whole_numbers_without_decimals(tm
 
 def test_a_formula_or_an_empty_sheet_is_refused_naming_the_cell(tmp_path):
     with pytest.raises(
-        TableError, match=r"cases\.xlsx, row 2, column B: a formula \(=1\+1\); copy the sheet and paste values"
+        TableError, match=r"cases\.xlsx, row 2, column X \(B\): a formula \(=1\+1\); copy the sheet and paste values"
     ):
         read_table(workbook(tmp_path, [["ID", "X"], ["A1", "=1+1"]]))
     with pytest.raises(TableError, match=r"empty: no header row"):
         read_table(workbook(tmp_path, [], name="empty.xlsx"))
     with pytest.raises(TableError, match=r"no sheet 'Other' \(sheets: Casi\)"):
         read_table(workbook(tmp_path, [["ID"], ["A1"]], name="one.xlsx"), sheet="Other")
+
+
+def test_a_workbook_with_cases_on_two_sheets_is_refused_naming_them_unless_a_sheet_is_chosen(tmp_path):
+    path = workbook(tmp_path, [["ID"], ["A1"], ["A2"]])
+    book = load_workbook(path)
+    book.create_sheet("Empty")
+    more = book.create_sheet("More")
+    for row in (["ID"], ["B1"], ["B2"]):
+        more.append(row)
+    book.save(path)
+    with pytest.raises(TableError, match=r"cases\.xlsx: 2 sheets hold rows \('Casi', 'More'\);.*--sheet NAME"):
+        read_table(path)
+    assert [cells["ID"] for _n, cells in read_table(path, sheet="More").rows] == ["B1", "B2"]
+
+
+def test_a_notes_sheet_before_the_cases_is_not_read_as_the_cases(tmp_path):
+    book = Workbook()
+    notes = book.active
+    notes.title = "Notes"
+    notes.append(["Exported from the national registry on 3 May; see the second sheet."])
+    cases = book.create_sheet("Cases")
+    for row in (["ID", "SEX"], ["A1", "F"]):
+        cases.append(row)
+    path = tmp_path / "notes.xlsx"
+    book.save(path)
+    with pytest.raises(TableError, match=r"2 sheets hold rows \('Notes', 'Cases'\)"):
+        read_table(path)
+    assert read_table(path, sheet="Cases").rows == [(2, {"ID": "A1", "SEX": "F"})]
+
+
+def test_a_workbook_names_a_column_by_its_header_and_its_letter(tmp_path):
+    table = read_table(workbook(tmp_path, [["ID", "SEX", "BORN"], ["A1", "F", "2012-05-04"]]))
+    assert table.column_label("BORN") == "BORN (C)"
+    assert read_table(write(tmp_path, "plain.csv", b"ID,BORN\nA1,2012\n")).column_label("BORN") == "BORN"
+    with pytest.raises(TableError, match=r"row 1: column 'ID' appears twice \(columns A and C\)"):
+        read_table(workbook(tmp_path, [["ID", "SEX", "ID"], ["A1", "F", "A2"]], name="twice.xlsx"))
+    wide = [[f"C{i}" for i in range(1, 29)], ["x"] * 27 + ["=A1"]]
+    with pytest.raises(TableError, match=r"row 2, column C28 \(AB\): a formula"):
+        read_table(workbook(tmp_path, wide, name="wide.xlsx"))
