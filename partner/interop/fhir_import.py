@@ -8,7 +8,7 @@ line or follow-up event it belongs to by its focus; one naming no field of the d
 record of the bundle, or giving its value as the wrong value[x] or in another unit, is refused, as is
 a field given two different values. Every error names the resource (its fullUrl, else its id) and
 the element; so does a value the dictionary refuses (`CaseInvalid`, from `create_case`).
-The treatment lines are read in fhir_treatments, the field Observations in fhir_fields.
+The treatment lines are read in fhir_treatments_in, the field Observations in fhir_fields.
 
 A case exported and imported into an empty registry comes back with the same form records: every
 value of the common dataset (registration, diagnosis and staging, treatment lines, follow-up events,
@@ -48,7 +48,7 @@ from partner.dictionary.loader import Dictionary, get_dictionary
 
 from .fhir_bundle import BundleError, Record, code_of, codings_of, day_of, extension_of, profiles_of
 from .fhir_fields import FieldReading
-from .fhir_treatments import TreatmentReading
+from .fhir_treatments_in import TreatmentReading
 from .fhir_vocabulary import (
     ASSERTED_DATE_EXT,
     CASE_IDENTIFIER,
