@@ -46,16 +46,17 @@ nginx:
 pdf-libs:
 	@/sbin/ldconfig -p | grep -q libpangoft2-1.0 || (apt-get update -qq && apt-get install -y -qq libpango-1.0-0 libpangoft2-1.0-0 >/dev/null)
 
-# axe-core, the accessibility check the browser tests inject into the public pages.
-node_modules/axe-core/axe.min.js: package.json package-lock.json
+# What the tests take from npm: axe-core, the accessibility check the browser tests inject into the
+# public pages; the mCODE profiles and HL7 terminology the FHIR export is validated against.
+node_modules/.installed: package.json package-lock.json
 	npm ci --no-audit --no-fund --silent && touch $@
 
-test: $(STAMP) chromium nginx pdf-libs node_modules/axe-core/axe.min.js test-sqlite test-postgres
+test: $(STAMP) chromium nginx pdf-libs node_modules/.installed test-sqlite test-postgres
 
-test-sqlite: $(STAMP) node_modules/axe-core/axe.min.js
+test-sqlite: $(STAMP) node_modules/.installed
 	env -u DATABASE_URL $(PYTEST)
 
-test-postgres: $(STAMP) node_modules/axe-core/axe.min.js
+test-postgres: $(STAMP) node_modules/.installed
 	@url="$${DATABASE_URL:-$(PG_URL)}"; \
 	if $(BIN)/python -c "import sys, psycopg; psycopg.connect(sys.argv[1], connect_timeout=3).close()" "$$url" 2>/dev/null; then \
 		echo "== the suite on PostgreSQL ($${url%%@*}@...)"; DATABASE_URL="$$url" $(PYTEST); \
@@ -70,7 +71,7 @@ bench: $(STAMP)
 # Known vulnerabilities in the dependencies: the npm packages, then the Python ones with pip-audit.
 # pip-audit reports "no known vulnerabilities" when its service does not answer, so `audit-service`
 # first asks it about a release known to be vulnerable (Django 3.2.0): no finding there, no audit.
-audit: $(STAMP) node_modules/axe-core/axe.min.js audit-service
+audit: $(STAMP) node_modules/.installed audit-service
 	npm audit --audit-level=low
 	$(BIN)/pip-audit --progress-spinner off --skip-editable --strict
 
