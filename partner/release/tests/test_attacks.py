@@ -109,14 +109,19 @@ class DifferencingTests:  # played on one registry, built once (see AttackTests)
 
         wide, narrow = next(iter(distinct.values()))
         self.assertEqual(total(self.european, wide) - total(self.european, narrow), 1)  # exact: it works
+        # The changes hang on the registry's secret: one secret's few dozen pairs can land on a share
+        # far from the expected one, so the attack is played under several secrets and judged on all.
         differences = []
-        for (a, b), (wide, narrow) in distinct.items():
-            released = total(self.researcher, wide), total(self.researcher, narrow)
-            self.assertLessEqual(abs(released[0] - len(a)), MAX_CHANGE)  # still useful
-            self.assertLessEqual(abs(released[1] - len(b)), MAX_CHANGE)
-            differences.append(released[0] - released[1])
+        for secret in range(5):
+            answers.clear()
+            with mock.patch("partner.release.layer._secret", return_value=f"attack {secret}".encode()):
+                for (a, b), (wide, narrow) in distinct.items():
+                    released = total(self.researcher, wide), total(self.researcher, narrow)
+                    self.assertLessEqual(abs(released[0] - len(a)), MAX_CHANGE)  # still useful
+                    self.assertLessEqual(abs(released[1] - len(b)), MAX_CHANGE)
+                    differences.append(released[0] - released[1])
         exact_share = differences.count(1) / len(differences)
-        self.assertLess(exact_share, 0.6, differences)
+        self.assertLess(exact_share, 0.5, differences)
         self.assertGreaterEqual(len(set(differences)), 3, differences)
 
 
