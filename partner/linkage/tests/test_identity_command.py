@@ -62,7 +62,8 @@ def test_bad_rows_are_named_by_file_row_and_field_and_nothing_is_written(tmp_pat
         + "A,Giulia,Rossetti,2012-05-04,female,IT\n"
         + "B,Marco,Bianchi,04/05/2012,male,IT\n"
         + "C,Anna,Nowak,2011-02-03,girl,PL\n"
-        + "D,,Nowak,2011-02-03,female,Poland\n",
+        + "D,,Nowak,2011-02-03,female,Poland\n"
+        + "E,Lena,Kowalska,2020-02-31,female,PL\n",
         encoding="utf-8",
     )
     target = tmp_path / "encoded.csv"
@@ -73,6 +74,7 @@ def test_bad_rows_are_named_by_file_row_and_field_and_nothing_is_written(tmp_pat
     assert f"{source}, row 4, sex: 'girl' is not one of female, male, other, unknown" in message
     assert f"{source}, row 5, given_names: empty" in message
     assert f"{source}, row 5, country_of_birth" in message
+    assert f"{source}, row 6, date_of_birth: '2020-02-31' is not a date that exists" in message
     assert "row 2" not in message
     assert list(tmp_path.iterdir()) == [source]
 

@@ -45,13 +45,15 @@ def identity_from_row(row: dict[str, str | None], today: dt.date) -> Identity:
     values = {column: (row.get(column) or "").strip() for column in COLUMNS}
     problems = [(column, "empty") for column in ("given_names", "family_names") if not normalise_name(values[column])]
     born = values["date_of_birth"]
-    try:
-        date_of_birth = dt.date.fromisoformat(born) if _ISO_DATE.fullmatch(born) else None
-    except ValueError:
-        date_of_birth = None
-    if date_of_birth is None:
+    date_of_birth = None
+    if not _ISO_DATE.fullmatch(born):
         problems.append(("date_of_birth", f"{born!r} is not a date written YYYY-MM-DD"))
-    elif date_of_birth > today:
+    else:
+        try:
+            date_of_birth = dt.date.fromisoformat(born)
+        except ValueError:
+            problems.append(("date_of_birth", f"{born!r} is not a date that exists"))
+    if date_of_birth is not None and date_of_birth > today:
         problems.append(("date_of_birth", f"{born} is after today"))
     sex = values["sex"].lower()
     if sex not in Sex.values:
