@@ -2,8 +2,8 @@
 
 What goes where, by form of the dictionary:
 
-- registration: the CancerPatient: the pseudonym as its identifier (never a name), gender, birthDate,
-  address.country.
+- registration: the CancerPatient: the pseudonym as its identifier, a name that says it is masked
+  (data-absent-reason: the registry holds no names), gender, birthDate, address.country.
 - diagnosis: the PrimaryCancerCondition: ICD-O-3 morphology (histology extension and code, with the
   ICCC-3 group), topography with laterality (bodySite), onset, date of diagnosis (assertedDate),
   basis of diagnosis (evidence); a CancerStage or TNMStageGroup Observation with its T, N and M
@@ -54,21 +54,28 @@ from fhir.resources.R4B.patient import Patient
 from partner.cases.models import TumourCase
 from partner.dictionary.loader import Dictionary, get_dictionary
 
+from .fhir_bundle import code_of
 from .fhir_fields import FieldWriting, element
 from .fhir_treatments import TreatmentWriting
 from .fhir_vocabulary import (
     ASSERTED_DATE_EXT,
     CASE_IDENTIFIER,
+    CONDITION_CATEGORY,
+    DATA_ABSENT_EXT,
     DISEASE_STATUS_CODE,
     DISEASE_STATUS_PROFILE,
     HISTOLOGY_EXT,
     ICCC3,
     ICDO3,
     LATERALITY_EXT,
+    LATERALITY_MORE,
     LOINC,
+    OBSERVATION_CATEGORY,
     PATIENT_PROFILE,
     PRIMARY_PROFILE,
     PSEUDONYM,
+    SNOMED,
+    STAGE_CATEGORY,
     STAGE_CODES,
     STAGE_PROFILE,
     TNM_CODES,
@@ -117,6 +124,8 @@ class _Export(TreatmentWriting, FieldWriting):
             "id": self.uuid("patient"),
             "meta": {"profile": [PATIENT_PROFILE]},
             "identifier": [{"system": PSEUDONYM, "value": patient.pseudonym}],
+            # US Core's name is required; the registry holds none, and says so (us-core-6 allows it).
+            "name": [{"extension": [{"url": DATA_ABSENT_EXT, "valueCode": "masked"}]}],
             "gender": gender.get(sex, "unknown"),
             "birthDate": registration.get("date_of_birth") or patient.date_of_birth.isoformat(),
         }
@@ -143,8 +152,8 @@ class _Export(TreatmentWriting, FieldWriting):
         if case.iccc_extended:
             code.append({"system": ICCC3, "code": case.iccc_extended})
         site: dict[str, Any] = {"coding": [{"system": ICDO3, "code": diagnosis.get("topography") or case.topography}]}
-        if diagnosis.get("laterality"):
-            laterality = self.concept("diagnosis", "laterality", diagnosis["laterality"])
+        laterality = self.laterality(diagnosis.get("laterality"))
+        if laterality:
             site["extension"] = [{"url": LATERALITY_EXT, "valueCodeableConcept": laterality}]
         data: dict[str, Any] = {
             "id": self.uuid("condition"),
@@ -153,6 +162,7 @@ class _Export(TreatmentWriting, FieldWriting):
                 {"url": HISTOLOGY_EXT, "valueCodeableConcept": {"coding": [{"system": ICDO3, "code": morphology}]}}
             ],
             "identifier": [{"system": CASE_IDENTIFIER, "value": case.external_id or str(case.pk)}],
+            "category": [{"coding": [{"system": CONDITION_CATEGORY, "code": "problem-list-item"}]}],
             "verificationStatus": {"coding": [{"system": VERIFICATION, "code": "confirmed"}]},
             "code": {"coding": code},
             "bodySite": [site],
@@ -167,14 +177,30 @@ class _Export(TreatmentWriting, FieldWriting):
             data["evidence"] = [
                 {"code": [self.concept("diagnosis", "basis_of_diagnosis", diagnosis["basis_of_diagnosis"])]}
             ]
-        fields = ("morphology", "topography", "diagnosis_date", "onset_date", "laterality", "basis_of_diagnosis")
-        self.wrote("diagnosis", 1, *fields)
+        fields = ("morphology", "topography", "diagnosis_date", "onset_date", "basis_of_diagnosis")
+        self.wrote("diagnosis", 1, *fields, *(["laterality"] if laterality else []))
         self.add(Condition(**data))
+
+    def laterality(self, value: str | None) -> dict[str, Any] | None:
+        """The laterality qualifier, for a laterality mCODE's value set has (SNOMED CT); the others
+        (not applicable, unknown) go as a field Observation."""
+        if not value:
+            return None
+        laterality = self.concept("diagnosis", "laterality", value)
+        if value in LATERALITY_MORE:
+            laterality["coding"].append({"system": SNOMED, "code": LATERALITY_MORE[value]})
+        return laterality if code_of(laterality, SNOMED) else None
 
     def stage(self) -> None:
         diagnosis = self.forms.get("diagnosis", {})
         system, basis = diagnosis.get("stage_system"), diagnosis.get("tnm_basis")
-        common: dict[str, Any] = {"status": "final", "subject": self.ref("patient"), "focus": [self.ref("condition")]}
+        category = {"coding": [{"system": OBSERVATION_CATEGORY, "code": STAGE_CATEGORY.get(basis, "exam")}]}
+        common: dict[str, Any] = {
+            "status": "final",
+            "category": [category],
+            "subject": self.ref("patient"),
+            "focus": [self.ref("condition")],
+        }
         if diagnosis.get("diagnosis_date"):
             common["effectiveDateTime"] = diagnosis["diagnosis_date"]
         if system in TNM_SYSTEMS:

@@ -23,13 +23,17 @@ from .fhir_vocabulary import (
     MEDICATION_PROFILE,
     MODALITY_EXT,
     MODALITY_TECHNIQUE_EXT,
+    NULL_FLAVOR,
     PROCEDURE_LINES,
     RADIOTHERAPY_CATEGORY,
+    RADIOTHERAPY_COURSE,
     RADIOTHERAPY_PROFILE,
     RT_MODALITY,
+    RT_RADIOPHARMACEUTICAL,
     SNOMED,
     SURGERY_CATEGORY,
     SURGERY_PROFILE,
+    TECHNIQUE_EXT,
     UCUM,
     URI,
     VOLUME_PROFILE,
@@ -84,6 +88,7 @@ class TreatmentWriting(BundleWriter):
             self.wrote("treatment", number, "surgery_type", "resection_margin")
         elif kind == "radiotherapy":
             data["meta"] = {"profile": [RADIOTHERAPY_PROFILE]}
+            data["code"] = {"coding": [{"system": SNOMED, "code": RADIOTHERAPY_COURSE}]}
             data["extension"] += self.radiotherapy(number, line)
             self.wrote("treatment", number, "rt_technique", "rt_total_dose", "rt_fractions", "rt_site")
         elif kind == "other" and line.get("other_treatment"):
@@ -95,11 +100,7 @@ class TreatmentWriting(BundleWriter):
     def radiotherapy(self, number: int, line: dict[str, Any]) -> list[dict[str, Any]]:
         extensions = []
         if line.get("rt_technique"):
-            modality = self.concept("treatment", "rt_technique", line["rt_technique"])
-            if line["rt_technique"] in RT_MODALITY:
-                modality["coding"].append({"system": SNOMED, "code": RT_MODALITY[line["rt_technique"]]})
-            modality_ext = {"url": MODALITY_EXT, "valueCodeableConcept": modality}
-            extensions.append({"url": MODALITY_TECHNIQUE_EXT, "extension": [modality_ext]})
+            extensions.append({"url": MODALITY_TECHNIQUE_EXT, "extension": self.modality(line["rt_technique"])})
         if not any(line.get(f) is not None for f in ("rt_total_dose", "rt_fractions", "rt_site")):
             return extensions
         volume: dict[str, Any] = {"id": self.uuid("volume", number), "meta": {"profile": [VOLUME_PROFILE]}}
@@ -117,6 +118,26 @@ class TreatmentWriting(BundleWriter):
             dose.append({"url": "fractionsDelivered", "valueUnsignedInt": line["rt_fractions"]})
         return [*extensions, {"url": DOSE_EXT, "extension": dose}]
 
+    def modality(self, technique: str) -> list[dict[str, Any]]:
+        """mCODE's modality for the registry's technique, and a technique where mCODE wants one with it.
+
+        A modality mCODE has no code for (brachytherapy of unknown dose rate, other) is NullFlavor UNC
+        with its name; a modality that mCODE pairs with a technique gets UNC for it, as the registry
+        does not record one.
+        """
+        modality = self.concept("treatment", "rt_technique", technique)
+        code = RT_MODALITY.get(technique) or RT_RADIOPHARMACEUTICAL.get(technique)
+        if code is None:
+            modality["coding"].append({"system": NULL_FLAVOR, "code": "UNC"})
+            modality["text"] = modality["coding"][0].get("display", technique)
+            return [{"url": MODALITY_EXT, "valueCodeableConcept": modality}]
+        modality["coding"].append({"system": SNOMED, "code": code})
+        unknown = {"coding": [{"system": NULL_FLAVOR, "code": "UNC"}], "text": "not recorded"}
+        return [
+            {"url": MODALITY_EXT, "valueCodeableConcept": modality},
+            {"url": TECHNIQUE_EXT, "valueCodeableConcept": unknown},
+        ]
+
     def medications(self, number: int, line: dict[str, Any], field: str) -> None:
         """One MedicationRequest per agent; the line's requests share a group identifier.
 
@@ -131,6 +152,8 @@ class TreatmentWriting(BundleWriter):
             "intent": "order",
             "category": [self.concept("treatment", "line_type", line["line_type"])],
             "subject": self.ref("patient"),
+            # US Core wants the prescriber of an order (us-core-21); the registry does not know it.
+            "requester": {"extension": [{"url": DATA_ABSENT_EXT, "valueCode": "unknown"}]},
             "reasonReference": [self.ref("condition")],
             "groupIdentifier": {"system": URI, "value": f"urn:uuid:{self.uuid('treatment', number)}"},
         }

@@ -94,3 +94,20 @@ def concept(dictionary: Dictionary, form: str, field: str, value: str) -> dict[s
     codings = [{**coding, "display": choice.labels.en}]
     codings += [{"system": CONCEPT_SYSTEMS[k], "code": v} for k, v in choice.concepts.items() if k in CONCEPT_SYSTEMS]
     return {"coding": codings}
+
+
+# What the export writes so that each resource meets the mCODE profile it claims (test_fhir_profiles checks it).
+
+CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
+OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
+NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
+TECHNIQUE_EXT = MCODE + "mcode-radiotherapy-technique"
+#: SNOMED CT "radiotherapy course of treatment", the code mCODE's RadiotherapyCourseSummary fixes.
+RADIOTHERAPY_COURSE = "1217123003"
+#: A staging Observation's category by basis: a pathological stage comes from the specimen, the others
+#: from examination and imaging.
+STAGE_CATEGORY = {"p": "laboratory", "c": "exam", None: "exam"}
+#: mCODE's laterality value set has midline, which the dictionary's choice does not code.
+LATERALITY_MORE = {"midline": "399488007"}
+#: mCODE's radiotherapy modality for the registry's radionuclide therapies: administration of a radiopharmaceutical.
+RT_RADIOPHARMACEUTICAL = {"radioiodine": "440252007", "radionuclide_other": "440252007"}
