@@ -13,12 +13,10 @@ from __future__ import annotations
 import csv
 import datetime as dt
 import json
-import math
 import os
 import re
 import shutil
 import tempfile
-from collections import defaultdict
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from pathlib import Path
@@ -29,18 +27,17 @@ from django.db import transaction
 
 from partner.cases.frames import CaseFrames, build_frames, precision_column
 from partner.cases.models import AccessLog, Status, TumourCase
-from partner.dictionary import redcap
 from partner.dictionary.loader import Dictionary, get_dictionary
 from partner.dictionary.schema import FieldDef, FormDef
 
+from .export_cells import FORMULA_STARTS, cell, neutralised, with_identifiers
+from .export_tables import checkbox_suffix
 from .models import ExportLog
+from .redcap_export import export_redcap
+
+__all__ = ["FORMULA_STARTS", "checkbox_suffix", "export_cases", "export_redcap", "neutralised"]
 
 FORMATS = tuple(ExportLog.Format.values)
-
-#: A cell starting with one of these is run as a formula by spreadsheets (OWASP, "CSV injection").
-FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
-_NUMBER = re.compile(r"^[+-]?(\d+(\.\d*)?|\.\d+)([eE][+-]?\d+)?$")
-_TEXT_KINDS = ("string", "text", "choice", "multichoice", "morphology", "topography", "code")
 
 
 class ExportError(Exception):
@@ -68,6 +65,13 @@ def case_columns(dictionary: Dictionary) -> list[Column]:
     pseudonym = next((f for form in dictionary.forms for f in form.fields if f.computed == "pseudonym"), None)
     own = [
         Column("case_id", "integer", "Case", "The registry's identifier of the tumour case", required=True),
+        Column(
+            "external_id",
+            "string",
+            "Identifier at the source",
+            "The case's identifier in the registry it came from (empty for a case registered here); "
+            "a re-import finds the case by its centre and this identifier",
+        ),
         Column(
             "pseudonym",
             "string",
@@ -109,42 +113,7 @@ def _field_column(f: FieldDef) -> Column:
 
 # --- Cells --------------------------------------------------------------------------------------
 
-
-def _missing(value: Any) -> bool:
-    return value is None or value is pd.NA or value is pd.NaT or (isinstance(value, float) and math.isnan(value))
-
-
-def _decimal(value: Any) -> str:
-    number = float(value)
-    return str(int(number)) if number.is_integer() and abs(number) < 1e15 else repr(number)
-
-
-def neutralised(text: str) -> str:
-    """The text with a leading apostrophe when a spreadsheet would run it as a formula; numbers stay numbers."""
-    if text.startswith(FORMULA_STARTS) and not _NUMBER.match(text):
-        return "'" + text
-    return text
-
-
-#: A partial date leaves with its precision, in ISO 8601 reduced precision ("2019-05", "2019").
-_DATE_FORMATS = {"day": "%Y-%m-%d", "month": "%Y-%m", "year": "%Y"}
 PARTIAL_DATE_PATTERN = r"\d{4}(-\d{2}(-\d{2})?)?"
-
-
-def _cell(value: Any, kind: str, precision: Any = None) -> str:
-    if kind == "multichoice":
-        return neutralised("|".join(value)) if isinstance(value, list) else ""
-    if _missing(value):
-        return ""
-    if kind == "date":
-        return value.strftime(_DATE_FORMATS.get(precision if isinstance(precision, str) else "day", "%Y-%m-%d"))
-    if kind == "boolean":
-        return "true" if value else "false"
-    if kind == "integer":
-        return str(int(value))
-    if kind == "decimal":
-        return _decimal(value)
-    return neutralised(str(value))
 
 
 def csv_rows(frame: pd.DataFrame, columns: list[Column]) -> Iterable[list[str]]:
@@ -156,7 +125,7 @@ def csv_rows(frame: pd.DataFrame, columns: list[Column]) -> Iterable[list[str]]:
         for c in columns
     ]
     for row, row_precisions in zip(zip(*values, strict=True), zip(*precisions, strict=True), strict=True):
-        yield [_cell(v, c.kind, p) for v, c, p in zip(row, columns, row_precisions, strict=True)]
+        yield [cell(v, c.kind, p) for v, c, p in zip(row, columns, row_precisions, strict=True)]
 
 
 def _write(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path:
@@ -167,22 +136,13 @@ def _write(path: Path, header: list[str], rows: Iterable[list[Any]]) -> Path:
     return path
 
 
-def _with_pseudonyms(cases: pd.DataFrame) -> pd.DataFrame:
-    ids = [int(i) for i in cases["case_id"]]
-    names: dict[int, str] = {}
-    for start in range(0, len(ids), 500):  # SQLite limits the parameters of one query
-        batch = TumourCase.objects.filter(pk__in=ids[start : start + 500])
-        names.update(batch.values_list("pk", "patient__pseudonym"))
-    return cases.assign(pseudonym=pd.Series([names.get(i) for i in ids], index=cases.index, dtype="string"))
-
-
 # --- CSV and data package -----------------------------------------------------------------------
 
 
 def export_csv(frames: CaseFrames, dictionary: Dictionary, out_dir: Path) -> list[Path]:
     """cases.csv (one row per case) and one file per repeating form (one row per instance)."""
     columns = case_columns(dictionary)
-    cases = _with_pseudonyms(frames.cases)
+    cases = with_identifiers(frames.cases)
     written = [_write(out_dir / "cases.csv", [c.name for c in columns], csv_rows(cases, columns))]
     for form in dictionary.forms:
         if form.repeating:
@@ -272,64 +232,6 @@ def export_datapackage(frames: CaseFrames, dictionary: Dictionary, out_dir: Path
     descriptor = out_dir / "datapackage.json"
     descriptor.write_text(json.dumps(datapackage_descriptor(dictionary), indent=2, ensure_ascii=False) + "\n")
     return [*written, descriptor]
-
-
-# --- REDCap -------------------------------------------------------------------------------------
-
-
-def checkbox_suffix(code: str) -> str:
-    """A choice code as REDCap writes it in a checkbox column's name (`variable___code`)."""
-    return re.sub(r"[^a-z0-9_]", "", code.lower().replace("-", "_").replace(".", "_"))
-
-
-def _redcap_cells(f: FieldDef, value: Any, precision: Any = None) -> dict[str, str]:
-    name = redcap.variable(f)
-    if f.type == "multichoice":
-        chosen = set(value) if isinstance(value, list) else set()
-        return {f"{name}___{checkbox_suffix(c.code)}": "1" if c.code in chosen else "0" for c in f.choices}
-    if _missing(value):
-        return {}
-    if f.type == "boolean":
-        return {name: "1" if value else "0"}
-    return {name: str(value) if f.type in _TEXT_KINDS else _cell(value, f.type, precision)}
-
-
-def redcap_header(dictionary: Dictionary) -> list[str]:
-    header = ["record_id", "redcap_repeat_instrument", "redcap_repeat_instance"]
-    for f in (f for form in dictionary.forms for f in form.fields):
-        header += _redcap_cells(f, []) if f.type == "multichoice" else [redcap.variable(f)]
-    return header
-
-
-def _redcap_rows(frames: CaseFrames, dictionary: Dictionary) -> Iterable[dict[str, str]]:
-    """One row per case for the non-repeating forms, then one per instance of each repeating form."""
-    instances: dict[int, list[dict[str, str]]] = defaultdict(list)
-    for form in (form for form in dictionary.forms if form.repeating and form.code in frames.repeating):
-        for record in frames.repeating[form.code].to_dict("records"):
-            row = {"record_id": str(record["case_id"]), "redcap_repeat_instrument": form.code}
-            row["redcap_repeat_instance"] = str(record["instance"])
-            for f in form.fields:
-                row.update(_redcap_cells(f, record.get(f.code), record.get(precision_column(f.code))))
-            instances[int(record["case_id"])].append(row)
-    single = [f for form in dictionary.forms if not form.repeating for f in form.fields]
-    for record in _with_pseudonyms(frames.cases).to_dict("records"):
-        row = {"record_id": str(record["case_id"])}
-        for f in single:
-            row.update(_redcap_cells(f, record.get(f.code), record.get(precision_column(f.code))))
-        yield row
-        yield from instances[int(record["case_id"])]
-
-
-def export_redcap(frames: CaseFrames, dictionary: Dictionary, out_dir: Path) -> list[Path]:
-    """data_dictionary.csv and records.csv, in REDCap's import formats (repeating instruments, raw codes)."""
-    definition = out_dir / "data_dictionary.csv"
-    definition.write_text(redcap.to_csv(dictionary.forms, "en"), encoding="utf-8")
-    records = out_dir / "records.csv"
-    with records.open("w", encoding="utf-8", newline="") as handle:
-        writer = csv.DictWriter(handle, redcap_header(dictionary), restval="")
-        writer.writeheader()
-        writer.writerows(_redcap_rows(frames, dictionary))
-    return [definition, records]
 
 
 # --- One JSON document per case -------------------------------------------------------------------

@@ -27,12 +27,19 @@ from partner.dictionary.loader import Dictionary
 from partner.lib.pseudonym import Identity, pseudonym
 from partner.linkage.encoding import from_text
 
+from .export_cells import looks_like_formula
 from .mapping import Mapping
 from .tables import Table
 
 CASE_COLUMNS = ("external_id", "centre")
 IDENTITY_COLUMNS = ("given_names", "family_names", "date_of_birth", "sex", "country_of_birth")
 ENCODED_COLUMNS = ("pseudonym", "linkage_encoding", "linkage_schema")
+#: The registry's own export's columns that are not stored: registry-assigned, or derived from the
+#: values stored (the import derives them again). Accepted only from an export; `country` is checked
+#: against the centre's, `status` keeps a draft a draft.
+EXPORT_ONLY = ("case_id", "child_id", "country", "status", "entity", "iccc_group", "iccc_extended")
+#: Columns whose values are never spreadsheet text: base64 may start with "+".
+_NOT_TEXT = ("linkage_encoding", "linkage_schema")
 _REPEATED = re.compile(r"^([a-z][a-z0-9_]*)\.(\d{1,3})\.([a-z][a-z0-9_]*)$")
 
 
@@ -45,6 +52,7 @@ class Problem:
     rule: str  # "dictionary", "import", or a quality rule's code
     message: str
     blocking: bool = True  # stops the whole import
+    file: str = ""  # the file of the row, when an import reads more than one (an export's form files)
 
 
 class RowRefused(Exception):
@@ -54,17 +62,26 @@ class RowRefused(Exception):
 
 @dataclass(frozen=True)
 class Target:
-    kind: str  # case, identity, encoded, field
+    kind: str  # case, identity, encoded, field, or exported (an export's own column, not stored)
     name: str  # the column's meaning: external_id, sex, ...
     form: str = ""
     number: int = 1
 
 
-def resolve_columns(table: Table, mapping: Mapping, dictionary: Dictionary) -> tuple[dict[str, Target], list[Problem]]:
-    """What each source column is, and a problem for each column that is none of the known things."""
+def resolve_columns(
+    table: Table, mapping: Mapping, dictionary: Dictionary, *, exported: bool = False
+) -> tuple[dict[str, Target], list[Problem]]:
+    """What each source column is, and a problem for each column that is none of the known things.
+
+    From the registry's own export (`exported`), its own columns and the computed fields are accepted
+    and not stored."""
     fields = {f.code: form for form in dictionary.forms if not form.repeating for f in form.fields if not f.computed}
     repeating = {
         form.code: {f.code for f in form.fields if not f.computed} for form in dictionary.forms if form.repeating
+    }
+    computed = {f.code for form in dictionary.forms if not form.repeating for f in form.fields if f.computed}
+    computed_lines = {
+        form.code: {f.code for f in form.fields if f.computed} for form in dictionary.forms if form.repeating
     }
     targets: dict[str, Target] = {}
     problems = []
@@ -82,6 +99,12 @@ def resolve_columns(table: Table, mapping: Mapping, dictionary: Dictionary) -> t
             targets[column] = Target("field", name, fields[name].code)
         elif (match := _REPEATED.match(name)) and match[3] in repeating.get(match[1], ()):
             targets[column] = Target("field", match[3], match[1], int(match[2]))
+        elif exported and (
+            name in EXPORT_ONLY
+            or name in computed
+            or ((match := _REPEATED.match(name)) and match[3] in computed_lines.get(match[1], ()))
+        ):
+            targets[column] = Target("exported", name)
         else:
             problems.append(
                 Problem(
@@ -163,6 +186,8 @@ class Row:
     forms: dict[str, Any]
     #: The file's line number of each entry of a repeating form: treatment.2.* alone is line 2, not 1.
     lines: dict[str, list[int]] = field(default_factory=dict)
+    #: The status the registry's own export gave the case: a draft is imported as a draft.
+    exported_status: str = ""
 
     def gaps(self, reader: RowReader, stored: dict[str, int] | None = None) -> list[Problem]:
         """A problem for each repeating form whose lines would not follow on from 1: line 3 given while
@@ -212,6 +237,12 @@ class RowReader:
         }
         #: Which column gave each value: (form, line, field) -> column, to name it in the report.
         self.columns = {(t.form, t.number, t.name): column for column, t in targets.items() if t.kind == "field"}
+        #: Where `-3` is a number, not a formula.
+        self.numeric = {
+            column
+            for column, target in targets.items()
+            if target.kind == "field" and types.get((target.form, target.name)) in ("integer", "decimal")
+        }
 
     def column_of(self, name: str) -> str:
         return next((c for c, t in self.targets.items() if t.name == name), name)
@@ -222,10 +253,17 @@ class RowReader:
         identity: dict[str, str] = {}
         encoded: dict[str, str] = {}
         forms: dict[str, Any] = {}
+        exported: dict[str, str] = {}
         d, mapping, column_of = self.d, self.mapping, self.column_of
         for column, target in self.targets.items():
             text = cells.get(column, "")
+            if target.kind == "exported":
+                exported[target.name] = text
+                continue
             value = mapping.value(target.name, text) if text else ""
+            if value and looks_like_formula(value) and column not in self.numeric and target.name not in _NOT_TEXT:
+                problems.append(Problem(number, column, text[:40], "error", "import", formula_message()))
+                continue
             if value and column in self.dates:
                 try:
                     value = mapping.date(value)
@@ -293,6 +331,18 @@ class RowReader:
                     _("no centre with this code that you may import into"),
                 )
             )
+        if where is not None and exported.get("country") and exported["country"].upper() != where.country.code:
+            problems.append(
+                Problem(
+                    number,
+                    column_of("country"),
+                    exported["country"],
+                    "error",
+                    "import",
+                    _("not the country of centre %(centre)s (%(country)s)")
+                    % {"centre": where.code, "country": where.country.code},
+                )
+            )
         if where is not None and external_id:
             earlier = self.seen.get((where.pk, external_id))
             if earlier is not None:
@@ -329,7 +379,7 @@ class RowReader:
             elif form.repeating:
                 numbers[code_] = sorted(given)
                 forms[code_] = [given[n] for n in numbers[code_]]
-        return Row(number, cells, where, external_id, key, person, encoded, forms, numbers)
+        return Row(number, cells, where, external_id, key, person, encoded, forms, numbers, exported.get("status", ""))
 
     def refused(self, row: Row, errors: list[FormError]) -> RowRefused:
         """The dictionary's errors of a row, each named by the column that gave the value."""
@@ -347,6 +397,13 @@ class RowReader:
                 for e in errors
             ]
         )
+
+
+def formula_message() -> str:
+    return _(
+        "starts with =, +, -, @, a tab or a carriage return, which a spreadsheet runs as a formula: "
+        "refused (only a number may start with - or +)"
+    )
 
 
 def _pseudonym(

@@ -35,6 +35,7 @@ from partner.lib.pseudonym import Identity
 from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder
 from partner.linkage.services import store_encodings
 
+from .export_tables import ExportTable
 from .import_rows import Centres, Problem, Row, RowReader, RowRefused, resolve_columns
 from .import_store import existing_cases, import_row, update_row
 from .mapping import Mapping
@@ -130,15 +131,17 @@ def iter_import(
     d = dictionary or get_dictionary()
     mapping = mapping or Mapping()
     result = ImportResult(table.source, rows=len(table.rows), dry_run=dry_run)
-    targets, problems = resolve_columns(table, mapping, d)
-    result.problems.extend(problems)
+    exported = isinstance(table, ExportTable)
+    targets, problems = resolve_columns(table, mapping, d, exported=exported)
     if problems:
+        result.problems = [table.locate(p) for p in problems] if isinstance(table, ExportTable) else problems
         return result
     if status not in (Status.DRAFT, Status.SUBMITTED):
         raise ValueError("cases are imported as draft or submitted")
     reader = RowReader(targets, mapping, d, Centres(user), centre)
     encoder = Encoder(settings.LINKAGE_KEY)  # one for the file: each name's bigrams are hashed once
     rows_of_case: dict[int, int] = {}
+    drafts: set[int] = set()  # cases imported as drafts: their quality findings do not stop the import
     with transaction.atomic():
         with deferred(), _collector.less_often():
             for start in range(0, len(table.rows), CHUNK):
@@ -158,30 +161,39 @@ def iter_import(
                             raise row
                         existing = found.get((row.centre.pk, row.external_id))
                         case: TumourCase | None
+                        # The registry's own export keeps a draft a draft: it may lack what a submitted case needs.
+                        as_status = Status.DRAFT if row.exported_status == Status.DRAFT else status
                         if not bulk:
-                            case, outcome = import_row(row, reader, status, user, encoder)
+                            case, outcome = import_row(row, reader, as_status, user, encoder)
                         elif existing is not None:
                             case, outcome = update_row(row, existing, reader, user)
                         else:  # stored with the chunk's other new cases, below
-                            new.append((row, _check_new(row, reader, status, known)))
+                            new.append((row, _check_new(row, reader, as_status, known)))
                             case, outcome = None, "created"
                     except RowRefused as refused:
                         result.problems.extend(refused.problems)
                     else:
                         if case is not None:
                             rows_of_case[case.pk] = number
+                            if outcome == "created" and as_status == Status.DRAFT:
+                                drafts.add(case.pk)
                         setattr(result, outcome, getattr(result, outcome) + 1)
                     yield number
                 if new:
                     for (row, _new), stored in zip(new, _store_new(new, d, user, encoder), strict=True):
                         rows_of_case[stored.pk] = row.number
+                        if stored.status == Status.DRAFT:
+                            drafts.add(stored.pk)
         if not result.errors:
-            result.problems.extend(_findings(rows_of_case, reader.columns, user, blocking=status == Status.SUBMITTED))
+            drafts = set(rows_of_case) if status == Status.DRAFT else drafts
+            result.problems.extend(_findings(rows_of_case, reader.columns, user, drafts))
         if dry_run or result.errors:
             transaction.set_rollback(True)
         else:
             result.committed = True
-    result.problems.sort(key=lambda p: (p.row, p.column, p.rule))
+    if isinstance(table, ExportTable):
+        result.problems = [table.locate(p) for p in result.problems]
+    result.problems.sort(key=lambda p: (p.file, p.row, p.column, p.rule))
     return result
 
 
@@ -266,10 +278,10 @@ def _findings(
     rows_of_case: dict[int, int],
     columns: dict[tuple[str, int, str], str],
     user: Any,
-    *,
-    blocking: bool,
+    drafts: set[int],
 ) -> list[Problem]:
-    """The quality rules over the imported cases, once, vectorised; each finding named by row and column."""
+    """The quality rules over the imported cases, once, vectorised; each finding named by row and column.
+    An error stops the import unless its case is in `drafts`: imported as a draft (not submitted yet)."""
     from partner.quality.models import Finding, FindingStatus
     from partner.quality.registry import rule_by_code
     from partner.quality.services import check_cases
@@ -293,7 +305,7 @@ def _findings(
                     finding.severity,
                     finding.rule,
                     rule.text(get_dictionary()) if rule else finding.rule,
-                    blocking and finding.severity == "error",
+                    finding.case_id not in drafts and finding.severity == "error",
                 )
             )
     return problems
@@ -301,4 +313,7 @@ def _findings(
 
 def problems_table(problems: Iterable[Problem]) -> list[list[str]]:
     """The report's rows, for a CSV file or a page."""
-    return [[str(p.row), p.column, p.value, p.severity, p.rule, p.message] for p in problems]
+    return [
+        [str(p.row), f"{p.file}: {p.column}" if p.file else p.column, p.value, p.severity, p.rule, p.message]
+        for p in problems
+    ]

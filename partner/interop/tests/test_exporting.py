@@ -11,7 +11,7 @@ from unittest import mock
 from django.core.management import CommandError, call_command
 
 from partner.cases.consent import withdraw_consent
-from partner.cases.models import AccessLog
+from partner.cases.models import AccessLog, TumourCase
 from partner.dictionary import redcap
 from partner.interop import exporting
 from partner.interop.exporting import ExportError, checkbox_suffix, export_cases, neutralised
@@ -94,7 +94,7 @@ class CsvExportTests(ExportTestCase):
         export_cases("csv", self.out)
         with (self.out / "cases.csv").open(encoding="utf-8") as handle:
             header = next(csv.reader(handle))
-        own = ["case_id", "pseudonym", "child_id", "centre", "country", "status", "entity", "iccc_group"]
+        own = ["case_id", "external_id", "pseudonym", "child_id", "centre", "country", "status", "entity", "iccc_group"]
         self.assertEqual(header[: len(own) + 1], [*own, "iccc_extended"])
         fields = [f.code for form in self.dictionary.forms if not form.repeating for f in form.fields]
         self.assertEqual(header[len(own) + 1 :], [f for f in fields if f != "pseudonym"])
@@ -168,7 +168,7 @@ class RedcapExportTests(ExportTestCase):
         export_cases("redcap", self.out)
         variables = read_csv(self.out / "data_dictionary.csv")
         self.assertEqual(list(variables[0])[:2], ["Variable / Field Name", "Form Name"])
-        allowed = {"redcap_repeat_instrument", "redcap_repeat_instance"}
+        allowed = {"redcap_repeat_instrument", "redcap_repeat_instance", "redcap_data_access_group"}
         for v in variables:
             name = v["Variable / Field Name"]
             if v["Field Type"] == "checkbox":
@@ -194,7 +194,7 @@ class RedcapExportTests(ExportTestCase):
         self.assertEqual(case["diagnosis_date"], "2024-02-10")
         self.assertEqual((case["metastasis_sites___lung"], case["metastasis_sites___liver"]), ("1", "0"))
         self.assertEqual((case["in_clinical_trial"], case["acc_virilisation"]), ("1", "1"))
-        self.assertEqual(case["trial_identifier"], FORMULA)  # REDCap gets the value as entered
+        self.assertEqual(case["trial_identifier"], "'" + FORMULA)  # a spreadsheet opens records.csv too
         self.assertEqual((case["line_type"], case["chemo_agents___cisplatin"]), ("", ""))
         self.assertEqual(
             (chemo["line_type"], chemo["chemo_agents___cisplatin"], chemo["chemo_cycles"]), ("chemotherapy", "1", "4")
@@ -202,11 +202,23 @@ class RedcapExportTests(ExportTestCase):
         self.assertEqual((chemo["sex"], chemo["metastasis_sites___lung"]), ("", ""))
         self.assertEqual((relapse["event_date"], relapse["relapse_sites___liver"]), ("2025-01-10", "1"))
 
-    def test_the_data_dictionary_is_the_one_the_dictionary_writes(self):
+    def test_the_data_dictionary_is_the_one_the_dictionary_writes_with_the_identifier_at_the_source(self):
         export_cases("redcap", self.out)
+        written = (self.out / "data_dictionary.csv").read_text(encoding="utf-8").splitlines()
+        expected = redcap.to_csv(self.dictionary.forms, "en").splitlines()
         self.assertEqual(
-            (self.out / "data_dictionary.csv").read_text(encoding="utf-8"), redcap.to_csv(self.dictionary.forms, "en")
+            written[2].split(",")[:5], ["external_id", "registration", "", "text", "Identifier at the source"]
         )
+        self.assertEqual(written[:2] + written[3:], expected)
+
+    def test_each_record_names_its_centre_as_data_access_group_and_its_identifier_at_the_source(self):
+        TumourCase.objects.filter(pk=self.acc.pk).update(external_id="PD-2024-17")
+        export_cases("redcap", self.out)
+        rows = read_csv(self.out / "records.csv")
+        case = next(r for r in rows if r["record_id"] == str(self.acc.id) and not r["redcap_repeat_instrument"])
+        self.assertEqual((case["redcap_data_access_group"], case["external_id"]), ("it_pd", "PD-2024-17"))
+        french = next(r for r in rows if r["record_id"] == str(self.french.id))
+        self.assertEqual((french["redcap_data_access_group"], french["external_id"]), ("fr_pa", ""))
 
 
 class ExportLogTests(ExportTestCase):

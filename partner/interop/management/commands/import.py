@@ -11,11 +11,13 @@ from django.db import transaction
 from tqdm import tqdm
 
 from partner.accounts.models import NationalGroup
+from partner.dictionary.loader import get_dictionary
+from partner.interop.export_tables import ExportTable, read_cases
 from partner.interop.importing import import_cases
 from partner.interop.mapping import Mapping, MappingError
 from partner.interop.models import ImportMapping
 from partner.interop.report import write_reports
-from partner.interop.tables import TableError, read_table
+from partner.interop.tables import TableError
 
 SHOWN = 20
 
@@ -25,7 +27,11 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser: CommandParser) -> None:
         sub = parser.add_subparsers(dest="what", required=True)
-        cases = sub.add_parser("cases", help="import the cases of a .csv, .tsv or .xlsx file")
+        cases = sub.add_parser(
+            "cases",
+            help="import the cases of a .csv, .tsv or .xlsx file, or of the registry's own export "
+            "(its folder, its cases.csv with the form files beside it, or REDCap's records.csv)",
+        )
         cases.add_argument("file", type=Path)
         cases.add_argument("--mapping", help="a saved mapping (GROUP/NAME) or a mapping's YAML file")
         cases.add_argument("--centre", default="", help="centre code for rows without a centre column")
@@ -55,9 +61,11 @@ class Command(BaseCommand):
         if options["what"] == "fhir":
             return self._fhir(options)
         try:
-            table = read_table(options["file"], sheet=options["sheet"], encoding=options["encoding"])
+            table = read_cases(options["file"], get_dictionary(), sheet=options["sheet"], encoding=options["encoding"])
         except TableError as exc:
             raise CommandError(f"{exc}; nothing imported") from None
+        if isinstance(table, ExportTable) and len(table.files) > 1:
+            self.stdout.write("read together: " + ", ".join(table.files))
         mapping = self._load_mapping(options["mapping"]) if options["mapping"] else None
         bar = tqdm(total=len(table.rows), desc="import", unit="row", disable=not sys.stderr.isatty())
         try:
@@ -78,7 +86,8 @@ class Command(BaseCommand):
         findings = len(result.problems) - len(result.errors)
         for p in result.errors[:SHOWN]:
             self.stderr.write(
-                f"{result.source}, row {p.row}, {p.column}: {p.message}" + (f" ({p.value})" if p.value else "")
+                f"{p.file or result.source}, row {p.row}, {p.column}: {p.message}"
+                + (f" ({p.value})" if p.value else "")
             )
         if len(result.errors) > SHOWN:
             self.stderr.write(f"... and {len(result.errors) - SHOWN} more errors (--report lists them all)")
