@@ -118,12 +118,25 @@ class BundleReader:
         self.record_of: dict[int, Record] = {}
         self.field_observations: list[dict[str, Any]] = []
         self.assessments: list[Record] = []
+        #: What was left out, or taken otherwise than given, for the report: (resource, element, value, why, kept).
+        self.left_out: list[tuple[dict[str, Any], str, str, str, bool]] = []
+        #: id() of the resources read as part of another (an administration with its request).
+        self.covered: set[int] = set()
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["resourceType"] == kind]
 
     def where(self, resource: dict[str, Any], element: str) -> str:
         return f"{resource['resourceType']} {self.labels[id(resource)]}: {element}"
+
+    def leave(self, resource: dict[str, Any], element: str, why: str, value: Any = "", *, kept: bool = False) -> None:
+        """Say, for the report, that an element of the bundle was not taken (or, `kept`, taken otherwise), and why."""
+        self.left_out.append((resource, element, "" if value is None else str(value), why, kept))
+
+    def expect(self, target: Record | str, name: str, where: str) -> None:
+        """Where a field's value would have come from, had the bundle given it: an error names that element."""
+        record = target if isinstance(target, Record) else self.single.setdefault(target, Record(target, where))
+        record.sources.setdefault(name, where)
 
     def resolve(self, references: list[dict[str, Any]] | None) -> list[dict[str, Any]]:
         found = (self.by_reference.get(r.get("reference", "")) for r in references or [])

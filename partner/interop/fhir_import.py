@@ -46,9 +46,12 @@ from partner.cases.models import Status, TumourCase
 from partner.cases.services import CaseInvalid, FormError, create_case
 from partner.dictionary.loader import Dictionary, get_dictionary
 
-from .fhir_bundle import BundleError, Record, code_of, codings_of, day_of, extension_of, profiles_of
+from .fhir_bundle import BundleError, Record, code_of, day_of, extension_of, profiles_of
+from .fhir_countries import country_code
 from .fhir_fields import FieldReading
-from .fhir_treatments_in import TreatmentReading
+from .fhir_report import FINDING, BundleReport, ReportLine, reading_lines, split_source
+from .fhir_staging import StagingReading
+from .fhir_treatments_in import TreatmentReading, name_of
 from .fhir_vocabulary import (
     ASSERTED_DATE_EXT,
     CASE_IDENTIFIER,
@@ -61,9 +64,6 @@ from .fhir_vocabulary import (
     LOINC,
     PRIMARY_PROFILE,
     PSEUDONYM,
-    STAGE_CODES,
-    TNM_CODES,
-    TNM_SYSTEMS,
     field_def,
     system_of,
 )
@@ -72,10 +72,6 @@ from .fhir_vocabulary import (
 BUNDLE_TYPES = {
     *("document", "message", "transaction", "transaction-response", "batch", "batch-response"),
     *("history", "searchset", "collection"),
-}
-_STAGE_BASIS = {code: basis for basis, code in STAGE_CODES.items()}
-_TNM_CATEGORY = {
-    code: (field, basis) for field, (_profile, codes) in TNM_CODES.items() for basis, code in codes.items()
 }
 
 
@@ -143,8 +139,56 @@ def import_bundle(
     `CaseInvalid` from `create_case` propagates, each error naming form, row and field, and the
     resource and element of the bundle the value came from.
     """
+    reading = _read(bundle, get_dictionary())
+    try:
+        return _import(reading, centre=centre, user=user, status=status)
+    except CaseInvalid as exc:
+        raise CaseInvalid([reading.locate(e) for e in exc.errors]) from None
+
+
+@dataclass
+class BundleImport:
+    """A bundle's import: the new case (None when refused) and the report of what became of the bundle."""
+
+    case: TumourCase | None
+    report: BundleReport
+
+
+def import_bundle_reported(
+    bundle: Any, *, centre: Centre, user: Any = None, status: str = Status.DRAFT, source: str = "bundle"
+) -> BundleImport:
+    """`import_bundle`, with its report: each value taken and where from, what was left out and why, the
+    quality findings raised on the new case. What is wrong with the bundle is reported (the report's
+    refused lines), not raised, and nothing is written; a user who may not register cases at the
+    centre is refused as `create_case` refuses them (`NotPermitted`).
+    """
+    report = BundleReport(source, centre=centre.code)
     dictionary = get_dictionary()
-    reading = _read(bundle, dictionary)
+    try:
+        data = parse_bundle(bundle)
+    except BundleError as exc:
+        report.readable = False
+        report.refuse(str(exc))
+        return BundleImport(None, report)
+    try:
+        reading = _Reader(data, dictionary).read()
+        report.lines.extend(reading.lines)
+        case = _import(reading, centre=centre, user=user, status=status)
+    except BundleError as exc:
+        report.refuse(str(exc))
+        return BundleImport(None, report)
+    except CaseInvalid as exc:
+        for error in exc.errors:
+            resource, element = split_source(reading.source_of(error.form, error.instance, error.field))
+            name = _field_name(dictionary, error.form, error.instance, error.field)
+            report.refuse(error.message, resource=resource, element=element, field=name)
+        return BundleImport(None, report)
+    report.case = case.pk
+    report.lines.extend(_findings(case, reading, dictionary))
+    return BundleImport(case, report)
+
+
+def _import(reading: _Reading, *, centre: Centre, user: Any, status: str) -> TumourCase:
     external_id = reading.case_fields["external_id"]
     with transaction.atomic():
         if external_id and TumourCase.objects.filter(centre=centre, external_id=external_id).exists():
@@ -152,18 +196,45 @@ def import_bundle(
                 _("%(centre)s already has a case with the identifier %(id)s: this bundle was imported before")
                 % {"centre": centre.code, "id": external_id}
             )
-        try:
-            return create_case(
-                dictionary=dictionary,
-                centre=centre,
-                pseudonym=reading.case_fields["pseudonym"],
-                forms=reading.forms,
-                status=status,
-                external_id=external_id,
-                user=user,
+        return create_case(
+            dictionary=get_dictionary(),
+            centre=centre,
+            pseudonym=reading.case_fields["pseudonym"],
+            forms=reading.forms,
+            status=status,
+            external_id=external_id,
+            user=user,
+        )
+
+
+def _field_name(dictionary: Dictionary, form: str, number: int, name: str) -> str:
+    repeating = form in dictionary.form_by_code and dictionary.form_by_code[form].repeating
+    return f"{form} {number}.{name}" if repeating else f"{form}.{name}"
+
+
+def _findings(case: TumourCase, reading: _Reading, dictionary: Dictionary) -> list[ReportLine]:
+    """The quality findings open on the new case, each at the element of the bundle its value came from."""
+    from partner.quality.registry import rule_by_code
+    from partner.quality.services import open_findings
+
+    rules = rule_by_code(dictionary)
+    lines = []
+    for finding in open_findings(case):
+        form, _dot, name = finding.field.partition(".")
+        resource, element = split_source(reading.source_of(form, finding.row or 1, name))
+        rule = rules.get(finding.rule)
+        lines.append(
+            ReportLine(
+                FINDING,
+                resource,
+                element,
+                _field_name(dictionary, form, finding.row or 1, name),
+                finding.values,
+                finding.severity,
+                rule.text(dictionary) if rule else finding.rule,
             )
-        except CaseInvalid as exc:
-            raise CaseInvalid([reading.locate(e) for e in exc.errors]) from None
+        )
+    return lines
 
 
 def _read(bundle: Any, dictionary: Dictionary) -> _Reading:
@@ -175,17 +246,22 @@ class _Reading:
     case_fields: dict[str, Any]
     forms: dict[str, Any]
     records: dict[tuple[str, int], Record]
+    lines: list[ReportLine]
+
+    def source_of(self, form: str, instance: int, field: str) -> str:
+        """The resource and element of the bundle a field's value came from (or would have); "" if none."""
+        record = self.records.get((form, instance))
+        return "" if record is None else record.sources.get(field, record.source)
 
     def locate(self, error: FormError) -> FormError:
         """The error with the resource and element of the bundle its value came from."""
-        record = self.records.get((error.form, error.instance))
-        if record is None:
+        source = self.source_of(error.form, error.instance, error.field)
+        if not source:
             return error
-        source = record.sources.get(error.field, record.source)
         return FormError(error.form, error.instance, error.field, f"{error.message} (from {source})")
 
 
-class _Reader(TreatmentReading, FieldReading):
+class _Reader(StagingReading, TreatmentReading, FieldReading):
     def read(self) -> _Reading:
         patients = self.of_type("Patient")
         if len(patients) != 1:
@@ -237,7 +313,7 @@ class _Reader(TreatmentReading, FieldReading):
         for code, instances in self.repeated.items():
             forms[code] = [r.values for r in instances]
             records.update({(code, number): r for number, r in enumerate(instances, start=1)})
-        return _Reading(case_fields, forms, records)
+        return _Reading(case_fields, forms, records, reading_lines(self, records))
 
     def primary_condition(self) -> dict[str, Any]:
         conditions = self.of_type("Condition")
@@ -263,10 +339,23 @@ class _Reader(TreatmentReading, FieldReading):
             ),
             gender,
         )
-        country = next((a.get("country") for a in patient.get("address", []) if a.get("country")), None)
         self.put("registration", "date_of_birth", patient.get("birthDate"), self.where(patient, "birthDate"))
+        self.expect("registration", "date_of_birth", self.where(patient, "birthDate"))
         self.put("registration", "sex", sex, self.where(patient, "gender"))
-        self.put("registration", "country_of_residence", country, self.where(patient, "address.country"))
+        self.expect("registration", "sex", self.where(patient, "gender"))
+        country = next((a["country"] for a in patient.get("address", []) if a.get("country")), None)
+        if country is not None:
+            code = country_code(country)
+            if code is None:
+                self.leave(patient, "address.country", "names no country (an ISO 3166 code or a name)", country)
+            self.put("registration", "country_of_residence", code, self.where(patient, "address.country"))
+        named = any(n.get("family") or n.get("given") or n.get("text") for n in patient.get("name", []))
+        identifying = ["name"] if named else []
+        identifying += [e for e in ("telecom", "photo", "contact") if patient.get(e)]
+        identifying += ["address.line"] if any(a.get("line") for a in patient.get("address", [])) else []
+        if identifying:
+            why = "identifying data: the registry never holds it, only the pseudonym"
+            self.leave(patient, ", ".join(identifying), why)
 
     def diagnosis(self, condition: dict[str, Any]) -> None:
         where = self.where
@@ -284,11 +373,26 @@ class _Reader(TreatmentReading, FieldReading):
             if value:
                 self.put("diagnosis", "diagnosis_date", day_of(value), where(condition, element))
                 break
+        self.expect(
+            "diagnosis", "diagnosis_date", where(condition, "extension:assertedDate, recordedDate or onsetDateTime")
+        )
         if histology:
             self.put("diagnosis", "morphology", histology, where(condition, "extension:histologyMorphologyBehavior"))
-        else:
+        elif code_of(condition.get("code"), ICDO3):
             self.put("diagnosis", "morphology", code_of(condition.get("code"), ICDO3), where(condition, "code"))
+        else:
+            element = "extension:histologyMorphologyBehavior (or code), in ICD-O-3"
+            self.expect("diagnosis", "morphology", where(condition, element))
+            given = extension_of(condition, HISTOLOGY_EXT).get("valueCodeableConcept") or condition.get("code")
+            if given:
+                why = "the histology is not coded in ICD-O-3, which the registry needs"
+                self.leave(condition, "extension:histologyMorphologyBehavior", why, name_of(given))
         self.put("diagnosis", "topography", code_of(site, ICDO3), where(condition, "bodySite"))
+        self.expect("diagnosis", "topography", where(condition, "bodySite, in ICD-O-3"))
+        if site and not code_of(site, ICDO3):
+            self.leave(
+                condition, "bodySite", "the site is not coded in ICD-O-3, which the registry needs", name_of(site)
+            )
         if laterality:
             value = self.choice(laterality, "diagnosis", "laterality")
             self.put("diagnosis", "laterality", value, where(condition, "bodySite.extension:lateralityQualifier"))
@@ -332,20 +436,8 @@ class _Reader(TreatmentReading, FieldReading):
                     where = self.where(observation, "valueCodeableConcept")
                     self.put(event, "disease_status", disease_status, where)
                     self.assessments.append(event)
-            elif loinc in _STAGE_BASIS:
-                system = self.choice(observation.get("method"), "diagnosis", "stage_system")
-                group = (value or {}).get("text") or next((c.get("code") for c in codings_of(value)), None)
-                self.put("diagnosis", "stage_system", system, self.where(observation, "method"))
-                self.put("diagnosis", "stage_group", group, self.where(observation, "valueCodeableConcept"))
-                if system in TNM_SYSTEMS and _STAGE_BASIS[loinc]:
-                    self.put("diagnosis", "tnm_basis", _STAGE_BASIS[loinc], self.where(observation, "code"))
-            elif loinc in _TNM_CATEGORY:
-                field, basis = _TNM_CATEGORY[loinc]
-                category = self.choice(value, "diagnosis", field) or next(
-                    (c.get("code") for c in codings_of(value)), None
-                )
-                self.put("diagnosis", field, category, self.where(observation, "valueCodeableConcept"))
-                self.put("diagnosis", "tnm_basis", basis, self.where(observation, "code"), keep=True)
+            else:
+                self.staging(observation)
 
     def patient_status(self, observation: dict[str, Any], value: dict[str, Any] | None, when: Any) -> None:
         cause = next(

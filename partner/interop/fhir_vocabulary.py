@@ -96,6 +96,98 @@ def concept(dictionary: Dictionary, form: str, field: str, value: str) -> dict[s
     return {"coding": codings}
 
 
+# What the import understands from other senders (mCODE STU4 as hospitals write it). Each code below
+# was checked against mCODE STU4's value sets, or is RxNorm's ingredient code of the agent.
+
+NCIT = "http://ncicb.nci.nih.gov/xml/owl/EVS/Thesaurus.owl"
+AJCC = "http://cancerstaging.org"
+RXNORM = "http://www.nlm.nih.gov/research/umls/rxnorm"
+DATA_ABSENT = "http://terminology.hl7.org/CodeSystem/data-absent-reason"
+SECONDARY_PROFILE = MCODE + "mcode-secondary-cancer-condition"
+TECHNIQUE_EXT = MCODE + "mcode-radiotherapy-technique"
+#: SNOMED CT staging Observation codes (mCODE's TNM staging type value sets): basis c, p, or None (unsaid).
+SNOMED_STAGE_CODES = {"399537006": "c", "399588009": "p", "399390009": None}
+SNOMED_TNM_CODES = {
+    "399504009": ("tnm_t", "c"),
+    "384625004": ("tnm_t", "p"),
+    "78873005": ("tnm_t", None),
+    "399534004": ("tnm_n", "c"),
+    "371494008": ("tnm_n", "p"),
+    "277206009": ("tnm_n", None),
+    "399387003": ("tnm_m", "c"),
+    "371497001": ("tnm_m", "p"),
+    "277208005": ("tnm_m", None),
+}
+#: mCODE's TNM staging methods as the dictionary's staging systems: AJCC editions other than the 8th are "other".
+STAGING_METHODS = {
+    (SNOMED, "897275008"): "AJCC8",
+    (SNOMED, "444256004"): "other",
+    (SNOMED, "443830009"): "other",
+    (SNOMED, "1269566009"): "other",
+    (NCIT, "C188404"): "other",
+}
+#: mCODE's radiotherapy modalities (tele- and brachytherapy value sets) as the dictionary's techniques.
+RT_MODALITIES_IN = {
+    "1156506007": "photons",
+    "10611004": "protons",
+    "45643008": "other",
+    "80347004": "other",
+    "1156505006": "other",
+    "1156708005": "brachytherapy",
+    "169359004": "brachytherapy",
+    "1156384006": "brachytherapy",
+    "394902000": "brachytherapy",
+    "438629002": "brachytherapy",
+    "440252007": "radionuclide_other",
+}
+#: RxNorm ingredient codes of the dictionary's agents (chemo_agents, targeted_agent). A product code (a
+#: strength, a form) is not listed: its display names the agent, and the import reads the name there.
+RXNORM_AGENTS = {
+    "2555": "cisplatin",
+    "40048": "carboplatin",
+    "32592": "oxaliplatin",
+    "3639": "doxorubicin",
+    "3995": "epirubicin",
+    "4179": "etoposide",
+    "11202": "vincristine",
+    "11198": "vinblastine",
+    "5657": "ifosfamide",
+    "3002": "cyclophosphamide",
+    "3109": "dactinomycin",
+    "4492": "fluorouracil",
+    "194000": "capecitabine",
+    "51499": "irinotecan",
+    "12574": "gemcitabine",
+    "72962": "docetaxel",
+    "56946": "paclitaxel",
+    "3098": "dacarbazine",
+    "37776": "temozolomide",
+    "282388": "imatinib",
+    "357977": "sunitinib",
+    "495881": "sorafenib",
+    "1424911": "dabrafenib",
+    "1425098": "trametinib",
+    "1547545": "pembrolizumab",
+    "1597876": "nivolumab",
+    "1094833": "ipilimumab",
+}
+#: Words of a surgical procedure's name (its SNOMED CT display, or its text) that tell the dictionary's
+#: surgery type: the first type one of whose word groups is all in the name. A "resection" is of the
+#: primary tumour unless the procedure's reason is a secondary cancer condition.
+SURGERY_WORDS: tuple[tuple[str, tuple[tuple[str, ...], ...]], ...] = (
+    ("biopsy_needle", (("biopsy", "needle"), ("biopsy", "core"), ("biopsy", "guidance"), ("biopsy", "percutaneous"))),
+    ("biopsy_open", (("biopsy",),)),
+    ("lymph_node_dissection", (("lymphadenectomy",), ("lymph node", "dissection"), ("lymph node", "excision"))),
+    ("second_look", (("second look",), ("second-look",))),
+    ("resection", (("excision",), ("resection",), ("ectomy",), ("removal",), ("amputation",), ("enucleation",))),
+)
+#: Words of a surgical procedure's name that tell its approach.
+APPROACH_WORDS = {
+    "minimally_invasive": ("laparoscop", "thoracoscop", "endoscop", "robot"),
+    "open": ("open ",),
+}
+
+
 # What the export writes so that each resource meets the mCODE profile it claims (test_fhir_profiles checks it).
 
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
