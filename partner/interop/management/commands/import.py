@@ -51,6 +51,12 @@ class Command(BaseCommand):
         fhir.add_argument("file", type=Path, help="the bundle, as JSON")
         fhir.add_argument("--centre", required=True, help="code of the centre the case belongs to")
         fhir.add_argument("--status", choices=["draft", "submitted"], default="draft", help="status of the case")
+        fhir.add_argument(
+            "--report",
+            type=Path,
+            help="write the report (each value taken and the element it came from, what was left out and why, "
+            "the quality findings, what refused the import) to this file: JSON for a .json file, else CSV",
+        )
         mapping = sub.add_parser("mapping", help="save or list the national groups' mappings")
         mapping.add_argument("action", choices=["save", "list"])
         mapping.add_argument("file", type=Path, nargs="?", help="the mapping's YAML file (save)")
@@ -103,8 +109,8 @@ class Command(BaseCommand):
         import json
 
         from partner.accounts.models import Centre
-        from partner.cases.services import CaseInvalid
-        from partner.interop.fhir import import_bundle
+        from partner.interop.fhir_import import import_bundle_reported
+        from partner.interop.fhir_report import refusal, summary
 
         source: Path = options["file"]
         try:
@@ -116,13 +122,16 @@ class Command(BaseCommand):
         centre = Centre.objects.filter(code=options["centre"].upper()).first()
         if centre is None:
             raise CommandError(f"--centre {options['centre']}: no such centre")
-        try:
-            case = import_bundle(bundle, centre=centre, status=options["status"])
-        except CaseInvalid as exc:
-            raise CommandError(f"{source}: nothing imported: {exc}") from None
-        except ValueError as exc:
-            raise CommandError(f"{source}: nothing imported: {exc}") from None
-        self.stdout.write(f"{source.name}: case {case.pk} registered at {centre.code} ({case.external_id})")
+        done = import_bundle_reported(bundle, centre=centre, status=options["status"], source=source.name)
+        if options["report"]:
+            done.report.write(options["report"])
+        for line in summary(done.report):
+            self.stdout.write(line)
+        if options["report"]:
+            self.stdout.write(f"report: {options['report']}")
+        if done.case is None:
+            raise CommandError(f"{source}: nothing imported: {refusal(done.report)}")
+        self.stdout.write(f"{source.name}: case {done.case.pk} registered at {centre.code} ({done.case.external_id})")
 
     def _load_mapping(self, given: str) -> Mapping:
         path = Path(given)
