@@ -354,7 +354,7 @@ class _Run:
                 if not any(key.endswith(t) for t in types):
                     return False
             elif kind == "type":
-                resource = self.at(item, path)
+                resource = next(iter(self.at(item, path)), None)
                 if not isinstance(resource, dict):
                     return None
                 if resource.get("resourceType") not in [t["code"] for t in self.target(slice_, path).get("type", [])]:
@@ -370,33 +370,34 @@ class _Run:
     def target(self, slice_: dict[str, Any], path: str) -> dict[str, Any]:
         return slice_ if path == "$this" else self.by_id.get(f"{slice_['id']}.{path}", {})
 
-    def at(self, item: Any, path: str) -> Any:
+    def at(self, item: Any, path: str) -> list[Any]:
+        """The nodes a discriminator's path reaches, lists flattened as FHIRPath does."""
+        nodes = [item]
         for step in [] if path == "$this" else path.split("."):
-            item = item.get(step) if isinstance(item, dict) else None
-        return item
+            nodes = [child for node in nodes if isinstance(node, dict) for child in _as_list(node.get(step))]
+        return nodes
 
     def has_value(self, slice_: dict[str, Any], path: str, item: Any) -> bool | None:
         target = self.target(slice_, path)
-        expected = _prefixed(target, "fixed")
-        if expected is None:
-            expected = _prefixed(target, "pattern")
-        if expected is None and path == "url":  # an extension's slice: the url is the profile its type names
-            expected = next((p for t in slice_.get("type", []) for p in t.get("profile", [])), None)
-        if expected is None:  # the value may sit in the slice's own pattern (pattern on coding: patternCodeableConcept)
-            expected = self.at(_prefixed(slice_, "pattern") or _prefixed(slice_, "fixed"), path)
-        if expected is not None:
-            actual = self.at(item, path)
-            if isinstance(actual, list) and not isinstance(expected, list):
-                return any(contains(a, expected) for a in actual)
-            return contains(actual, expected)
+        value = _prefixed(target, "fixed")
+        if value is None:
+            value = _prefixed(target, "pattern")
+        if value is None and path == "url":  # an extension's slice: the url is the profile its type names
+            value = next((p for t in slice_.get("type", []) for p in t.get("profile", [])), None)
+        expected = [value] if value is not None else []
+        own = _prefixed(slice_, "pattern") or _prefixed(slice_, "fixed")
+        if not expected and own is not None:  # in the slice's own pattern (on coding: its patternCodeableConcept)
+            expected = self.at(own, path)
+        actual = self.at(item, path)
+        if expected:
+            return all(any(contains(a, e) for a in actual) for e in expected)
         binding = target.get("binding", {})
         if binding.get("valueSet") and binding.get("strength") == "required":
             codes = self.validator.packages.codes(binding["valueSet"])
             if isinstance(codes, str):
                 self.report.unchecked_value_sets[binding["valueSet"].split("|")[0]] = codes
                 return None
-            actual = self.at(item, path) or {}
-            codings = actual.get("coding", [actual]) if isinstance(actual, dict) else []
+            codings = [c for node in actual if isinstance(node, dict) for c in node.get("coding", [node])]
             return any((c.get("system", ""), c.get("code")) in codes for c in codings)
         return None
 

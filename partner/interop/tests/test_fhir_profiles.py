@@ -8,8 +8,10 @@ from __future__ import annotations
 import copy
 import io
 import json
+from pathlib import Path
 from typing import Any
 
+from django.conf import settings
 from django.core.management import call_command
 from django.test import SimpleTestCase, TestCase
 
@@ -151,6 +153,21 @@ class ValidatorTests(SimpleTestCase):
     def test_a_profile_that_is_not_installed_is_a_violation(self) -> None:
         (violation,) = self.violations(self.patient(), "no-such-profile")
         self.assertIn("is not installed", violation)
+
+
+class ExamplesTests(SimpleTestCase):
+    def test_mcodes_own_examples_meet_the_profiles_they_claim(self) -> None:
+        """The validator finds nothing where there is nothing to find: mCODE's examples, from its package."""
+        validator, claims, violations = Validator(), 0, []
+        examples = Path(settings.BASE_DIR) / "node_modules" / "hl7.fhir.us.mcode" / "example"
+        for path in sorted(examples.glob("*.json")):
+            resource = json.loads(path.read_text(encoding="utf-8"))
+            for url in resource.get("meta", {}).get("profile", []):
+                if url.startswith(MCODE):
+                    claims += 1
+                    violations += validator.validate(resource, url).violations
+        self.assertGreater(claims, 100)
+        self.assertEqual(violations, [])
 
 
 class ClaimedProfilesTests(SimpleTestCase):
