@@ -172,6 +172,9 @@ _CONDITION_FIELDS = ("show_if", "required_if")
 class FieldDef(Strict):
     code: Code
     labels: Labels
+    # Only a draft converted from another system says so (names, e-mail, a full date of birth);
+    # no form or module holds identifying data, so a field marked this way never passes.
+    identifying: bool = False
     help: Labels | None = None
     section: Labels | None = None  # a heading shown before this field
     type: FieldType
@@ -198,6 +201,16 @@ class FieldDef(Strict):
                 Condition.parse(value)
             except ExpressionError as exc:
                 raise ValueError(str(exc)) from None
+        return value
+
+    @field_validator("identifying")
+    @classmethod
+    def _not_identifying(cls, value: bool) -> bool:
+        if value:
+            raise ValueError(
+                "the field is marked identifying: no form or tumour module holds identifying data "
+                "(a child's identity lives only as the pseudonym and the linkage encoding); remove the field"
+            )
         return value
 
     @model_validator(mode="after")

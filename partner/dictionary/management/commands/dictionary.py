@@ -41,6 +41,20 @@ def _write_atomically(path: Path, text: str) -> None:
         raise
 
 
+def _module_yaml(source: Path, draft: Any, notes: list[Any]) -> str:
+    import yaml
+
+    heading = [
+        f"# Draft tumour module converted from the REDCap data dictionary {source.name}.",
+        f"# REDCap form: {draft.form}.",
+        "# Every label is in REDCap's language in all five languages: translate them, review the",
+        "# fields, then add this file to the modules of the next dictionary version.",
+        *(f"# {n.kind.capitalize()}: {' '.join(n.text.split())}" for n in notes),
+    ]
+    body = yaml.safe_dump(draft.module, sort_keys=False, allow_unicode=True, width=100)
+    return "\n".join(heading) + "\n" + body
+
+
 class Command(BaseCommand):
     help = "Check, load, export the data dictionary, and classify ICD-O-3 codes with it."
 
@@ -70,22 +84,40 @@ class Command(BaseCommand):
 
         redcap = sub.add_parser(
             "from-redcap",
-            help="turn a REDCap data dictionary CSV into a draft tumour module (a YAML file to review, "
+            help="turn a REDCap data dictionary CSV into draft tumour modules (YAML files to review, "
             "translate and add to the next dictionary version)",
+            description="One module per REDCap form. With one form (or --form), --out may name the .yaml "
+            "file; otherwise --out is a folder that gets one <module>_<form>.yaml per form. Listed on "
+            "stderr and at the top of each file: identifier fields (left out unless --keep-identifiers), "
+            "variables the dictionary already has (renamed <module>_<name>, branching logic too), and "
+            "every field, range, validation, branching logic or annotation that is not carried over.",
         )
         redcap.add_argument("file", type=Path, help="the REDCap data dictionary (.csv)")
-        redcap.add_argument("--module", required=True, help="the module's code, e.g. hepatoblastoma_trep")
+        redcap.add_argument(
+            "--module",
+            required=True,
+            help="the module's code, e.g. hepatoblastoma_trep; with several forms, the prefix of their codes",
+        )
         redcap.add_argument("--entity", required=True, help="the VRT entity it is for, e.g. ACC")
-        redcap.add_argument("--instrument", help="convert only this REDCap instrument (form name)")
-        redcap.add_argument("--label", default="", help="the module's name (default: the instrument's)")
-        redcap.add_argument("--out", type=Path, required=True, help="where to write the module (.yaml)")
+        redcap.add_argument("--form", "--instrument", dest="form", help="convert only this REDCap form (instrument)")
+        redcap.add_argument("--label", default="", help="the module's name, with one form (default: the form's)")
+        redcap.add_argument(
+            "--keep-identifiers",
+            action="store_true",
+            help="keep the fields REDCap marks as identifiers, marked identifying: true (the dictionary's "
+            "check refuses them: no module holds identifying data)",
+        )
+        redcap.add_argument(
+            "--out",
+            type=Path,
+            required=True,
+            help="the module file (.yaml) with one form, or a folder for one file per form",
+        )
 
     def handle(self, *args: Any, **options: Any) -> None:
         getattr(self, f"_{options['action'].replace('-', '_')}")(options)
 
     def _from_redcap(self, options: dict[str, Any]) -> None:
-        import yaml
-
         from partner.dictionary.redcap_import import RedcapError, convert
 
         source: Path = options["file"]
@@ -101,30 +133,45 @@ class Command(BaseCommand):
             raise CommandError(f"--entity {options['entity']}: no such entity in dictionary v{definitions.version}")
         try:
             result = convert(
-                text, module=options["module"], entity=entity, label=options["label"], instrument=options["instrument"]
+                text,
+                module=options["module"],
+                entity=entity,
+                label=options["label"],
+                form=options["form"],
+                taken=set(definitions.fields),
+                keep_identifiers=options["keep_identifiers"],
             )
         except RedcapError as exc:
             raise CommandError(f"{source}: {exc}") from None
-        taken = sorted({f["code"] for f in result.module["fields"]} & set(definitions.fields))
-        if taken:
+        existing = {f.code for f in definitions.forms}
+        for draft in result.drafts:
+            if draft.module["code"] in existing:
+                raise CommandError(
+                    f"--module {options['module']}: the dictionary already has a form {draft.module['code']}"
+                )
+        out: Path = options["out"]
+        single = out.suffix.lower() in (".yaml", ".yml")
+        if single and len(result.drafts) > 1:
+            forms = ", ".join(d.form for d in result.drafts)
             raise CommandError(
-                f"{source}: variables already in the dictionary (field codes are unique): {', '.join(taken)}; "
-                "rename them in the file"
+                f"{source}: {len(result.drafts)} forms have fields ({forms}): give --form NAME for one module, "
+                "or --out FOLDER for one file per form"
             )
-        if result.module["code"] in {f.code for f in definitions.forms}:
-            raise CommandError(f"--module {result.module['code']}: the dictionary already has a form of that code")
-        notes = [
-            f"# Draft tumour module converted from the REDCap data dictionary {source.name}.",
-            "# Every label is in REDCap's language in all five languages: translate them, review the",
-            "# fields, then add this file to the modules of the next dictionary version.",
-            *(f"# Left out: {line}" for line in result.left_out),
-        ]
-        body = yaml.safe_dump(result.module, sort_keys=False, allow_unicode=True, width=100)
-        _write_atomically(options["out"], "\n".join(notes) + "\n" + body)
-        self.stdout.write(
-            f"{options['out']}: module {result.module['code']} with {len(result.module['fields'])} fields"
-            + (f"; {len(result.left_out)} things left out (listed at the top of the file)" if result.left_out else "")
-        )
+        for note in result.notes:
+            self.stderr.write(f"{source.name}: {note.kind}: {' '.join(note.text.split())}")
+        for draft in result.drafts:
+            path = out if single else out / f"{draft.module['code']}.yaml"
+            _write_atomically(path, _module_yaml(source, draft, [n for n in result.notes if n.form == draft.form]))
+            counts = [
+                (len(result.notes_of(draft.form, "left out")), "left out"),
+                (len(result.notes_of(draft.form, "renamed")), "renamed"),
+                (len(result.notes_of(draft.form, "identifier")), "identifiers"),
+            ]
+            listed = ", ".join(f"{n} {what}" for n, what in counts if n)
+            self.stdout.write(
+                f"{path}: module {draft.module['code']} with {len(draft.module['fields'])} fields"
+                + (f"; {listed} (listed at the top of the file)" if listed else "")
+            )
 
     # --- check and load ---------------------------------------------------------------------------
 
