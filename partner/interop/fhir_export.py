@@ -194,10 +194,10 @@ class _Export(TreatmentWriting, FieldWriting):
     def stage(self) -> None:
         diagnosis = self.forms.get("diagnosis", {})
         system, basis = diagnosis.get("stage_system"), diagnosis.get("tnm_basis")
-        category = {"coding": [{"system": OBSERVATION_CATEGORY, "code": STAGE_CATEGORY.get(basis, "exam")}]}
+        kind = {"coding": [{"system": OBSERVATION_CATEGORY, "code": STAGE_CATEGORY.get(basis, "exam")}]}
         common: dict[str, Any] = {
             "status": "final",
-            "category": [category],
+            "category": [kind],
             "subject": self.ref("patient"),
             "focus": [self.ref("condition")],
         }
