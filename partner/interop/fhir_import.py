@@ -143,7 +143,7 @@ def import_bundle(
     try:
         return _import(reading, centre=centre, user=user, status=status)
     except CaseInvalid as exc:
-        raise CaseInvalid([reading.locate(e) for e in exc.errors]) from None
+        raise CaseInvalid([reading.locate(e) for e in _first_what_registers(exc.errors)]) from None
 
 
 @dataclass
@@ -178,7 +178,7 @@ def import_bundle_reported(
         report.refuse(str(exc))
         return BundleImport(None, report)
     except CaseInvalid as exc:
-        for error in exc.errors:
+        for error in _first_what_registers(exc.errors):
             resource, element = split_source(reading.source_of(error.form, error.instance, error.field))
             name = _field_name(dictionary, error.form, error.instance, error.field)
             report.refuse(error.message, resource=resource, element=element, field=name)
@@ -205,6 +205,14 @@ def _import(reading: _Reading, *, centre: Centre, user: Any, status: str) -> Tum
             external_id=external_id,
             user=user,
         )
+
+
+#: The values a case is registered by: without one, the others' errors follow from its absence.
+_REGISTERING = ("date_of_birth", "sex", "diagnosis_date", "morphology", "topography")
+
+
+def _first_what_registers(errors: list[FormError]) -> list[FormError]:
+    return sorted(errors, key=lambda e: e.form not in ("registration", "diagnosis") or e.field not in _REGISTERING)
 
 
 def _field_name(dictionary: Dictionary, form: str, number: int, name: str) -> str:

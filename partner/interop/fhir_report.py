@@ -142,3 +142,41 @@ def reading_lines(reader: BundleReader, records: dict[tuple[str, int], Record]) 
         code = resource.get("code") if isinstance(resource.get("code"), dict) else None
         lines.append(ReportLine(LEFT_OUT, f"{kind} {reader.labels[id(resource)]}", "", "", name_of(code), "", why))
     return lines
+
+
+def where_of(line: ReportLine) -> str:
+    return ": ".join(p for p in (line.resource, line.element) if p)
+
+
+def summary(report: BundleReport) -> list[str]:
+    """The report as lines of text for a terminal: every line of it, grouped by outcome."""
+    out: list[str] = []
+    taken = report.of(TAKEN)
+    if taken:
+        out.append(f"taken: {len(taken)} values")
+        out += [f"  {line.field} = {line.value}  <- {where_of(line)}" for line in taken]
+    for outcome in (TAKEN_OTHERWISE, LEFT_OUT):
+        lines = report.of(outcome)
+        if lines:
+            out.append(f"{outcome}: {len(lines)}")
+            out += [
+                f"  {where_of(line)}" + (f" ({line.value})" if line.value else "") + f": {line.message}"
+                for line in lines
+            ]
+    findings = report.of(FINDING)
+    if report.case is not None:
+        out.append(f"quality findings: {len(findings)}")
+        out += [
+            f"  {line.field} [{line.severity}] {line.message} ({line.value}) <- {where_of(line)}" for line in findings
+        ]
+    return out
+
+
+def refusal(report: BundleReport) -> str:
+    """Why the import was refused, in one line: each error with its field and the element it came from."""
+    return "; ".join(
+        (f"{line.field}: " if line.field else "")
+        + line.message
+        + (f" (from {where_of(line)})" if line.resource else "")
+        for line in report.of(REFUSED)
+    )
