@@ -71,11 +71,29 @@ def read_cases(path: Path | str, dictionary: Dictionary, *, sheet: str | None = 
         return table
     forms: dict[str, Table] = {}
     for form in (f for f in dictionary.forms if f.repeating):
-        if form.code in sheets:
+        if form.code in sheets and not _no_lines(path, form.code):
             forms[form.code] = read_table(path, sheet=form.code)
         elif not workbook and (beside := path.with_name(f"{form.code}{path.suffix}")).is_file() and beside != path:
-            forms[form.code] = read_table(beside, encoding=encoding)
+            if not _no_lines(beside):
+                forms[form.code] = read_table(beside, encoding=encoding)
     return fold_forms(table, forms)
+
+
+def _no_lines(path: Path, sheet: str | None = None) -> bool:
+    """True for a form's file or sheet that holds its header alone: no case had such a line. (The table
+    reader refuses a file without rows, rightly for the cases' file.)"""
+    if sheet is None:
+        with path.open("rb") as handle:
+            return sum(1 for line in handle if line.strip()) <= 1
+    from openpyxl import load_workbook
+
+    book = load_workbook(path, read_only=True)
+    try:
+        return not any(
+            any(c is not None and str(c).strip() for c in r) for r in book[sheet].iter_rows(min_row=2, values_only=True)
+        )
+    finally:
+        book.close()
 
 
 def _sheet_names(path: Path) -> list[str]:
