@@ -193,7 +193,6 @@ APPROACH_WORDS = {
 CONDITION_CATEGORY = "http://terminology.hl7.org/CodeSystem/condition-category"
 OBSERVATION_CATEGORY = "http://terminology.hl7.org/CodeSystem/observation-category"
 NULL_FLAVOR = "http://terminology.hl7.org/CodeSystem/v3-NullFlavor"
-TECHNIQUE_EXT = MCODE + "mcode-radiotherapy-technique"
 #: SNOMED CT "radiotherapy course of treatment", the code mCODE's RadiotherapyCourseSummary fixes.
 RADIOTHERAPY_COURSE = "1217123003"
 #: A staging Observation's category by basis: a pathological stage comes from the specimen, the others
