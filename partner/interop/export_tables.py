@@ -71,11 +71,11 @@ def read_cases(path: Path | str, dictionary: Dictionary, *, sheet: str | None = 
         return table
     forms: dict[str, Table] = {}
     for form in (f for f in dictionary.forms if f.repeating):
+        beside = path.with_name(f"{form.code}{path.suffix}")
         if form.code in sheets and not _no_lines(path, form.code):
             forms[form.code] = read_table(path, sheet=form.code)
-        elif not workbook and (beside := path.with_name(f"{form.code}{path.suffix}")).is_file() and beside != path:
-            if not _no_lines(beside):
-                forms[form.code] = read_table(beside, encoding=encoding)
+        elif not workbook and beside.is_file() and beside != path and not _no_lines(beside):
+            forms[form.code] = read_table(beside, encoding=encoding)
     return fold_forms(table, forms)
 
 
