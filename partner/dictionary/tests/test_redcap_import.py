@@ -273,3 +273,55 @@ def test_every_check_not_carried_over_is_listed_with_its_field_and_why():
     assert "row 16, rank_surgery: matrix ranking of group 'priorities' not kept" in left_out
     assert "row 17, rank_chemo: field annotation '@HIDDEN-SURVEY' not kept" in left_out
     assert "row 2, record_id: REDCap's record identifier" in left_out
+
+
+# --- each defect on its own, through the command as it was called before -------------------------
+
+
+def module_from(tmp_path, *rows):
+    target = tmp_path / "m1.yaml"
+    _, err = from_redcap(tmp_path, ["record_id,f,,text,ID,,,,,,,,,,,,,", *rows], "--module", "m1", "--out", str(target))
+    return fields_of(target), target.read_text(), err
+
+
+@pytest.mark.django_db
+def test_a_field_redcap_marks_as_an_identifier_is_not_written(tmp_path):
+    fields, heading, err = module_from(
+        tmp_path, "child_name,f,,text,Child's name,,,,,,y,,,,,,,", "size_cm,f,,text,Size,,,number,,,,,,,,,,"
+    )
+    assert list(fields) == ["size_cm"]
+    assert "# Identifier: row 3, child_name (Child's name): an identifier in REDCap, left out" in heading
+    assert "identifier: row 3, child_name" in err
+
+
+@pytest.mark.django_db
+def test_a_variable_the_dictionary_has_is_renamed_not_refused(tmp_path):
+    fields, _, _ = module_from(
+        tmp_path,
+        'grade,f,,radio,Grade,"1, Low | 2, High",,,,,,,,,,,,',
+        "grade_note,f,,text,Why high,,,,,,,[grade] = '2',,,,,,",
+    )
+    assert list(fields) == ["m1_grade", "grade_note"]
+    assert fields["grade_note"]["show_if"] == "m1_grade == '2'"
+
+
+@pytest.mark.django_db
+def test_a_sliders_labels_are_written(tmp_path):
+    fields, _, _ = module_from(tmp_path, 's1,f,,slider,Mood,"Sad | Happy",,,,,,,,,,,,')
+    assert fields["s1"]["help"]["en"] == "0 = Sad; 100 = Happy"
+
+
+@pytest.mark.django_db
+def test_two_forms_are_two_modules(tmp_path):
+    rows = ["record_id,a,,text,ID,,,,,,,,,,,,,", "x1,a,,yesno,X,,,,,,,,,,,,,", "y1,b,,yesno,Y,,,,,,,,,,,,,"]
+    from_redcap(tmp_path, rows, "--module", "m1", "--out", str(tmp_path / "out"))
+    assert list(fields_of(tmp_path / "out" / "m1_a.yaml")) == ["x1"]
+    assert list(fields_of(tmp_path / "out" / "m1_b.yaml")) == ["y1"]
+
+
+@pytest.mark.django_db
+def test_an_alpha_only_validation_is_listed(tmp_path):
+    fields, heading, err = module_from(tmp_path, "initials,f,,text,Initials,,,alpha_only,,,,,,,,,,")
+    assert fields["initials"]["type"] == "text"
+    assert "# Left out: row 3, initials: text validation 'alpha_only' not kept" in heading
+    assert "left out: row 3, initials: text validation 'alpha_only' not kept" in err
