@@ -355,14 +355,14 @@ class _Reader(StagingReading, TreatmentReading, FieldReading):
         if country is not None:
             code = country_code(country)
             if code is None:
-                self.leave(patient, "address.country", "names no country (an ISO 3166 code or a name)", country)
+                self.leave(patient, "address.country", _("names no country (an ISO 3166 code or a name)"), country)
             self.put("registration", "country_of_residence", code, self.where(patient, "address.country"))
         named = any(n.get("family") or n.get("given") or n.get("text") for n in patient.get("name", []))
         identifying = ["name"] if named else []
         identifying += [e for e in ("telecom", "photo", "contact") if patient.get(e)]
         identifying += ["address.line"] if any(a.get("line") for a in patient.get("address", [])) else []
         if identifying:
-            why = "identifying data: the registry never holds it, only the pseudonym"
+            why = _("identifying data: the registry never holds it, only the pseudonym")
             self.leave(patient, ", ".join(identifying), why)
 
     def diagnosis(self, condition: dict[str, Any]) -> None:
@@ -393,13 +393,13 @@ class _Reader(StagingReading, TreatmentReading, FieldReading):
             self.expect("diagnosis", "morphology", where(condition, element))
             given = extension_of(condition, HISTOLOGY_EXT).get("valueCodeableConcept") or condition.get("code")
             if given:
-                why = "the histology is not coded in ICD-O-3, which the registry needs"
+                why = _("the histology is not coded in ICD-O-3, which the registry needs")
                 self.leave(condition, "extension:histologyMorphologyBehavior", why, name_of(given))
         self.put("diagnosis", "topography", code_of(site, ICDO3), where(condition, "bodySite"))
         self.expect("diagnosis", "topography", where(condition, "bodySite, in ICD-O-3"))
         if site and not code_of(site, ICDO3):
             self.leave(
-                condition, "bodySite", "the site is not coded in ICD-O-3, which the registry needs", name_of(site)
+                condition, "bodySite", _("the site is not coded in ICD-O-3, which the registry needs"), name_of(site)
             )
         if laterality:
             value = self.choice(laterality, "diagnosis", "laterality")

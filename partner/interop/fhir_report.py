@@ -15,6 +15,9 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
+from django.utils.translation import gettext as _
+from django.utils.translation import gettext_noop
+
 from .fhir_bundle import BundleReader, Record
 from .fhir_treatments_in import name_of
 
@@ -25,15 +28,18 @@ FINDING = "finding"
 REFUSED = "refused"
 HEADER = ["outcome", "resource", "element", "field", "value", "severity", "message"]
 
+_PEOPLE = gettext_noop("the registry holds no people: only the child's pseudonymous case")
+_PLACES = gettext_noop("the case's centre is the import's, not the bundle's organisations and locations")
 #: Why a resource the registry has no use for is left out, by its type.
 _NOT_HELD = {
-    "Practitioner": "the registry holds no people: only the child's pseudonymous case",
-    "PractitionerRole": "the registry holds no people: only the child's pseudonymous case",
-    "RelatedPerson": "the registry holds no people: only the child's pseudonymous case",
-    "Organization": "the case's centre is the import's, not the bundle's organisations",
-    "Location": "the case's centre is the import's, not the bundle's locations",
-    "Condition": "not the case's tumour: one case is one primary cancer condition",
+    "Practitioner": _PEOPLE,
+    "PractitionerRole": _PEOPLE,
+    "RelatedPerson": _PEOPLE,
+    "Organization": _PLACES,
+    "Location": _PLACES,
+    "Condition": gettext_noop("not the case's tumour: one case is one primary cancer condition"),
 }
+_NO_FIELD = gettext_noop("no field of the data dictionary takes it")
 
 
 @dataclass(frozen=True)
@@ -138,7 +144,7 @@ def reading_lines(reader: BundleReader, records: dict[tuple[str, int], Record]) 
         if id(resource) in used or id(resource) in explained:
             continue
         kind = resource["resourceType"]
-        why = _NOT_HELD.get(kind, "no field of the data dictionary takes it")
+        why = _(_NOT_HELD.get(kind, _NO_FIELD))
         code = resource.get("code") if isinstance(resource.get("code"), dict) else None
         lines.append(ReportLine(LEFT_OUT, f"{kind} {reader.labels[id(resource)]}", "", "", name_of(code), "", why))
     return lines

@@ -14,6 +14,8 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .fhir_bundle import BundleReader, code_of, codings_of
 from .fhir_vocabulary import (
     AJCC,
@@ -85,7 +87,7 @@ class StagingReading(BundleReader):
             )
             if system == "other":
                 display = next((c.get("display") for c in codings_of(method) if c.get("display")), "")
-                self.leave(observation, "method", "not a staging system of the dictionary: taken as other", display)
+                self.leave(observation, "method", _("not a staging system of the dictionary: taken as other"), display)
         return system
 
     def stage_group(self, observation: dict[str, Any], basis: str | None) -> None:
@@ -96,7 +98,7 @@ class StagingReading(BundleReader):
         group = group or next((c.get("code") for c in codings if c not in standard), None)
         if group is None and standard:
             text = ", ".join(str(c.get("display") or c.get("code")) for c in standard)
-            why = "no stage group read from the value (a SNOMED CT coding is read by its display)"
+            why = _("no stage group read from the value (a SNOMED CT coding is read by its display)")
             self.leave(observation, "valueCodeableConcept", why, text)
             return
         system = self.staging_system(observation)
@@ -110,7 +112,9 @@ class StagingReading(BundleReader):
         where = self.where(observation, "valueCodeableConcept")
         absent = code_of(value, DATA_ABSENT)
         if absent is not None:
-            self.leave(observation, "valueCodeableConcept", f"no value given (data absent: {absent})")
+            self.leave(
+                observation, "valueCodeableConcept", _("no value given (data absent: %(reason)s)") % {"reason": absent}
+            )
             return
         category = self.choice(value, "diagnosis", field)
         if category is None:
@@ -122,7 +126,12 @@ class StagingReading(BundleReader):
             category = choices.get((read or "").casefold())
             if category is None:
                 shown = read or ", ".join(str(c.get("display") or c.get("code")) for c in codings_of(value))
-                self.leave(observation, "valueCodeableConcept", f"not a {letter} category of the dictionary", shown)
+                self.leave(
+                    observation,
+                    "valueCodeableConcept",
+                    _("not a %(letter)s category of the dictionary") % {"letter": letter},
+                    shown,
+                )
                 return
         self.put("diagnosis", field, category, where)
         self.put("diagnosis", "tnm_basis", basis, self.where(observation, "code"), keep=True)

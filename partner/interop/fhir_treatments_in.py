@@ -11,6 +11,8 @@ import re
 from decimal import Decimal
 from typing import Any
 
+from django.utils.translation import gettext as _
+
 from .fhir_bundle import BundleReader, Record, code_of, codings_of, day_of, extension_of, profiles_of
 from .fhir_vocabulary import (
     APPROACH_WORDS,
@@ -83,7 +85,7 @@ class TreatmentReading(BundleReader):
             kind = "radiotherapy"
         untyped = kind is None and bool(extension_of(category or {}, DATA_ABSENT_EXT))  # a line of unknown type
         if kind not in ("surgery", "radiotherapy", "other") and not untyped:
-            why = "not a treatment line: no mCODE surgical procedure or radiotherapy course, no line's category"
+            why = _("not a treatment line: no mCODE surgical procedure or radiotherapy course, no line's category")
             self.leave(procedure, "code", why, name_of(procedure.get("code")))
             return
         where = self.where
@@ -124,7 +126,10 @@ class TreatmentReading(BundleReader):
             margin = self.choice(outcome, "treatment", "resection_margin")
             if margin is None:
                 self.leave(
-                    procedure, "outcome", "not a resection margin (R0, R1, R2, RX) of the dictionary", name_of(outcome)
+                    procedure,
+                    "outcome",
+                    _("not a resection margin (R0, R1, R2, RX) of the dictionary"),
+                    name_of(outcome),
                 )
             self.put(line, "resection_margin", margin, where(procedure, "outcome"))
 
@@ -140,13 +145,16 @@ class TreatmentReading(BundleReader):
             )
             if technique is None:
                 self.leave(
-                    procedure, "extension:modalityAndTechnique", "not a technique of the dictionary", name_of(modality)
+                    procedure,
+                    "extension:modalityAndTechnique",
+                    _("not a technique of the dictionary"),
+                    name_of(modality),
                 )
             elif taken is None:
                 taken = technique
                 self.put(line, "rt_technique", technique, where)
             elif technique != taken:
-                why = f"the dictionary records one technique per line: {taken} was taken"
+                why = _("the dictionary records one technique per line: %(technique)s was taken") % {"technique": taken}
                 self.leave(procedure, "extension:modalityAndTechnique", why, name_of(modality))
         self.volumes(procedure, line)
 
@@ -171,7 +179,7 @@ class TreatmentReading(BundleReader):
                 self.covered.add(id(volume[0]))
             elif reference.get("reference"):
                 self.leave(
-                    procedure, "extension:doseDeliveredToVolume.volume", "not in the bundle", reference["reference"]
+                    procedure, "extension:doseDeliveredToVolume.volume", _("not in the bundle"), reference["reference"]
                 )
             given.append((gy, fractions, name))
         if given:
@@ -181,7 +189,7 @@ class TreatmentReading(BundleReader):
             self.put(line, "rt_fractions", fractions, f"{where}.fractionsDelivered")
             for number, (other_gy, other_fractions, name) in enumerate(given):
                 if number != main and (other_gy is not None or other_fractions is not None):
-                    why = "the dictionary records the dose to the main volume only"
+                    why = _("the dictionary records the dose to the main volume only")
                     value = f"{name or 'volume ' + str(number + 1)}: {other_gy} Gy in {other_fractions} fractions"
                     self.leave(procedure, "extension:doseDeliveredToVolume", why, value)
         names = [name for _gy, _fractions, name in given if name]
@@ -205,7 +213,10 @@ class TreatmentReading(BundleReader):
                 kept.append(name)
             else:
                 self.leave(
-                    procedure, "extension:doseDeliveredToVolume.volume", f"the site holds {limit} characters", name
+                    procedure,
+                    "extension:doseDeliveredToVolume.volume",
+                    _("the site holds %(limit)d characters") % {"limit": limit},
+                    name,
                 )
         return "; ".join(kept)
 
@@ -271,8 +282,8 @@ class TreatmentReading(BundleReader):
             name = name_of(medication) or next((str(c.get("code")) for c in codings_of(medication)), "")
             named = ", ".join(n for n in (line.values.get("other_treatment"), name) if n)
             self.put(line, "other_treatment", named, where(resource, "medicationCodeableConcept"))
-            why = "not one of the dictionary's agents: recorded as another treatment, named in other_treatment"
+            why = _("not one of the dictionary's agents: recorded as another treatment, named in other_treatment")
             self.leave(resource, "medicationCodeableConcept", why, name, kept=True)
         else:
             name = name_of(medication) or next((str(c.get("code")) for c in codings_of(medication)), "")
-            self.leave(resource, "medicationCodeableConcept", "not one of the dictionary's agents", name)
+            self.leave(resource, "medicationCodeableConcept", _("not one of the dictionary's agents"), name)
