@@ -325,3 +325,16 @@ def test_an_alpha_only_validation_is_listed(tmp_path):
     assert fields["initials"]["type"] == "text"
     assert "# Left out: row 3, initials: text validation 'alpha_only' not kept" in heading
     assert "left out: row 3, initials: text validation 'alpha_only' not kept" in err
+
+
+def test_a_renamed_variable_that_would_clash_again_stops_the_conversion_naming_the_row():
+    rows = ["record_id,f,,text,ID,,,,,,,,,,,,,", "grade,f,,yesno,G,,,,,,,,,,,,,", "m1_grade,f,,yesno,H,,,,,,,,,,,,,"]
+    with pytest.raises(RedcapError, match=r"row 3, grade: the dictionary already has this variable and 'm1_grade'"):
+        convert(csv_text(*rows), module="m1", entity="ACC", taken={"grade"})
+
+
+def test_branching_logic_on_a_form_left_aside_is_listed_not_kept():
+    result = convert(csv_text(*PROJECT), module="acr", entity="ACC", form="pathology")
+    weiss = result.module["fields"][0]
+    assert "show_if" not in weiss
+    assert "weiss: branching logic on laterality, a field that is not converted (not kept)" in result.left_out

@@ -86,11 +86,12 @@ class Command(BaseCommand):
             "from-redcap",
             help="turn a REDCap data dictionary CSV into draft tumour modules (YAML files to review, "
             "translate and add to the next dictionary version)",
-            description="One module per REDCap form. With one form (or --form), --out may name the .yaml "
-            "file; otherwise --out is a folder that gets one <module>_<form>.yaml per form. Listed on "
-            "stderr and at the top of each file: identifier fields (left out unless --keep-identifiers), "
-            "variables the dictionary already has (renamed <module>_<name>, branching logic too), and "
-            "every field, range, validation, branching logic or annotation that is not carried over.",
+            description="One module per REDCap form. With one form (or --form) the module is coded MODULE "
+            "and --out may name its .yaml file; with several, each is coded MODULE_FORM and --out is a folder "
+            "that gets one MODULE_FORM.yaml per form. Listed on stderr and at the top of each file: identifier "
+            "fields (left out unless --keep-identifiers), variables the dictionary already has (renamed "
+            "MODULE_NAME, in branching logic too), and every field, range, validation, branching logic, matrix "
+            "ranking or annotation not carried over. A slider's labels go into its help text.",
         )
         redcap.add_argument("file", type=Path, help="the REDCap data dictionary (.csv)")
         redcap.add_argument(
