@@ -27,8 +27,6 @@ from partner.dictionary.loader import Dictionary
 from .import_rows import Problem
 from .tables import Table, TableError, read_table
 
-#: The export's own columns: accepted from an export and not stored (registry-assigned or derived).
-EXPORT_ONLY = ("case_id", "child_id", "country", "status", "entity", "iccc_group", "iccc_extended")
 REDCAP_OWN = ("record_id", "redcap_repeat_instrument", "redcap_repeat_instance", "redcap_data_access_group")
 WORKBOOKS = (".xlsx", ".xlsm")
 
@@ -65,10 +63,8 @@ def read_cases(path: Path | str, dictionary: Dictionary, *, sheet: str | None = 
     sheets = _sheet_names(path) if workbook and sheet is None else []
     first = "cases" if "cases" in sheets else sheet
     table = read_table(path, sheet=first, encoding=encoding)
-    if is_redcap(table):
-        return fold_redcap(table, dictionary)
-    if not {"case_id", "pseudonym"} <= set(table.columns):
-        return table
+    if is_redcap(table) or not is_export(table):
+        return as_export(table, dictionary)
     forms: dict[str, Table] = {}
     for form in (f for f in dictionary.forms if f.repeating):
         beside = path.with_name(f"{form.code}{path.suffix}")
@@ -94,6 +90,23 @@ def _no_lines(path: Path, sheet: str | None = None) -> bool:
         )
     finally:
         book.close()
+
+
+def is_export(table: Table) -> bool:
+    """The pooled CSV's cases file: its rows keyed by the registry's case_id, the child by pseudonym."""
+    return {"case_id", "pseudonym"} <= set(table.columns)
+
+
+def as_export(table: Table, dictionary: Dictionary) -> Table:
+    """A table read alone (an upload) as the export it is, if it is one: REDCap's records folded, the
+    pooled CSV's cases file as an export without form files; any other table as it is."""
+    if isinstance(table, ExportTable):
+        return table
+    if is_redcap(table):
+        return fold_redcap(table, dictionary)
+    if is_export(table):
+        return fold_forms(table, {})
+    return table
 
 
 def _sheet_names(path: Path) -> list[str]:

@@ -8,6 +8,14 @@ only as a pseudonym and a linkage encoding) or the `pseudonym` a node derived of
 (`partner identity encode`, with its `linkage_encoding`), then one column per dictionary field:
 its code for a form that does not repeat, `form.N.field` for line N of a repeating form.
 
+The registry's own exports import back (partner.interop.export_tables): the pooled CSV (cases.csv and
+a file per repeating form, folded into `form.N.field` columns) and REDCap's records. Their own columns
+(case_id, child_id, status, the derived classification and ages) are accepted and not stored; the
+country must be the centre's; a case the export gives as a draft is imported as a draft.
+
+A value that a spreadsheet would run as a formula (=, +, -, @, a tab or a carriage return first) is
+refused, unless its field is numeric.
+
 The whole file is one transaction. A dry run, or a file with any error, is rolled back: the report
 lists every problem (row, column, value, rule, message), the dictionary's errors and the quality
 rules' findings alike, and nothing is written. A case already imported from the same centre under
@@ -35,11 +43,11 @@ from partner.lib.pseudonym import Identity
 from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder
 from partner.linkage.services import store_encodings
 
-from .export_tables import ExportTable
+from .export_tables import ExportTable, as_export
 from .import_rows import Centres, Problem, Row, RowReader, RowRefused, resolve_columns
 from .import_store import existing_cases, import_row, update_row
 from .mapping import Mapping
-from .tables import Table
+from .tables import Table, TableError
 
 __all__ = ["ImportResult", "Problem", "import_cases", "iter_import", "problems_table", "resolve_columns"]
 
@@ -130,6 +138,11 @@ def iter_import(
 
     d = dictionary or get_dictionary()
     mapping = mapping or Mapping()
+    try:
+        if mapping.target("case_id") == "case_id" and mapping.target("record_id") == "record_id":
+            table = as_export(table, d)  # an upload of the registry's own export, read alone
+    except TableError as exc:
+        return ImportResult(table.source, problems=[Problem(1, "-", "", "error", "import", str(exc))], dry_run=dry_run)
     result = ImportResult(table.source, rows=len(table.rows), dry_run=dry_run)
     exported = isinstance(table, ExportTable)
     targets, problems = resolve_columns(table, mapping, d, exported=exported)

@@ -124,3 +124,12 @@ class ExportImportTests(RegistryTestCase):
         result = import_cases(read_cases(self.tmp / "redcap" / "records.csv", self.dictionary), status=Status.DRAFT)
         self.assertEqual({(p.column, p.value) for p in result.errors}, {("redcap_data_access_group", "xx_nowhere")})
         self.assertEqual(TumourCase.objects.count(), 0)
+
+    def test_an_uploaded_cases_file_or_redcap_records_read_alone_are_read_as_the_export(self):
+        export_cases("redcap", self.tmp / "redcap")
+        self.empty()
+        alone = import_cases(read_table(self.tmp / "redcap" / "records.csv"), status=Status.DRAFT, dry_run=True)
+        self.assertEqual((alone.errors, alone.rows, alone.created), ([], 2, 2))
+        (self.out / "treatment.csv").unlink()  # an upload is one file: the case rows alone
+        alone = import_cases(read_table(self.out / "cases.csv"), dry_run=True)
+        self.assertEqual((alone.errors, alone.created), ([], 2))
