@@ -157,6 +157,8 @@ def _branching(text: str, booleans: set[str]) -> str:
     """REDCap branching logic in this dictionary's condition language; ExpressionError when it has no equivalent."""
     if re.search(r"\[[a-z0-9_]+\(", text):
         raise ExpressionError("checkbox options in branching logic")
+    if re.search(r"\]\s*\[", text):
+        raise ExpressionError("a reference to an event or a repeat instance")
     condition = text
 
     def boolean(match: re.Match[str]) -> str:
@@ -348,17 +350,36 @@ class _Builder:
             self.note("left out", f"form {self.form}: section header {self.section!r} has no field under it")
 
 
-def _qualified(condition: Condition, home: dict[str, str]) -> str:
-    """The condition with each field of another module written module.field."""
-    tree = copy.deepcopy(condition.tree)
+def _rewritten(condition: Condition, home: dict[str, str], numeric: set[str]) -> str:
+    """Each field of another module written module.field, and numbers quoted as text ('4') made numbers.
 
-    class Qualify(ast.NodeTransformer):
+    REDCap compares loosely, so [size] = '4' holds for the number 4; here a number never equals a text.
+    """
+    tree = copy.deepcopy(condition.tree)
+    changed = False
+
+    class Rewrite(ast.NodeTransformer):
+        def visit_Compare(self, node: ast.Compare) -> ast.AST:
+            nonlocal changed
+            operands = [node.left, *node.comparators]
+            if any(isinstance(o, ast.Name) and o.id in numeric for o in operands):
+                for i, o in enumerate(operands):
+                    if isinstance(o, ast.Constant) and isinstance(o.value, str) and _number(o.value) is not None:
+                        value = float(o.value)
+                        operands[i] = ast.Constant(int(value) if value.is_integer() else value)
+                        changed = True
+                node.left, node.comparators = operands[0], operands[1:]
+            return self.generic_visit(node)
+
         def visit_Name(self, node: ast.Name) -> ast.AST:
+            nonlocal changed
             if node.id in home:
+                changed = True
                 return ast.Attribute(value=ast.Name(id=home[node.id], ctx=ast.Load()), attr=node.id, ctx=ast.Load())
             return node
 
-    return ast.unparse(Qualify().visit(tree).body)
+    body = Rewrite().visit(tree).body
+    return ast.unparse(body) if changed else condition.text
 
 
 def convert(
@@ -407,6 +428,7 @@ def convert(
         if not _VARIABLE.match(code):
             raise RedcapError(f"form {name}: its module code {code!r} is not a code (at most 40 characters)")
     home = {spec["code"]: codes[b.form] for b in built for spec in b.fields}
+    numeric = {spec["code"] for b in built for spec in b.fields if spec["type"] in ("integer", "decimal")}
     drafts = []
     for position, builder in enumerate(built):
         own = {spec["code"] for spec in builder.fields}
@@ -419,8 +441,8 @@ def convert(
                 where = f"{spec['code']}: branching logic on {', '.join(sorted(outside - home.keys()))}"
                 notes.append(Note("left out", builder.form, f"{where}, a field that is not converted (not kept)"))
                 del spec["show_if"]
-            elif outside:
-                spec["show_if"] = _qualified(condition, {n: home[n] for n in outside})
+            else:
+                spec["show_if"] = _rewritten(condition, {n: home[n] for n in outside}, numeric)
         result = {
             "code": codes[builder.form],
             "order": 900 + position,

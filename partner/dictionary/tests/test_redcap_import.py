@@ -338,3 +338,29 @@ def test_branching_logic_on_a_form_left_aside_is_listed_not_kept():
     weiss = result.module["fields"][0]
     assert "show_if" not in weiss
     assert "weiss: branching logic on laterality, a field that is not converted (not kept)" in result.left_out
+
+
+def test_a_number_quoted_in_branching_logic_is_compared_as_a_number():
+    rows = [
+        "record_id,f,,text,ID,,,,,,,,,,,,,",
+        "nodes,f,,text,Nodes,,,integer,,,,,,,,,,",
+        "nodes_site,f,,text,Where,,,,,,,[nodes] >= '2' and [nodes] <> '10.5',,,,,,",
+        'kind,f,,radio,Kind,"1, A | 2, B",,,,,,,,,,,,',
+        "kind_other,f,,text,Other,,,,,,,[kind] = '2',,,,,,",
+    ]
+    fields = {f["code"]: f for f in convert(csv_text(*rows), module="m1", entity="ACC").module["fields"]}
+    assert fields["nodes_site"]["show_if"] == "nodes >= 2 and nodes != 10.5"
+    assert fields["kind_other"]["show_if"] == "kind == '2'"  # a choice's codes are text
+
+
+def test_branching_logic_on_another_event_is_listed_not_misread():
+    rows = [
+        "record_id,f,,text,ID,,,,,,,,,,,,,",
+        "x1,f,,yesno,X,,,,,,,,,,,,,",
+        "y1,f,,yesno,Y,,,,,,,[baseline_arm_1][x1] = '1',,,,,,",
+    ]
+    result = convert(csv_text(*rows), module="m1", entity="ACC")
+    assert "show_if" not in result.module["fields"][1]
+    assert "row 4, y1: branching logic \"[baseline_arm_1][x1] = '1'\" not kept (a reference to an event" in (
+        "\n".join(result.left_out)
+    )
