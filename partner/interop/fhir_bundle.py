@@ -122,6 +122,8 @@ class BundleReader:
         self.left_out: list[tuple[dict[str, Any], str, str, str, bool]] = []
         #: id() of the resources read as part of another (an administration with its request).
         self.covered: set[int] = set()
+        #: (id() of a record, field) whose value a field Observation gave.
+        self.strict: set[tuple[int, str]] = set()
 
     def of_type(self, kind: str) -> list[dict[str, Any]]:
         return [r for r in self.resources if r["resourceType"] == kind]
@@ -177,6 +179,8 @@ class BundleReader:
                 )
         record.values[name] = value
         record.sources[name] = where
+        if strict:
+            self.strict.add((id(record), name))
 
     def append(self, record: Record, name: str, value: Any, where: str) -> None:
         """One value of a multiple choice."""

@@ -37,9 +37,6 @@ from typing import Any
 
 from django.db import transaction
 from django.utils.translation import gettext as _
-from fhir.resources.R4B import get_fhir_model_class
-from fhir.resources.R4B.bundle import Bundle
-from pydantic import ValidationError
 
 from partner.accounts.models import Centre
 from partner.cases.models import Status, TumourCase
@@ -49,7 +46,18 @@ from partner.dictionary.loader import Dictionary, get_dictionary
 from .fhir_bundle import BundleError, Record, code_of, day_of, extension_of, profiles_of
 from .fhir_countries import country_code
 from .fhir_fields import FieldReading
-from .fhir_report import FINDING, BundleReport, ReportLine, reading_lines, split_source
+from .fhir_parse import parse_bundle
+from .fhir_report import (
+    LEFT_OUT,
+    TAKEN,
+    BundleReport,
+    ReportLine,
+    field_label,
+    finding_lines,
+    reading_lines,
+    split_source,
+    text_of,
+)
 from .fhir_staging import StagingReading
 from .fhir_treatments_in import TreatmentReading, name_of
 from .fhir_vocabulary import (
@@ -67,55 +75,6 @@ from .fhir_vocabulary import (
     field_def,
     system_of,
 )
-
-#: Bundle.type, a required binding in R4 that the models do not check.
-BUNDLE_TYPES = {
-    *("document", "message", "transaction", "transaction-response", "batch", "batch-response"),
-    *("history", "searchset", "collection"),
-}
-
-
-def parse_bundle(bundle: Any) -> dict[str, Any]:
-    """The bundle validated as FHIR R4 and normalised; a `BundleError` names the first problem."""
-    if not isinstance(bundle, dict) or bundle.get("resourceType") != "Bundle":
-        raise BundleError(_("not a FHIR Bundle: a JSON object with resourceType Bundle is expected"))
-    if bundle.get("type") not in BUNDLE_TYPES:
-        raise BundleError(_("Bundle.type %(type)r is not a FHIR bundle type") % {"type": bundle.get("type")})
-    for number, entry in enumerate(bundle.get("entry") or []):
-        resource = entry.get("resource") if isinstance(entry, dict) else None
-        if resource is None:
-            continue  # the models report what else is wrong with the entry
-        kind = resource.get("resourceType") if isinstance(resource, dict) else None
-        try:
-            get_fhir_model_class(str(kind))
-        except ValueError:
-            raise BundleError(
-                _("entry[%(n)d].resource%(url)s: %(kind)r is not a FHIR R4 resource type")
-                % {"n": number, "url": _full_url(entry), "kind": kind}
-            ) from None
-    try:
-        parsed = Bundle.model_validate(bundle)
-    except ValidationError as exc:
-        raise BundleError(_describe(bundle, exc)) from None
-    return parsed.model_dump(mode="json", exclude_none=True)
-
-
-def _full_url(entry: dict[str, Any]) -> str:
-    return f" ({entry['fullUrl']})" if isinstance(entry.get("fullUrl"), str) else ""
-
-
-def _describe(bundle: dict[str, Any], exc: ValidationError) -> str:
-    error = exc.errors()[0]
-    loc = error["loc"]
-    path = "".join(f"[{part}]" if isinstance(part, int) else f".{part}" for part in loc).lstrip(".")
-    if len(loc) > 2 and loc[0] == "entry" and isinstance(loc[1], int) and loc[2] == "resource":
-        entry = bundle["entry"][loc[1]]
-        resource = entry["resource"]
-        if isinstance(resource, dict):
-            url = entry.get("fullUrl") if isinstance(entry.get("fullUrl"), str) else resource.get("id")
-            path += f" ({' '.join(str(p) for p in (resource.get('resourceType'), url) if p)})"
-    message = str(error["msg"]).split("\n")[0]
-    return _("not valid FHIR R4: %(path)s: %(message)s") % {"path": path or "Bundle", "message": message}
 
 
 def bundle_to_forms(
@@ -172,19 +131,25 @@ def import_bundle_reported(
         return BundleImport(None, report)
     try:
         reading = _Reader(data, dictionary).read()
-        report.lines.extend(reading.lines)
-        case = _import(reading, centre=centre, user=user, status=status)
     except BundleError as exc:
         report.refuse(str(exc))
         return BundleImport(None, report)
+    try:
+        case = _import(reading, centre=centre, user=user, status=status)
+    except BundleError as exc:
+        report.lines.extend(reading.lines)
+        report.refuse(str(exc))
+        return BundleImport(None, report)
     except CaseInvalid as exc:
+        report.lines.extend(reading.lines)
         for error in _first_what_registers(exc.errors):
             resource, element = split_source(reading.source_of(error.form, error.instance, error.field))
-            name = _field_name(dictionary, error.form, error.instance, error.field)
+            name = field_label(dictionary, error.form, error.instance, error.field)
             report.refuse(error.message, resource=resource, element=element, field=name)
         return BundleImport(None, report)
+    report.lines.extend(reading.lines)
     report.case = case.pk
-    report.lines.extend(_findings(case, reading, dictionary))
+    report.lines.extend(finding_lines(case, reading.source_of, dictionary))
     return BundleImport(case, report)
 
 
@@ -196,15 +161,20 @@ def _import(reading: _Reading, *, centre: Centre, user: Any, status: str) -> Tum
                 _("%(centre)s already has a case with the identifier %(id)s: this bundle was imported before")
                 % {"centre": centre.code, "id": external_id}
             )
-        return create_case(
-            dictionary=get_dictionary(),
-            centre=centre,
-            pseudonym=reading.case_fields["pseudonym"],
-            forms=reading.forms,
-            status=status,
-            external_id=external_id,
-            user=user,
-        )
+        while True:
+            try:
+                return create_case(
+                    dictionary=get_dictionary(),
+                    centre=centre,
+                    pseudonym=reading.case_fields["pseudonym"],
+                    forms=reading.forms,
+                    status=status,
+                    external_id=external_id,
+                    user=user,
+                )
+            except CaseInvalid as exc:
+                if not reading.leave_unasked(exc.errors):
+                    raise
 
 
 #: The values a case is registered by: without one, the others' errors follow from its absence.
@@ -213,36 +183,6 @@ _REGISTERING = ("date_of_birth", "sex", "diagnosis_date", "morphology", "topogra
 
 def _first_what_registers(errors: list[FormError]) -> list[FormError]:
     return sorted(errors, key=lambda e: e.form not in ("registration", "diagnosis") or e.field not in _REGISTERING)
-
-
-def _field_name(dictionary: Dictionary, form: str, number: int, name: str) -> str:
-    repeating = form in dictionary.form_by_code and dictionary.form_by_code[form].repeating
-    return f"{form} {number}.{name}" if repeating else f"{form}.{name}"
-
-
-def _findings(case: TumourCase, reading: _Reading, dictionary: Dictionary) -> list[ReportLine]:
-    """The quality findings open on the new case, each at the element of the bundle its value came from."""
-    from partner.quality.registry import rule_by_code
-    from partner.quality.services import open_findings
-
-    rules = rule_by_code(dictionary)
-    lines = []
-    for finding in open_findings(case):
-        form, _dot, name = finding.field.partition(".")
-        resource, element = split_source(reading.source_of(form, finding.row or 1, name))
-        rule = rules.get(finding.rule)
-        lines.append(
-            ReportLine(
-                FINDING,
-                resource,
-                element,
-                _field_name(dictionary, form, finding.row or 1, name),
-                finding.values,
-                finding.severity,
-                rule.text(dictionary) if rule else finding.rule,
-            )
-        )
-    return lines
 
 
 def _read(bundle: Any, dictionary: Dictionary) -> _Reading:
@@ -255,11 +195,35 @@ class _Reading:
     forms: dict[str, Any]
     records: dict[tuple[str, int], Record]
     lines: list[ReportLine]
+    #: (id of a record, field) given by a field Observation, which must be taken as it is or refused.
+    strict: set[tuple[int, str]]
 
     def source_of(self, form: str, instance: int, field: str) -> str:
         """The resource and element of the bundle a field's value came from (or would have); "" if none."""
         record = self.records.get((form, instance))
         return "" if record is None else record.sources.get(field, record.source)
+
+    def leave_unasked(self, errors: list[FormError]) -> bool:
+        """Leave out the values standard elements gave to fields the dictionary does not ask for in their
+        record (the T category of a thyroid carcinoma, which its module records), each with a line in
+        the report; a field Observation's value stays, to be refused. False if there was none."""
+        dictionary = get_dictionary()
+        left = False
+        for error in errors:
+            record = self.records.get((error.form, error.instance))
+            if record is None or error.field not in record.values or (id(record), error.field) in self.strict:
+                continue
+            condition = field_def(dictionary, error.form, error.field).show_if
+            if not condition or error.message != _("must be empty unless %(condition)s") % {"condition": condition}:
+                continue
+            value = record.values.pop(error.field)
+            resource, element = split_source(record.sources.get(error.field, record.source))
+            name = field_label(dictionary, error.form, error.instance, error.field)
+            self.lines = [line for line in self.lines if (line.outcome, line.field) != (TAKEN, name)]
+            why = _("the dictionary asks for it only when %(condition)s") % {"condition": condition}
+            self.lines.append(ReportLine(LEFT_OUT, resource, element, name, text_of(value), "", why))
+            left = True
+        return left
 
     def locate(self, error: FormError) -> FormError:
         """The error with the resource and element of the bundle its value came from."""
@@ -321,7 +285,7 @@ class _Reader(StagingReading, TreatmentReading, FieldReading):
         for code, instances in self.repeated.items():
             forms[code] = [r.values for r in instances]
             records.update({(code, number): r for number, r in enumerate(instances, start=1)})
-        return _Reading(case_fields, forms, records, reading_lines(self, records))
+        return _Reading(case_fields, forms, records, reading_lines(self, records), self.strict)
 
     def primary_condition(self) -> dict[str, Any]:
         conditions = self.of_type("Condition")

@@ -11,12 +11,15 @@ from __future__ import annotations
 import csv
 import io
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
 from django.utils.translation import gettext as _
 from django.utils.translation import gettext_noop
+
+from partner.dictionary.loader import Dictionary
 
 from .fhir_bundle import BundleReader, Record
 from .fhir_treatments_in import name_of
@@ -104,7 +107,7 @@ def _without_outcome(line: ReportLine) -> dict[str, str]:
     return data
 
 
-def _text(value: Any) -> str:
+def text_of(value: Any) -> str:
     if isinstance(value, list):
         return "|".join(str(v) for v in value)
     if isinstance(value, bool):
@@ -112,9 +115,9 @@ def _text(value: Any) -> str:
     return str(value)
 
 
-def field_name(reader: BundleReader, form: str, number: int, name: str) -> str:
+def field_label(dictionary: Dictionary, form: str, number: int, name: str) -> str:
     """A field as the report names it: "diagnosis.tnm_t", "treatment 2.surgery_type"."""
-    repeating = reader.dictionary.form_by_code[form].repeating
+    repeating = form in dictionary.form_by_code and dictionary.form_by_code[form].repeating
     return f"{form} {number}.{name}" if repeating else f"{form}.{name}"
 
 
@@ -134,7 +137,9 @@ def reading_lines(reader: BundleReader, records: dict[tuple[str, int], Record]) 
             label, element = split_source(record.sources.get(name, record.source))
             if label in named:
                 used.add(id(named[label]))
-            lines.append(ReportLine(TAKEN, label, element, field_name(reader, form, number, name), _text(value)))
+            lines.append(
+                ReportLine(TAKEN, label, element, field_label(reader.dictionary, form, number, name), text_of(value))
+            )
     explained: set[int] = set()
     for resource, element, value, why, kept in reader.left_out:
         explained.add(id(resource))
@@ -147,6 +152,23 @@ def reading_lines(reader: BundleReader, records: dict[tuple[str, int], Record]) 
         why = _(_NOT_HELD.get(kind, _NO_FIELD))
         code = resource.get("code") if isinstance(resource.get("code"), dict) else None
         lines.append(ReportLine(LEFT_OUT, f"{kind} {reader.labels[id(resource)]}", "", "", name_of(code), "", why))
+    return lines
+
+
+def finding_lines(case: Any, source_of: Callable[[str, int, str], str], dictionary: Dictionary) -> list[ReportLine]:
+    """The quality findings open on the new case, each at the element of the bundle its value came from."""
+    from partner.quality.registry import rule_by_code
+    from partner.quality.services import open_findings
+
+    rules = rule_by_code(dictionary)
+    lines = []
+    for finding in open_findings(case):
+        form, _dot, name = finding.field.partition(".")
+        resource, element = split_source(source_of(form, finding.row or 1, name))
+        rule = rules.get(finding.rule)
+        message = rule.text(dictionary) if rule else finding.rule
+        label = field_label(dictionary, form, finding.row or 1, name)
+        lines.append(ReportLine(FINDING, resource, element, label, finding.values, finding.severity, message))
     return lines
 
 

@@ -291,6 +291,40 @@ class PathologicalStagingTests(McodeTestCase):
         self.assertIn("not-applicable", absent.message)
 
 
+class UnaskedValueTests(McodeTestCase):
+    def test_tnm_categories_of_a_thyroid_carcinoma_are_left_out_not_refused(self) -> None:
+        bundle = jenny_coded()
+        resource(bundle, "Condition")["bodySite"][0]["coding"][0]["code"] = "C73.9"
+        diagnosis = self.forms_of(bundle)["diagnosis"]
+        self.assertEqual(
+            (diagnosis["topography"], diagnosis["stage_system"], diagnosis["stage_group"]), ("C73.9", "AJCC8", "IIB")
+        )
+        self.assertFalse({"tnm_basis", "tnm_t", "tnm_n", "tnm_m"} & diagnosis.keys())
+        left = {line.field: line.value for line in self.done.report.of(LEFT_OUT) if line.field}
+        self.assertEqual(
+            left,
+            {"diagnosis.tnm_basis": "c", "diagnosis.tnm_t": "T3", "diagnosis.tnm_n": "N0", "diagnosis.tnm_m": "M0"},
+        )
+        self.assertNotIn("diagnosis.tnm_t", [line.field for line in self.done.report.of(TAKEN)])
+
+    def test_a_field_observation_for_a_field_not_asked_is_still_refused(self) -> None:
+        bundle = jenny_coded()
+        resource(bundle, "Condition")["bodySite"][0]["coding"][0]["code"] = "C73.9"
+        own = "urn:partner:dictionary"
+        observation = {
+            "resourceType": "Observation",
+            "status": "final",
+            "code": {"coding": [{"system": own, "code": "diagnosis.tnm_t"}]},
+            "subject": {"reference": "Patient/cancer-patient-jenny-m"},
+            "valueCodeableConcept": {"coding": [{"system": f"{own}:diagnosis.tnm_t", "code": "T3"}]},
+        }
+        bundle["entry"].append({"fullUrl": "urn:uuid:0b1c1e9e-3d7b-4c8e-9d0f-1a2b3c4d5e6f", "resource": observation})
+        done = import_bundle_reported(bundle, centre=self.padova)
+        self.assertIsNone(done.case)
+        self.assertEqual([line.field for line in done.report.of(REFUSED)], ["diagnosis.tnm_t"])
+        self.assertFalse(TumourCase.objects.exists())
+
+
 class CommandTests(McodeTestCase):
     def write(self, bundle: dict[str, Any]) -> Path:
         path = Path(tempfile.mkdtemp()) / "jenny.json"
