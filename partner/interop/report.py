@@ -8,6 +8,7 @@ from pathlib import Path
 
 from django.template.loader import render_to_string
 
+from .export_cells import neutralised
 from .importing import ImportResult, problems_table
 
 HEADER = ["row", "column", "value", "severity", "rule", "message"]
@@ -18,8 +19,8 @@ def report_csv(result: ImportResult) -> str:
     writer = csv.writer(out, lineterminator="\n")
     writer.writerow(HEADER)
     for row in problems_table(result.problems):
-        # A value that a spreadsheet would run as a formula is written as text.
-        writer.writerow([f"'{c}" if c[:1] in ("=", "+", "-", "@") and i == 2 else c for i, c in enumerate(row)])
+        # The file's own text (a value, a column's name) that a spreadsheet would run is written as text.
+        writer.writerow([c if c == "-" else neutralised(c) for c in row])
     return out.getvalue()
 
 

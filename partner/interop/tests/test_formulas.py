@@ -2,6 +2,7 @@
 workbook, a hub's push) unless its field is numeric, and neutralised by every text export."""
 
 import csv
+import io
 import json
 import tempfile
 from pathlib import Path
@@ -13,6 +14,7 @@ from partner.cases.models import FormRecord, TumourCase
 from partner.interop.exporting import export_cases, neutralised
 from partner.interop.hub import case_payload, digest
 from partner.interop.importing import import_cases
+from partner.interop.report import report_csv
 from partner.interop.tables import read_table
 from partner.interop.tests.test_hub_withdrawals import COMPLETE
 from partner.testing import RegistryTestCase
@@ -108,6 +110,17 @@ class FormulaImportTests(RegistryTestCase):
         answer = self.push(payload)
         self.assertEqual(answer.status_code, 422, answer.content)
         self.assertIn(REFUSED, json.dumps(answer.json()))
+
+    def test_the_report_writes_the_files_own_text_behind_an_apostrophe_the_column_names_too(self):
+        def report(*rows: list[str]) -> set[tuple[str, str]]:
+            path = self.tmp / "cases.csv"
+            with path.open("w", encoding="utf-8", newline="") as handle:
+                csv.writer(handle).writerows(rows)
+            lines = list(csv.reader(io.StringIO(report_csv(import_cases(read_table(path))))))
+            return {(r[1], r[2]) for r in lines[1:]}
+
+        self.assertIn(("'=cmd|' /C calc'!A0", ""), report([*HEADER, "=cmd|' /C calc'!A0"], [*row(), "x"]))
+        self.assertIn(("trial_identifier", "'@SUM(A1)"), report(HEADER, row(trial_identifier="@SUM(A1)")))
 
     def test_a_numeric_field_may_start_with_a_minus_it_is_a_number_not_a_formula(self):
         result = import_cases(read_table(self.csv_file(row(acc_tumour_weight_g="-3"))))
