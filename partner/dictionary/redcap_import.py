@@ -16,8 +16,6 @@ its row and the reason, and so is every variable renamed because the dictionary 
 
 from __future__ import annotations
 
-import ast
-import copy
 import csv
 import io
 import re
@@ -28,6 +26,7 @@ from pydantic import ValidationError
 
 from partner.lib.expressions import Condition, ExpressionError
 
+from .redcap_logic import as_number, rename_references, rewritten, translate
 from .schema import FormDef
 
 LANGUAGES = ("en", "it", "fr", "de", "pl")
@@ -42,7 +41,6 @@ _VALIDATION_TYPES = {
 _NUMBER_DP = re.compile(r"^number_(\d)dp(_comma_decimal)?$")
 _VARIABLE = re.compile(r"^[a-z][a-z0-9_]{0,39}$")
 _CHOICE_CODE = re.compile(r"^[A-Za-z0-9_.+-]{1,40}$")
-_REFERENCE = re.compile(r"\[([a-z][a-z0-9_]*)(?=[\](])")  # [name] and a checkbox's [name(code)]
 _CONVERTED = ("text", "notes", "dropdown", "radio", "checkbox", "yesno", "truefalse", "slider")
 
 NoteKind = Literal["identifier", "renamed", "left out"]
@@ -132,13 +130,6 @@ def _choices(text: str, where: str) -> list[dict[str, Any]]:
     return choices
 
 
-def _number(text: str) -> float | None:
-    try:
-        return float(text)
-    except ValueError:
-        return None
-
-
 def _slider_anchors(text: str, low: float, high: float) -> str:
     """REDCap places one label at the left, two at both ends, three at the ends and the middle."""
     labels = [_plain(part) for part in text.split("|")]
@@ -146,34 +137,6 @@ def _slider_anchors(text: str, low: float, high: float) -> str:
     if positions is None:
         return " | ".join(labels)
     return "; ".join(f"{p:g} = {label}" for p, label in zip(positions, labels, strict=True) if label)
-
-
-def rename_references(text: str, renames: dict[str, str]) -> str:
-    """Every [old] and [old(code)] in REDCap logic, with the variable's new name."""
-    return _REFERENCE.sub(lambda m: "[" + renames.get(m[1], m[1]), text)
-
-
-def _branching(text: str, booleans: set[str]) -> str:
-    """REDCap branching logic in this dictionary's condition language; ExpressionError when it has no equivalent."""
-    if re.search(r"\[[a-z0-9_]+\(", text):
-        raise ExpressionError("checkbox options in branching logic")
-    if re.search(r"\]\s*\[", text):
-        raise ExpressionError("a reference to an event or a repeat instance")
-    condition = text
-
-    def boolean(match: re.Match[str]) -> str:
-        name, op, value = match[1], match[2], match[3]
-        if name in booleans:
-            return f"{name} {'==' if op == '=' else '!='} {'True' if value == '1' else 'False'}"
-        return match[0]
-
-    condition = re.sub(r"\[([a-z0-9_]+)\]\s*(=|<>)\s*['\"]([01])['\"]", boolean, condition)
-    condition = re.sub(r"\[([a-z0-9_]+)\]", r"\1", condition)
-    condition = re.sub(r"(?<![<>!=])=(?!=)", "==", condition)
-    condition = condition.replace("<>", "!=")
-    condition = re.sub(r"\bAND\b", "and", condition)
-    condition = re.sub(r"\bOR\b", "or", condition)
-    return Condition.parse(condition).text
 
 
 def _read(text: str) -> list[_Row]:
@@ -306,7 +269,7 @@ class _Builder:
         if row.branching:
             logic = rename_references(row.branching, self.renames)
             try:
-                spec["show_if"] = _branching(logic, self.booleans)
+                spec["show_if"] = translate(logic, self.booleans)
             except ExpressionError as exc:
                 self.note("left out", f"{where}: branching logic {logic!r} not kept ({exc})")
         if row.ranking:
@@ -328,7 +291,7 @@ class _Builder:
                     continue
                 if spec["type"] not in ("integer", "decimal"):
                     self.note("left out", f"{where}: {key} {value!r} not kept (only numbers have a range here)")
-                elif (number := _number(value)) is None:
+                elif (number := as_number(value)) is None:
                     self.note("left out", f"{where}: {key} {value!r} not kept (not a number)")
                 else:
                     spec[key] = number
@@ -339,7 +302,7 @@ class _Builder:
         elif kind in ("yesno", "truefalse"):
             spec["type"] = "boolean"
         elif kind == "slider":
-            low, high = _number(row.low or "0"), _number(row.high or "100")
+            low, high = as_number(row.low or "0"), as_number(row.high or "100")
             if low is None or high is None or low >= high:
                 self.note("left out", f"{where}: slider range {row.low!r} to {row.high!r} not kept (0 to 100 instead)")
                 low, high = 0.0, 100.0
@@ -348,38 +311,6 @@ class _Builder:
     def finish(self) -> None:
         if self.section:
             self.note("left out", f"form {self.form}: section header {self.section!r} has no field under it")
-
-
-def _rewritten(condition: Condition, home: dict[str, str], numeric: set[str]) -> str:
-    """Each field of another module written module.field, and numbers quoted as text ('4') made numbers.
-
-    REDCap compares loosely, so [size] = '4' holds for the number 4; here a number never equals a text.
-    """
-    tree = copy.deepcopy(condition.tree)
-    changed = False
-
-    class Rewrite(ast.NodeTransformer):
-        def visit_Compare(self, node: ast.Compare) -> ast.AST:
-            nonlocal changed
-            operands = [node.left, *node.comparators]
-            if any(isinstance(o, ast.Name) and o.id in numeric for o in operands):
-                for i, o in enumerate(operands):
-                    if isinstance(o, ast.Constant) and isinstance(o.value, str) and _number(o.value) is not None:
-                        value = float(o.value)
-                        operands[i] = ast.Constant(int(value) if value.is_integer() else value)
-                        changed = True
-                node.left, node.comparators = operands[0], operands[1:]
-            return self.generic_visit(node)
-
-        def visit_Name(self, node: ast.Name) -> ast.AST:
-            nonlocal changed
-            if node.id in home:
-                changed = True
-                return ast.Attribute(value=ast.Name(id=home[node.id], ctx=ast.Load()), attr=node.id, ctx=ast.Load())
-            return node
-
-    body = Rewrite().visit(tree).body
-    return ast.unparse(body) if changed else condition.text
 
 
 def convert(
@@ -442,7 +373,7 @@ def convert(
                 notes.append(Note("left out", builder.form, f"{where}, a field that is not converted (not kept)"))
                 del spec["show_if"]
             else:
-                spec["show_if"] = _rewritten(condition, {n: home[n] for n in outside}, numeric)
+                spec["show_if"] = rewritten(condition, {n: home[n] for n in outside}, numeric)
         result = {
             "code": codes[builder.form],
             "order": 900 + position,
