@@ -268,6 +268,7 @@ class _Reader(StagingReading, TreatmentReading, FieldReading):
         self.registration(patient)
         self.diagnosis(condition)
         self.observations(condition)
+        self.condition_stage(condition)
         self.treatment()
         self.vital_status(patient)
         for observation in self.field_observations:

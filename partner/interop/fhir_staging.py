@@ -138,3 +138,34 @@ class StagingReading(BundleReader):
         system = self.staging_system(observation)
         if system is not None:
             self.put("diagnosis", "stage_system", system, self.where(observation, "method"), keep=True)
+
+    def condition_stage(self, condition: dict[str, Any]) -> None:
+        """The stage a Condition summarises (Condition.stage), for a sender with no staging Observation;
+        a staging Observation's stage is taken before it."""
+        for number, stage in enumerate(condition.get("stage", [])):
+            element = f"stage[{number}].summary"
+            group = next((g for c in codings_of(stage.get("summary")) if (g := stage_text(c))), None)
+            given = self.single.get("diagnosis")
+            if given is not None and "stage_group" in given.values:
+                if group is not None and group != given.values["stage_group"]:
+                    why = _("the stage group Observation's stage was taken: %(stage)s") % {
+                        "stage": given.values["stage_group"]
+                    }
+                    self.leave(condition, element, why, group)
+                continue
+            if group is None:
+                if stage.get("summary"):
+                    why = _("no stage group read from the value (a SNOMED CT coding is read by its display)")
+                    self.leave(
+                        condition,
+                        element,
+                        why,
+                        ", ".join(str(c.get("display") or c.get("code")) for c in codings_of(stage.get("summary"))),
+                    )
+                continue
+            kind = stage.get("type")
+            system = next(
+                (STAGING_METHODS.get((str(c.get("system")), str(c.get("code")))) for c in codings_of(kind)), None
+            )
+            self.put("diagnosis", "stage_system", system, self.where(condition, f"stage[{number}].type"))
+            self.put("diagnosis", "stage_group", group, self.where(condition, element))

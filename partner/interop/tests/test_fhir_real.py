@@ -325,6 +325,19 @@ class UnaskedValueTests(McodeTestCase):
         self.assertFalse(TumourCase.objects.exists())
 
 
+class ConditionStageTests(McodeTestCase):
+    def test_a_condition_s_stage_is_read_when_no_observation_stages_the_tumour(self) -> None:
+        bundle = jenny_coded()
+        bundle["entry"] = [e for e in bundle["entry"] if not e["resource"]["id"].startswith("tnm-")]
+        diagnosis = self.forms_of(bundle)["diagnosis"]
+        self.assertEqual((diagnosis["stage_system"], diagnosis["stage_group"]), ("AJCC8", "IIIC"))
+
+    def test_a_staging_observation_is_taken_before_the_condition_s_summary(self) -> None:
+        self.assertEqual(self.forms_of(jenny_coded())["diagnosis"]["stage_group"], "IIB")
+        (line,) = [line for line in self.done.report.of(LEFT_OUT) if line.element == "stage[0].summary"]
+        self.assertEqual(line.value, "IIIC")
+
+
 class CommandTests(McodeTestCase):
     def write(self, bundle: dict[str, Any]) -> Path:
         path = Path(tempfile.mkdtemp()) / "jenny.json"
