@@ -8,7 +8,16 @@ line or follow-up event it belongs to by its focus; one naming no field of the d
 record of the bundle, or giving its value as the wrong value[x] or in another unit, is refused, as is
 a field given two different values. Every error names the resource (its fullUrl, else its id) and
 the element; so does a value the dictionary refuses (`CaseInvalid`, from `create_case`).
-The treatment lines are read in fhir_treatments_in, the field Observations in fhir_fields.
+The treatment lines are read in fhir_treatments_in, the staging in fhir_staging, the field
+Observations in fhir_fields.
+
+From other senders (mCODE STU4 as hospitals write it): staging coded by LOINC or SNOMED CT, its value
+by SNOMED CT or AJCC (or in Condition.stage); drugs by ATC, RxNorm or their name (one the dictionary
+does not list is a line of another treatment, named, never chemotherapy); the surgery type and
+approach from the procedure's name; every radiotherapy volume; a country by ISO code or by name. A
+morphology and topography are needed in ICD-O-3. What is not taken is left out with its reason:
+`import_bundle_reported` returns the report (fhir_report) with each value taken and its element,
+what was left out, the quality findings raised, and what refused the import.
 
 A case exported and imported into an empty registry comes back with the same form records: every
 value of the common dataset (registration, diagnosis and staging, treatment lines, follow-up events,
