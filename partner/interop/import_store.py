@@ -9,7 +9,7 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
-from partner.cases.guard import ChangeRefused, check_identity, open_change
+from partner.cases.guard import CaseLocked, ChangeRefused, check_identity, open_change
 from partner.cases.models import FormRecord, Status, TumourCase
 from partner.cases.services import (
     CaseInvalid,
@@ -86,6 +86,11 @@ def update_row(row: Row, existing: TumourCase, reader: RowReader, user: Any) -> 
         raise refused(_("this identifier already belongs to another child's case at this centre"))
     try:
         case = open_change(user, existing)
+    except CaseLocked as exc:
+        # A locked case's row that changes nothing (an export imported back) is not a change to refuse.
+        if not _changes(existing, row, reader)[0]:
+            return existing, "unchanged"
+        raise refused(_("case %(id)s: %(reason)s") % {"id": row.external_id, "reason": exc}) from None
     except ChangeRefused as exc:
         raise refused(_("case %(id)s: %(reason)s") % {"id": row.external_id, "reason": exc}) from None
     registration = row.forms.get("registration")
@@ -98,9 +103,11 @@ def update_row(row: Row, existing: TumourCase, reader: RowReader, user: Any) -> 
     return case, "updated" if changed else "unchanged"
 
 
-def _update(case: TumourCase, row: Row, reader: RowReader, user: Any) -> bool:
-    """Merge the file's columns into the stored case, line N of the file into stored line N; True if
-    anything changed."""
+def _changes(
+    case: TumourCase, row: Row, reader: RowReader
+) -> tuple[list[tuple[str, int, dict[str, Any], FormRecord | None]], dict[str, Any]]:
+    """The records the row would write into the stored case, line N of the file into stored line N
+    (form, number, values, the stored record or None), and the case's forms cleaned; nothing written."""
     d, forms = reader.d, row.forms
     stored = current_forms(d, case)
     if gaps := row.gaps(reader, {code: len(lines) for code, lines in stored.items()}):
@@ -122,23 +129,31 @@ def _update(case: TumourCase, row: Row, reader: RowReader, user: Any) -> bool:
     if errors:
         raise reader.refused(row, errors)
     records = {(r.form.code, r.number): r for r in case.records.select_related("form")}
-    definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version).only("id", "code")}
-    changed = False
+    changes = []
     for code, instances in cleaned.items():
         if code not in forms:
             continue
         for number, values in enumerate(instances, start=1):
             record = records.get((code, number))
-            if record is None:
-                record = FormRecord(case=case, form=definitions[code], number=number, values=values)
-            elif record.values == values:
-                continue
-            else:
-                record.values = values
-                record.version += 1
-            record._history_user = user  # type: ignore[attr-defined]
-            record.save()
-            changed = True
+            if (record is None and values) or (record is not None and record.values != values):
+                changes.append((code, number, values, record))  # an empty form is no record: nothing to add
+    return changes, cleaned
+
+
+def _update(case: TumourCase, row: Row, reader: RowReader, user: Any) -> bool:
+    """Merge the file's columns into the stored case; True if anything changed."""
+    d = reader.d
+    changes, cleaned = _changes(case, row, reader)
+    definitions = {f.code: f for f in FormDefinition.objects.filter(version=case.dictionary_version).only("id", "code")}
+    for code, number, values, record in changes:
+        if record is None:
+            record = FormRecord(case=case, form=definitions[code], number=number, values=values)
+        else:
+            record.values = values
+            record.version += 1
+        record._history_user = user  # type: ignore[attr-defined]
+        record.save()
+    changed = bool(changes)
     if changed:
         diagnosis = (cleaned.get("diagnosis") or [{}])[0]
         if diagnosis.get("diagnosis_date") and diagnosis.get("morphology") and diagnosis.get("topography"):

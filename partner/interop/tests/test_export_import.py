@@ -133,3 +133,12 @@ class ExportImportTests(RegistryTestCase):
         (self.out / "treatment.csv").unlink()  # an upload is one file: the case rows alone
         alone = import_cases(read_table(self.out / "cases.csv"), dry_run=True)
         self.assertEqual((alone.errors, alone.created), ([], 2))
+
+    def test_an_export_imported_back_into_its_registry_changes_nothing_even_of_a_locked_case(self):
+        TumourCase.objects.filter(pk=self.submitted.pk).update(status=Status.LOCKED)
+        result = import_cases(read_cases(self.out, self.dictionary))
+        self.assertEqual((result.errors, result.unchanged, result.committed), ([], 2, True))
+        edit(self.out / "cases.csv", lambda r: r.update(last_contact_date="2025-02-01"))
+        result = import_cases(read_cases(self.out, self.dictionary))
+        self.assertEqual([(p.row, p.column) for p in result.errors], [(2, "external_id")])
+        self.assertIn("locked", result.errors[0].message)
