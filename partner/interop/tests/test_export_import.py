@@ -16,6 +16,7 @@ from partner.interop.exporting import export_cases
 from partner.interop.importing import import_cases
 from partner.interop.tables import TableError, read_table
 from partner.interop.tests.test_hub_withdrawals import COMPLETE
+from partner.linkage.models import LinkageKey
 from partner.testing import RegistryTestCase
 
 CHEMO = {"chemo_agents": ["cisplatin", "etoposide"]}
@@ -142,3 +143,11 @@ class ExportImportTests(RegistryTestCase):
         result = import_cases(read_cases(self.out, self.dictionary))
         self.assertEqual([(p.row, p.column) for p in result.errors], [(2, "external_id")])
         self.assertIn("locked", result.errors[0].message)
+
+    def test_the_child_comes_back_by_pseudonym_without_a_linkage_encoding_which_no_export_carries(self):
+        pseudonyms = set(Patient.objects.values_list("pseudonym", flat=True))
+        self.assertFalse(any("linkage" in column for column in read_table(self.out / "cases.csv").columns))
+        self.empty()
+        import_cases(read_cases(self.out, self.dictionary))
+        self.assertEqual(set(Patient.objects.values_list("pseudonym", flat=True)), pseudonyms)
+        self.assertFalse(LinkageKey.objects.exists())
