@@ -120,7 +120,8 @@ class BundleReader:
         self.assessments: list[Record] = []
         #: What was left out, or taken otherwise than given, for the report: (resource, element, value, why, kept).
         self.left_out: list[tuple[dict[str, Any], str, str, str, bool]] = []
-        #: id() of the resources read as part of another (an administration with its request).
+        #: id() of the resources read as part of another (an administration with its request, the
+        #: Observation of a multiple choice's second answer).
         self.covered: set[int] = set()
         #: (id() of a record, field) whose value a field Observation gave.
         self.strict: set[tuple[int, str]] = set()

@@ -157,6 +157,7 @@ class FieldReading(BundleReader):
                 target if isinstance(target, Record) else self.single.setdefault(form_code, Record(form_code, where))
             )
             self.append(record, f.code, value, where)
+            self.covered.add(id(observation))  # the field's source names its first choice's Observation only
         else:
             self.put(target, f.code, value, where, strict=True)
 

@@ -21,6 +21,7 @@ from django.utils.translation import gettext_noop
 
 from partner.dictionary.loader import Dictionary
 
+from .export_cells import neutralised
 from .fhir_bundle import BundleReader, Record
 from .fhir_treatments_in import name_of
 
@@ -88,9 +89,8 @@ class BundleReport:
         writer = csv.writer(out, lineterminator="\n")
         writer.writerow(HEADER)
         for line in self.lines:
-            # A value that a spreadsheet would run as a formula is written as text.
-            row = [getattr(line, name) for name in HEADER]
-            writer.writerow([f"'{c}" if c[:1] in ("=", "+", "-", "@") else c for c in row])
+            # The bundle's own text that a spreadsheet would run as a formula is written as text.
+            writer.writerow([neutralised(getattr(line, name)) for name in HEADER])
         return out.getvalue()
 
     def write(self, target: Path) -> None:

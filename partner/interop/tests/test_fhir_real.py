@@ -387,3 +387,14 @@ class CommandTests(McodeTestCase):
         before = copy.deepcopy(bundle)
         import_bundle_reported(bundle, centre=self.padova)
         self.assertEqual(bundle, before)
+
+
+def test_the_reports_csv_writes_the_bundles_own_formula_as_text():
+    from partner.interop.fhir_report import LEFT_OUT, BundleReport, ReportLine
+
+    report = BundleReport("bundle.json")
+    report.lines.append(ReportLine(LEFT_OUT, "Patient p", "address.country", "", ' =HYPERLINK("x")', "", "why"))
+    report.lines.append(ReportLine(LEFT_OUT, "Observation o", "valueQuantity", "", "-3", "", "why"))
+    rows = report.as_csv().splitlines()
+    assert rows[1].startswith('left out,Patient p,address.country,,"\' =HYPERLINK(""x"")"')
+    assert rows[2].startswith("left out,Observation o,valueQuantity,,-3,")
