@@ -100,6 +100,10 @@ def update_row(row: Row, existing: TumourCase, reader: RowReader, user: Any) -> 
         except CaseInvalid as exc:
             raise reader.refused(row, exc.errors) from None
     changed = _update(case, row, reader, user)
+    if row.identity is None and row.encoded.get("linkage_encoding"):
+        # A case that came without one (from an export) gets its node's encoding; one already kept stays.
+        schema = row.encoded.get("linkage_schema") or REGISTRY_SCHEMA.version
+        store_encoded(case.patient, row.encoded["linkage_encoding"], schema)
     return case, "updated" if changed else "unchanged"
 
 

@@ -151,3 +151,14 @@ class ExportImportTests(RegistryTestCase):
         import_cases(read_cases(self.out, self.dictionary))
         self.assertEqual(set(Patient.objects.values_list("pseudonym", flat=True)), pseudonyms)
         self.assertFalse(LinkageKey.objects.exists())
+
+    def test_a_case_imported_from_an_export_gets_its_linkage_encoding_from_a_later_file_of_its_node(self):
+        encoding = LinkageKey.objects.get(patient=self.submitted.patient).encoding
+        self.empty()
+        import_cases(read_cases(self.out, self.dictionary))
+        later = self.tmp / "encodings.csv"
+        pseudonym = self.submitted.patient.pseudonym
+        later.write_text(f"external_id,centre,pseudonym,linkage_encoding\nPD-17,IT-PD,{pseudonym},{encoding}\n")
+        result = import_cases(read_table(later))
+        self.assertEqual((result.errors, result.unchanged), ([], 1))
+        self.assertEqual(LinkageKey.objects.get(patient__pseudonym=pseudonym).encoding, encoding)
