@@ -92,7 +92,7 @@ class ImportForm(forms.Form):
         label=_("Sheet"),
         required=False,
         max_length=100,
-        help_text=_("The workbook's sheet to read; the first when left empty."),
+        help_text=_("The workbook's sheet to read; needed when more than one sheet holds rows."),
     )
 
     def __init__(self, *args: Any, user: Any, **kwargs: Any) -> None:

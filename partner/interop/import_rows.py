@@ -41,6 +41,7 @@ EXPORT_ONLY = ("case_id", "child_id", "country", "status", "entity", "iccc_group
 #: Columns whose values are never spreadsheet text: base64 may start with "+".
 _NOT_TEXT = ("linkage_encoding", "linkage_schema")
 _REPEATED = re.compile(r"^([a-z][a-z0-9_]*)\.(\d{1,3})\.([a-z][a-z0-9_]*)$")
+_ISO_DAY = re.compile(r"\d{4}-\d{2}-\d{2}")
 
 
 @dataclass(frozen=True)
@@ -443,19 +444,14 @@ def _pseudonym(
         problems.append(Problem(number, column_of(name), identity[name], "error", "import", message))
     if wrong:
         return None, None
+    text = identity["date_of_birth"]
     try:
-        born = dt.date.fromisoformat(identity["date_of_birth"])
-    except ValueError:
-        problems.append(
-            Problem(
-                number,
-                column_of("date_of_birth"),
-                identity["date_of_birth"],
-                "error",
-                "import",
-                _("not a date written YYYY-MM-DD"),
-            )
-        )
+        if not _ISO_DAY.fullmatch(text):
+            raise ValueError(_("not a date written YYYY-MM-DD"))
+        born = dt.date.fromisoformat(text)
+    except ValueError as exc:
+        message = str(exc) if _ISO_DAY.fullmatch(text) is None else _("not a date that exists")
+        problems.append(Problem(number, column_of("date_of_birth"), text, "error", "import", message))
         return None, None
     person = Identity(
         identity["given_names"], identity["family_names"], born, identity["sex"], identity.get("country_of_birth", "")

@@ -29,7 +29,7 @@ import contextlib
 import gc
 import threading
 from collections.abc import Callable, Generator, Iterable, Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from django.conf import settings
@@ -147,7 +147,7 @@ def iter_import(
     exported = isinstance(table, ExportTable)
     targets, problems = resolve_columns(table, mapping, d, exported=exported)
     if problems:
-        result.problems = [table.locate(p) for p in problems] if isinstance(table, ExportTable) else problems
+        result.problems = _located(table, problems)
         return result
     if status not in (Status.DRAFT, Status.SUBMITTED):
         raise ValueError("cases are imported as draft or submitted")
@@ -204,10 +204,19 @@ def iter_import(
             transaction.set_rollback(True)
         else:
             result.committed = True
-    if isinstance(table, ExportTable):
-        result.problems = [table.locate(p) for p in result.problems]
+    result.problems = _located(table, result.problems)
     result.problems.sort(key=lambda p: (p.file, p.row, p.column, p.rule))
     return result
+
+
+def _located(table: Table, problems: list[Problem]) -> list[Problem]:
+    """The problems named where the person who sent the file finds them: an export's form file and its
+    row, a workbook's column by its header and its letter."""
+    if isinstance(table, ExportTable):
+        return [table.locate(p) for p in problems]
+    if table.spreadsheet:
+        return [replace(p, column=table.column_label(p.column)) for p in problems]
+    return problems
 
 
 class _Collector:

@@ -92,11 +92,15 @@ class Mapping:
             return text
         try:
             return dt.datetime.strptime(text.strip(), self.dates).date().isoformat()
-        except ValueError:
+        except ValueError as exc:
+            if "out of range" in str(exc):  # the right shape, a day the month does not have (31/02)
+                raise ValueError(f"{text!r} is not a date that exists") from None
             try:
                 # A sheet's own dates arrive as ISO, and a partial date ("2019-05") is ISO only: the
                 # dictionary's validator decides whether the field accepts it.
                 return PartialDate.parse(text.strip()).iso
-            except ValueError:
+            except ValueError as iso:
+                if "not a date written" not in str(iso):  # ISO in shape, but 2020-02-31 or month 13
+                    raise ValueError(f"{text!r} is not a date that exists") from None
                 example = dt.date(2024, 3, 1).strftime(self.dates)
                 raise ValueError(f"{text!r} is not a date written {self.dates} (e.g. {example})") from None

@@ -124,7 +124,24 @@ class ImportTests(RegistryTestCase):
         found = {(p.row, p.column, p.value) for p in result.errors}
         self.assertIn((3, "CENTRO", "IT-XX"), found)
         self.assertIn((3, "NATO", "31/02/2010"), found)
-        self.assertIn("%d/%m/%Y", next(p.message for p in result.errors if p.column == "NATO"))
+        self.assertIn(
+            "'31/02/2010' is not a date that exists", next(p.message for p in result.errors if p.column == "NATO")
+        )
+        shape = import_cases(self.table(MARCO.replace("01/03/2010", "1 March 2010")), mapping=self.mapping)
+        self.assertIn("is not a date written %d/%m/%Y", shape.errors[0].message)
+
+    def test_an_impossible_date_of_birth_is_called_one_and_a_workbook_names_its_column_by_header_and_letter(self):
+        from openpyxl import Workbook
+
+        header = ["external_id", "centre", "given_names", "family_names", "date_of_birth", "sex", "country_of_birth"]
+        book = Workbook()
+        for row in (header, ["T-9", "IT-PD", "Giulia", "Verdi", "2012-02-31", "female", "IT"]):
+            book.active.append(row)
+        book.save(self.tmp / "cases.xlsx")
+        result = import_cases(read_table(self.tmp / "cases.xlsx"))
+        self.assertIn(
+            (2, "date_of_birth (E)", "not a date that exists"), {(p.row, p.column, p.message) for p in result.errors}
+        )
 
     def test_an_unknown_column_is_refused_unless_the_mapping_leaves_it_out(self):
         result = import_cases(

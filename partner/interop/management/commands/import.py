@@ -43,7 +43,9 @@ class Command(BaseCommand):
         )
         cases.add_argument("--dry-run", action="store_true", help="check everything, write nothing, report")
         cases.add_argument("--report", type=Path, help="write the report to this .csv and beside it as .html")
-        cases.add_argument("--sheet", help="the workbook's sheet (default: the first)")
+        cases.add_argument(
+            "--sheet", help="the workbook's sheet (needed when more than one sheet holds rows; an export's: cases)"
+        )
         cases.add_argument("--encoding", default="utf-8", help="the CSV file's encoding (default: utf-8)")
         fhir = sub.add_parser(
             "fhir", help="register the case of an HL7 FHIR R4 (mCODE) bundle, e.g. from a hospital system"
