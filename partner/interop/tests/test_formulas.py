@@ -139,7 +139,9 @@ class FormulaImportTests(RegistryTestCase):
         path = self.tmp / "cases.xlsx"
         book.save(path)
         result = import_cases(read_table(path))
-        self.assertEqual(self.refusals(result), [(2, "trial_identifier", "import"), (3, "trial_identifier", "import")])
+        self.assertEqual(
+            self.refusals(result), [(2, "trial_identifier (Q)", "import"), (3, "trial_identifier (Q)", "import")]
+        )
         self.assertFalse(result.committed)
 
     def payload(self, **registration: str) -> dict:
