@@ -183,6 +183,13 @@ class TheCheckTests(WebImportTestCase):
         self.assertEqual((page.context["result"]["created"], page.context["result"]["error_count"]), (1, 0))
         page = self.check(self.dm_padova, SimpleUploadedFile("trep.xlsx", data.getvalue()), sheet="Casi")
         self.assertContains(page, "trep.xlsx: no sheet &#x27;Casi&#x27; (sheets: Notes, Cases)")
+        book["Notes"].append(["Sent on 3 May: the cases are on the next sheet"])
+        data = io.BytesIO()
+        book.save(data)
+        page = self.check(self.dm_padova, SimpleUploadedFile("trep.xlsx", data.getvalue()))
+        self.assertContains(page, "trep.xlsx: 2 sheets hold rows (&#x27;Notes&#x27;, &#x27;Cases&#x27;)")
+        self.assertContains(page, "the Sheet box of the import page")
+        self.assertEqual(page.context["job"].state, "failed")
 
     def test_a_file_of_another_kind_or_too_large_is_refused(self) -> None:
         page = self.check(self.dm_padova, SimpleUploadedFile("cases.pdf", b"%PDF-1.7"))
