@@ -25,6 +25,7 @@ from partner.dictionary import redcap
 from partner.dictionary.loader import Dictionary
 
 from .import_rows import Problem
+from .mapping import Mapping
 from .tables import Table, TableError, read_table
 
 REDCAP_OWN = ("record_id", "redcap_repeat_instrument", "redcap_repeat_instance", "redcap_data_access_group")
@@ -49,11 +50,28 @@ class ExportTable(Table):
         )
 
 
-def read_cases(path: Path | str, dictionary: Dictionary, *, sheet: str | None = None, encoding: str = "utf-8") -> Table:
-    """The table an import reads from `path`: a file as it is, or the registry's own export folded.
+def reads_exports(mapping: Mapping | None) -> bool:
+    """Whether a file read with `mapping` may be the registry's own export: not when the mapping gives
+    `case_id` or `record_id` a meaning of the group's own (a national file kept in REDCap)."""
+    return mapping is None or (mapping.target("case_id") == "case_id" and mapping.target("record_id") == "record_id")
+
+
+def read_cases(
+    path: Path | str,
+    dictionary: Dictionary,
+    *,
+    name: str | None = None,
+    sheet: str | None = None,
+    encoding: str = "utf-8",
+    mapping: Mapping | None = None,
+) -> Table:
+    """The table an import reads from `path` (`name`: the file as its sender named it, for an upload):
+    a file as it is, or the registry's own export folded, its form files or sheets with it.
 
     A folder is read as an export of the pooled CSV (its cases.csv, or records.csv from REDCap)."""
     path = Path(path)
+    if not reads_exports(mapping):
+        return read_table(path, name=name, sheet=sheet, encoding=encoding)
     if path.is_dir():
         found = [path / n for n in ("cases.csv", "cases.xlsx", "records.csv") if (path / n).is_file()]
         if not found:
@@ -62,14 +80,14 @@ def read_cases(path: Path | str, dictionary: Dictionary, *, sheet: str | None = 
     workbook = path.suffix.lower() in WORKBOOKS
     sheets = _sheet_names(path) if workbook and sheet is None else []
     first = "cases" if "cases" in sheets else sheet
-    table = read_table(path, sheet=first, encoding=encoding)
+    table = read_table(path, name=name, sheet=first, encoding=encoding)
     if is_redcap(table) or not is_export(table):
         return as_export(table, dictionary)
     forms: dict[str, Table] = {}
     for form in (f for f in dictionary.forms if f.repeating):
         beside = path.with_name(f"{form.code}{path.suffix}")
         if form.code in sheets and not _no_lines(path, form.code):
-            forms[form.code] = read_table(path, sheet=form.code)
+            forms[form.code] = read_table(path, name=name, sheet=form.code)
         elif not workbook and beside.is_file() and beside != path and not _no_lines(beside):
             forms[form.code] = read_table(beside, encoding=encoding)
     return fold_forms(table, forms)

@@ -43,7 +43,7 @@ from partner.lib.pseudonym import Identity
 from partner.linkage.encoding import REGISTRY_SCHEMA, Encoder
 from partner.linkage.services import store_encodings
 
-from .export_tables import ExportTable, as_export
+from .export_tables import ExportTable, as_export, reads_exports
 from .import_rows import Centres, Problem, Row, RowReader, RowRefused, resolve_columns
 from .import_store import existing_cases, import_row, update_row
 from .mapping import Mapping
@@ -139,8 +139,8 @@ def iter_import(
     d = dictionary or get_dictionary()
     mapping = mapping or Mapping()
     try:
-        if mapping.target("case_id") == "case_id" and mapping.target("record_id") == "record_id":
-            table = as_export(table, d)  # an upload of the registry's own export, read alone
+        if reads_exports(mapping):
+            table = as_export(table, d)  # the registry's own export, read without read_cases
     except TableError as exc:
         return ImportResult(table.source, problems=[Problem(1, "-", "", "error", "import", str(exc))], dry_run=dry_run)
     result = ImportResult(table.source, rows=len(table.rows), dry_run=dry_run)

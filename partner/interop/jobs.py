@@ -14,15 +14,17 @@ from typing import Any
 
 from django.utils.translation import gettext as _
 
+from partner.dictionary.loader import get_dictionary
 from partner.jobs.context import JobContext
 from partner.jobs.models import Job
 from partner.jobs.registry import JobFailed, register
 
+from .export_tables import read_cases
 from .forms import import_mappings
 from .importing import ImportResult, iter_import, problems_table
 from .mapping import Mapping, MappingError
 from .report import report_csv
-from .tables import TableError, read_table
+from .tables import TableError
 
 #: Problems shown on the page; the downloadable report holds them all.
 SHOWN_PROBLEMS = 500
@@ -30,13 +32,21 @@ SHOWN_PROBLEMS = 500
 
 def steps(path: Path, options: dict[str, Any], *, user: Any, dry_run: bool) -> tuple[int, Any]:
     """The import of the saved file with its options, row by row; TableError or MappingError first."""
-    table = read_table(path, name=options["name"], sheet=options["sheet"] or None, encoding=options["encoding"])
     mapping = None
     if options["mapping"] is not None:
         saved = import_mappings(user).filter(pk=options["mapping"]).first()
         if saved is None:
             raise MappingError(_("The mapping chosen at the check is no longer available; check the file again."))
         mapping = Mapping.from_data(saved.definition, str(saved))
+    # An export's workbook with its form sheets, and REDCap's records, are counted as the cases they hold.
+    table = read_cases(
+        path,
+        get_dictionary(),
+        name=options["name"],
+        sheet=options["sheet"] or None,
+        encoding=options["encoding"],
+        mapping=mapping,
+    )
     rows = iter_import(
         table, mapping=mapping, user=user, centre=options["centre"], status=options["status"], dry_run=dry_run
     )

@@ -162,3 +162,38 @@ class ExportImportTests(RegistryTestCase):
         result = import_cases(read_table(later))
         self.assertEqual((result.errors, result.unchanged), ([], 1))
         self.assertEqual(LinkageKey.objects.get(patient__pseudonym=pseudonym).encoding, encoding)
+
+    def test_an_uploaded_export_workbook_is_read_with_its_form_sheets_and_counted_by_its_cases(self):
+        from openpyxl import Workbook
+
+        from partner.interop.jobs import steps
+
+        book = Workbook()
+        book.remove(book.active)
+        for name in ("cases", "treatment"):
+            sheet = book.create_sheet(name)
+            with (self.out / f"{name}.csv").open(encoding="utf-8", newline="") as handle:
+                for line in csv.reader(handle):
+                    sheet.append([cell or None for cell in line])
+        upload = self.tmp / "a1b2c3.xlsx"  # an upload is kept under a name of the registry's
+        book.save(upload)
+        options = {
+            "name": "export.xlsx",
+            "sheet": "",
+            "encoding": "utf-8",
+            "mapping": None,
+            "centre": "",
+            "status": "draft",
+        }
+        total, rows = steps(upload, options, user=self.european, dry_run=True)
+        self.assertEqual(total, 2)
+        with self.assertRaises(StopIteration) as done:
+            while True:
+                next(rows)
+        result = done.exception.value
+        self.assertEqual((result.errors, result.unchanged, result.source), ([], 2, "export.xlsx [cases]"))
+        export_cases("redcap", self.tmp / "redcap")
+        total, _rows = steps(
+            self.tmp / "redcap" / "records.csv", {**options, "name": "records.csv"}, user=self.european, dry_run=True
+        )
+        self.assertEqual(total, 2)  # the cases, not the records' rows of treatment lines

@@ -68,13 +68,15 @@ class Command(BaseCommand):
             return self._mapping(options)
         if options["what"] == "fhir":
             return self._fhir(options)
+        mapping = self._load_mapping(options["mapping"]) if options["mapping"] else None
         try:
-            table = read_cases(options["file"], get_dictionary(), sheet=options["sheet"], encoding=options["encoding"])
+            table = read_cases(
+                options["file"], get_dictionary(), sheet=options["sheet"], encoding=options["encoding"], mapping=mapping
+            )
         except TableError as exc:
             raise CommandError(f"{exc}; nothing imported") from None
         if isinstance(table, ExportTable) and len(table.files) > 1:
             self.stdout.write("read together: " + ", ".join(table.files))
-        mapping = self._load_mapping(options["mapping"]) if options["mapping"] else None
         bar = tqdm(total=len(table.rows), desc="import", unit="row", disable=not sys.stderr.isatty())
         try:
             result = import_cases(
